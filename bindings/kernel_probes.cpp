@@ -1,0 +1,130 @@
+#include "kernel_probes.h"
+
+#include <vector>
+
+#include "../native/gemm/packed_gemm.h"
+#include "../native/kernels/elementwise.h"
+#include "../native/kernels/pooling.h"
+#include "../native/weights/safetensors.h"
+#include "error_translation.h"
+#include "typed_arrays.h"
+
+namespace sie_bindings {
+namespace {
+
+int int_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (!info[i].IsNumber()) throw argument_error(info.Env(), std::string(name) + " must be a number");
+  const int v = info[i].As<Napi::Number>().Int32Value();
+  if (v < 0) throw argument_error(info.Env(), std::string(name) + " must not be negative");
+  return v;
+}
+
+void require_length(Napi::Env env, size_t have, size_t need, const char* name) {
+  if (have < need) throw argument_error(env, std::string(name) + " is too short for the given shape");
+}
+
+// gemm(x, w, bias|null, m, n, k, reference, threads) -> Float32Array y[m, n] = x · wᵀ + bias
+Napi::Value gemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = float32_array(info[0], "x");
+  auto w = float32_array(info[1], "w");
+  const bool has_bias = !info[2].IsNull() && !info[2].IsUndefined();
+  const int m = int_arg(info, 3, "m"), n = int_arg(info, 4, "n"), k = int_arg(info, 5, "k");
+  const bool reference = info[6].ToBoolean();
+  const int threads = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().Int32Value() : 1;
+  require_length(env, x.ElementLength(), size_t(m) * k, "x");
+  require_length(env, w.ElementLength(), size_t(n) * k, "w");
+  const float* bias = nullptr;
+  if (has_bias) {
+    auto b = float32_array(info[2], "bias");
+    require_length(env, b.ElementLength(), size_t(n), "bias");
+    bias = b.Data();
+  }
+  std::vector<float> y(size_t(m) * n);
+  if (reference) {
+    sie::gemm_reference(m, n, k, x.Data(), k, w.Data(), k, bias, y.data(), n);
+  } else {
+    sie::PackedMatrix packed = sie::pack_linear_weights(w.Data(), n, k);
+    sie::ThreadPool pool(threads < 1 ? 1 : threads);
+    sie::gemm_packed(m, n, k, x.Data(), k, packed.panels.data(), bias, y.data(), n, &pool);
+  }
+  return float32_array_from(env, std::move(y));
+}
+
+std::vector<float> copy_of(const Napi::TypedArrayOf<float>& a) { return std::vector<float>(a.Data(), a.Data() + a.ElementLength()); }
+
+// gelu(x, reference) -> Float32Array
+Napi::Value gelu(const Napi::CallbackInfo& info) {
+  std::vector<float> x = copy_of(float32_array(info[0], "x"));
+  if (info[1].ToBoolean()) sie::gelu_erf_reference(x.data(), int64_t(x.size()));
+  else sie::gelu_erf(x.data(), int64_t(x.size()));
+  return float32_array_from(info.Env(), std::move(x));
+}
+
+// softmax(x, rows, cols, reference) -> Float32Array
+Napi::Value softmax(const Napi::CallbackInfo& info) {
+  std::vector<float> x = copy_of(float32_array(info[0], "x"));
+  const int rows = int_arg(info, 1, "rows"), cols = int_arg(info, 2, "cols");
+  require_length(info.Env(), x.size(), size_t(rows) * cols, "x");
+  if (cols == 0) throw argument_error(info.Env(), "cols must be positive");
+  if (info[3].ToBoolean()) sie::softmax_rows_reference(x.data(), rows, cols, cols);
+  else sie::softmax_rows(x.data(), rows, cols, cols);
+  return float32_array_from(info.Env(), std::move(x));
+}
+
+// addLayerNorm(x, residual|null, gamma, beta, rows, cols, eps, reference) -> Float32Array
+Napi::Value add_layer_norm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<float> x = copy_of(float32_array(info[0], "x"));
+  std::vector<float> residual;
+  if (!info[1].IsNull()) residual = copy_of(float32_array(info[1], "residual"));
+  auto gamma = float32_array(info[2], "gamma");
+  auto beta = float32_array(info[3], "beta");
+  const int rows = int_arg(info, 4, "rows"), cols = int_arg(info, 5, "cols");
+  const float eps = info[6].As<Napi::Number>().FloatValue();
+  require_length(env, x.size(), size_t(rows) * cols, "x");
+  if (!residual.empty()) require_length(env, residual.size(), size_t(rows) * cols, "residual");
+  require_length(env, gamma.ElementLength(), size_t(cols), "gamma");
+  require_length(env, beta.ElementLength(), size_t(cols), "beta");
+  const float* res = residual.empty() ? nullptr : residual.data();
+  if (info[7].ToBoolean()) sie::add_layer_norm_reference(x.data(), res, rows, cols, cols, gamma.Data(), beta.Data(), eps);
+  else sie::add_layer_norm(x.data(), res, rows, cols, cols, gamma.Data(), beta.Data(), eps);
+  return float32_array_from(env, std::move(x));
+}
+
+// inspectSafetensors(path) -> [{name, dtype, shape}]; throws BAD_WEIGHTS for a malformed file.
+Napi::Value inspect_safetensors(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw argument_error(env, "path must be a string");
+  return translate_errors(env, [&]() -> Napi::Value {
+    sie::SafetensorsFile file(info[0].As<Napi::String>().Utf8Value());
+    static const char* kNames[] = {"F32", "F16", "BF16", "F64", "I64", "I32", "I16", "I8", "U8", "BOOL"};
+    Napi::Array out = Napi::Array::New(env);
+    uint32_t i = 0;
+    for (const auto& [name, view] : file.tensors()) {
+      Napi::Object entry = Napi::Object::New(env);
+      entry.Set("name", name);
+      entry.Set("dtype", kNames[int(view.dtype)]);
+      Napi::Array shape = Napi::Array::New(env, view.shape.size());
+      for (uint32_t d = 0; d < view.shape.size(); ++d) shape.Set(d, double(view.shape[d]));
+      entry.Set("shape", shape);
+      out.Set(i++, entry);
+    }
+    return out;
+  });
+}
+
+}  // namespace
+
+Napi::Object define_kernel_probes(Napi::Env env) {
+  Napi::Object probes = Napi::Object::New(env);
+  probes.Set("gemm", Napi::Function::New(env, gemm));
+  probes.Set("gelu", Napi::Function::New(env, gelu));
+  probes.Set("softmax", Napi::Function::New(env, softmax));
+  probes.Set("addLayerNorm", Napi::Function::New(env, add_layer_norm));
+  probes.Set("inspectSafetensors", Napi::Function::New(env, inspect_safetensors));
+  probes.Set("gemmKernel", Napi::String::New(env, sie::gemm_kernel_name()));
+  return probes;
+}
+
+}  // namespace sie_bindings

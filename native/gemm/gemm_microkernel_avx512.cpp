@@ -1,0 +1,64 @@
+#include <immintrin.h>
+
+#include "gemm_microkernels.h"
+
+#if defined(__x86_64__)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,fma")
+
+namespace sie {
+namespace {
+
+// 2 x MR accumulators (24 zmm for MR = 12) stay in registers for the whole reduction; each step
+// loads one 32-wide row of the panel and broadcasts one element of each X row straight from memory.
+template <int MR>
+void tile(int k, const float* x, int64_t ldx, const float* panel, const float* bias, int cols, float* y, int64_t ldy) {
+  __m512 lo[MR], hi[MR];
+  for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
+  for (int p = 0; p < k; ++p) {
+    const __m512 b0 = _mm512_load_ps(panel + p * 32);
+    const __m512 b1 = _mm512_load_ps(panel + p * 32 + 16);
+    for (int r = 0; r < MR; ++r) {
+      const __m512 a = _mm512_set1_ps(x[r * ldx + p]);
+      lo[r] = _mm512_fmadd_ps(a, b0, lo[r]);
+      hi[r] = _mm512_fmadd_ps(a, b1, hi[r]);
+    }
+  }
+  const __mmask16 mask_lo = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1);
+  const __mmask16 mask_hi = cols >= 32 ? __mmask16(0xFFFF) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1);
+  const __m512 bias_lo = bias ? _mm512_maskz_loadu_ps(mask_lo, bias) : _mm512_setzero_ps();
+  const __m512 bias_hi = bias ? _mm512_maskz_loadu_ps(mask_hi, bias + 16) : _mm512_setzero_ps();
+  for (int r = 0; r < MR; ++r) {
+    _mm512_mask_storeu_ps(y + r * ldy, mask_lo, _mm512_add_ps(lo[r], bias_lo));
+    _mm512_mask_storeu_ps(y + r * ldy + 16, mask_hi, _mm512_add_ps(hi[r], bias_hi));
+  }
+}
+
+}  // namespace
+
+void microkernel_avx512(int rows, int k, const float* x, int64_t ldx, const float* panel, const float* bias, int cols,
+                        float* y, int64_t ldy) {
+  switch (rows) {
+    case 12: return tile<12>(k, x, ldx, panel, bias, cols, y, ldy);
+    case 11: return tile<11>(k, x, ldx, panel, bias, cols, y, ldy);
+    case 10: return tile<10>(k, x, ldx, panel, bias, cols, y, ldy);
+    case 9: return tile<9>(k, x, ldx, panel, bias, cols, y, ldy);
+    case 8: return tile<8>(k, x, ldx, panel, bias, cols, y, ldy);
+    case 7: return tile<7>(k, x, ldx, panel, bias, cols, y, ldy);
+    case 6: return tile<6>(k, x, ldx, panel, bias, cols, y, ldy);
+    case 5: return tile<5>(k, x, ldx, panel, bias, cols, y, ldy);
+    case 4: return tile<4>(k, x, ldx, panel, bias, cols, y, ldy);
+    case 3: return tile<3>(k, x, ldx, panel, bias, cols, y, ldy);
+    case 2: return tile<2>(k, x, ldx, panel, bias, cols, y, ldy);
+    default: return tile<1>(k, x, ldx, panel, bias, cols, y, ldy);
+  }
+}
+
+}  // namespace sie
+
+#pragma GCC pop_options
+#else
+namespace sie {
+void microkernel_avx512(int, int, const float*, int64_t, const float*, const float*, int, float*, int64_t) {}
+}  // namespace sie
+#endif

@@ -1,0 +1,21 @@
+// Micro-kernels of gemm_packed: each computes an MR x 32 tile of Y from MR rows of X and one
+// packed panel, adds the bias and stores the first `cols` columns. Bodies live in one file per
+// instruction set so that only the AVX-512 file is compiled for AVX-512.
+#pragma once
+#include <cstdint>
+
+namespace sie {
+
+using MicroKernel = void (*)(int rows, int k, const float* x, int64_t ldx, const float* panel, const float* bias,
+                             int cols, float* y, int64_t ldy);
+
+// Tile height each kernel family computes per call (rows may be fewer at the edge).
+constexpr int kAvx512TileRows = 12;
+constexpr int kPortableTileRows = 4;
+
+void microkernel_avx512(int rows, int k, const float* x, int64_t ldx, const float* panel, const float* bias, int cols,
+                        float* y, int64_t ldy);
+void microkernel_portable(int rows, int k, const float* x, int64_t ldx, const float* panel, const float* bias,
+                          int cols, float* y, int64_t ldy);
+
+}  // namespace sie

@@ -1,0 +1,199 @@
+#include "safetensors.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "../core/engine_error.h"
+#include "json_value.h"
+
+namespace sie {
+namespace {
+
+// Real headers are a few hundred KB at most; anything far larger is hostile or broken.
+constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
+
+[[noreturn]] void bad_weights(const std::string& path, const std::string& what) {
+  throw EngineError(ErrorCode::BadWeights, path + ": " + what);
+}
+
+bool parse_dtype(const std::string& name, DType* dtype, size_t* size) {
+  static const struct { const char* name; DType dtype; size_t size; } kTable[] = {
+      {"F32", DType::F32, 4}, {"F16", DType::F16, 2}, {"BF16", DType::BF16, 2}, {"F64", DType::F64, 8},
+      {"I64", DType::I64, 8}, {"I32", DType::I32, 4}, {"I16", DType::I16, 2},   {"I8", DType::I8, 1},
+      {"U8", DType::U8, 1},   {"BOOL", DType::Bool, 1}};
+  for (const auto& row : kTable)
+    if (name == row.name) {
+      *dtype = row.dtype;
+      *size = row.size;
+      return true;
+    }
+  return false;
+}
+
+const JsonValue* field(const JsonValue& object, const char* key) {
+  for (const auto& kv : object.object)
+    if (kv.first == key) return &kv.second;
+  return nullptr;
+}
+
+}  // namespace
+
+int64_t TensorView::element_count() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+MappedFile::MappedFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) bad_weights(path, std::string("cannot open: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    bad_weights(path, "not a regular file");
+  }
+  size_ = size_t(st.st_size);
+  if (size_ > 0) {
+    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (mapped == MAP_FAILED) {
+      ::close(fd);
+      bad_weights(path, std::string("mmap failed: ") + std::strerror(errno));
+    }
+    data_ = static_cast<const uint8_t*>(mapped);
+  }
+  ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(path) {
+  if (file_.size() < 8) bad_weights(path, "file is shorter than the 8-byte header length");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | file_.data()[i];
+  if (header_len > kMaxHeaderBytes || header_len > file_.size() - 8)
+    bad_weights(path, "header length " + std::to_string(header_len) + " exceeds the file or the 100 MiB bound");
+  JsonValue header;
+  try {
+    header = parse_json(reinterpret_cast<const char*>(file_.data() + 8), size_t(header_len));
+  } catch (const JsonSyntaxError& e) {
+    bad_weights(path, std::string("header is not valid JSON: ") + e.what());
+  }
+  if (header.kind != JsonValue::Kind::Object) bad_weights(path, "header is not a JSON object");
+  const uint8_t* data_start = file_.data() + 8 + header_len;
+  const uint64_t data_size = file_.size() - 8 - header_len;
+
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& [name, entry] : header.object) {
+    if (name == "__metadata__") continue;
+    const std::string where = "tensor '" + name + "'";
+    if (entry.kind != JsonValue::Kind::Object) bad_weights(path, where + " entry is not an object");
+    const JsonValue* dtype_field = field(entry, "dtype");
+    const JsonValue* shape_field = field(entry, "shape");
+    const JsonValue* offsets_field = field(entry, "data_offsets");
+    if (!dtype_field || dtype_field->kind != JsonValue::Kind::String) bad_weights(path, where + " has no dtype string");
+    if (!shape_field || shape_field->kind != JsonValue::Kind::Array) bad_weights(path, where + " has no shape array");
+    if (!offsets_field || offsets_field->kind != JsonValue::Kind::Array || offsets_field->array.size() != 2)
+      bad_weights(path, where + " has no [begin, end] data_offsets");
+    TensorView view{};
+    view.name = name;
+    size_t element_size = 0;
+    if (!parse_dtype(dtype_field->string, &view.dtype, &element_size))
+      bad_weights(path, where + " has unsupported dtype " + dtype_field->string);
+    uint64_t elements = 1;
+    for (const JsonValue& dim : shape_field->array) {
+      if (dim.kind != JsonValue::Kind::Number || !dim.is_integer || dim.integer < 0 || dim.integer > (int64_t(1) << 40))
+        bad_weights(path, where + " has an invalid dimension");
+      view.shape.push_back(dim.integer);
+      if (dim.integer != 0 && elements > (uint64_t(1) << 50) / uint64_t(dim.integer))
+        bad_weights(path, where + " shape overflows");
+      elements *= uint64_t(dim.integer);
+    }
+    uint64_t bounds[2];
+    for (int i = 0; i < 2; ++i) {
+      const JsonValue& v = offsets_field->array[i];
+      if (v.kind != JsonValue::Kind::Number || !v.is_integer || v.integer < 0)
+        bad_weights(path, where + " has an invalid data offset");
+      bounds[i] = uint64_t(v.integer);
+    }
+    if (bounds[0] > bounds[1] || bounds[1] > data_size)
+      bad_weights(path, where + " data_offsets lie outside the file's data section");
+    if (elements * element_size != bounds[1] - bounds[0])
+      bad_weights(path, where + " byte length does not match its shape and dtype");
+    view.data = data_start + bounds[0];
+    view.byte_length = size_t(bounds[1] - bounds[0]);
+    ranges.emplace_back(bounds[0], bounds[1]);
+    tensors_.emplace(name, std::move(view));
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i)
+    if (ranges[i].first < ranges[i - 1].second) bad_weights(path, "tensors overlap in the data section");
+}
+
+const TensorView& SafetensorsFile::get(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) bad_weights(path_, "missing tensor '" + name + "'");
+  return it->second;
+}
+
+float f16_to_f32(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000) << 16;
+  uint32_t exponent = (h >> 10) & 0x1F;
+  uint32_t mantissa = h & 0x3FF;
+  uint32_t bits;
+  if (exponent == 0) {
+    if (mantissa == 0) {
+      bits = sign;
+    } else {  // subnormal: renormalise
+      exponent = 127 - 15 + 1;
+      while (!(mantissa & 0x400)) {
+        mantissa <<= 1;
+        --exponent;
+      }
+      bits = sign | (exponent << 23) | ((mantissa & 0x3FF) << 13);
+    }
+  } else if (exponent == 31) {
+    bits = sign | 0x7F800000u | (mantissa << 13);
+  } else {
+    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+  }
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+float bf16_to_f32(uint16_t h) {
+  const uint32_t bits = uint32_t(h) << 16;
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+std::vector<float> tensor_to_f32(const TensorView& tensor) {
+  const size_t n = size_t(tensor.element_count());
+  std::vector<float> out(n);
+  switch (tensor.dtype) {
+    case DType::F32:
+      std::memcpy(out.data(), tensor.data, n * 4);
+      break;
+    case DType::F16:
+    case DType::BF16:
+      for (size_t i = 0; i < n; ++i) {
+        uint16_t bits;
+        std::memcpy(&bits, tensor.data + 2 * i, 2);
+        out[i] = tensor.dtype == DType::F16 ? f16_to_f32(bits) : bf16_to_f32(bits);
+      }
+      break;
+    default:
+      throw EngineError(ErrorCode::BadWeights, "tensor '" + tensor.name + "' is not a floating-point tensor");
+  }
+  return out;
+}
+
+}  // namespace sie
