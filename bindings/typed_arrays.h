@@ -23,6 +23,8 @@ inline Napi::TypedArrayOf<float> float32_array(const Napi::Value& value, const c
 
 // Hands a vector's memory to JS as a Float32Array without copying; the finalizer frees it.
 inline Napi::Float32Array float32_array_from(Napi::Env env, std::vector<float>&& values) {
+  // An external buffer over no memory would arrive detached; an empty result gets a plain array.
+  if (values.empty()) return Napi::Float32Array::New(env, 0);
   auto* owned = new std::vector<float>(std::move(values));  // owned by the ArrayBuffer's finalizer
   const size_t length = owned->size();
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(

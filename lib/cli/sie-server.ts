@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/** `sie-server serve ...`: parse the configuration, start the server, preload models. */
+import { buildServeConfig, ConfigError, SERVE_USAGE, type ServeConfig } from '../config.js';
+import { Engine } from '../engine/engine.js';
+import { buildServer } from '../server/app.js';
+
+async function serve(config: ServeConfig): Promise<void> {
+  const engine = new Engine({ threads: config.threads, modelsDir: config.modelsDirs, maxBatchTokens: config.maxBatchTokens });
+  const app = buildServer({
+    engine,
+    maxInputsPerRequest: config.maxInputsPerRequest,
+    bodyLimitBytes: config.bodyLimitBytes,
+    logger: { level: config.logLevel },
+  });
+  await app.listen({ host: config.host, port: config.port });
+  app.log.info({ threads: engine.threads }, 'sie-server listening');
+  // A model that fails to load is reported and skipped; the others keep serving.
+  await Promise.all(config.models.map(async (id) => {
+    try {
+      const model = await engine.load(id);
+      app.log.info({ model: id, dims: model.dims, maxSeqLength: model.maxSeqLength }, 'model loaded');
+    } catch (error) {
+      app.log.error({ model: id, code: (error as { code?: string }).code, err: error }, 'model failed to load');
+    }
+  }));
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: draining in-flight requests');
+    await app.close();
+    engine.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${SERVE_USAGE}\n`);
+    return command === undefined ? 1 : 0;
+  }
+  if (command !== 'serve') {
+    process.stderr.write(`sie-server: unknown command '${command}'\n${SERVE_USAGE}\n`);
+    return 2;
+  }
+  try {
+    await serve(buildServeConfig(rest, process.env));
+    return -1;  // keep running
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`sie-server: ${error.message}\n${SERVE_USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  if (code >= 0) process.exit(code);
+}, (error: unknown) => {
+  process.stderr.write(`sie-server: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

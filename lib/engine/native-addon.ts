@@ -1,0 +1,70 @@
+/**
+ * The typed face of the native addon (bindings/). node-gyp-build finds a prebuilt binary in
+ * prebuilds/ or the local CMake build in build/Release.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export interface NativeComputePool {
+  readonly threads: number;
+}
+
+export interface SentenceEmbedderOptions {
+  weightsPath: string;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  intermediateSize: number;
+  vocabSize: number;
+  maxPositions: number;
+  typeVocabSize: number;
+  layerNormEps: number;
+  pooling: 'mean' | 'cls' | 'last';
+  normalize: boolean;
+}
+
+export interface NativeSentenceEmbedder {
+  embed(pool: NativeComputePool, ids: Int32Array, typeIds: Int32Array, offsets: Int32Array): Promise<Float32Array>;
+  readonly info: { dims: number; weightBytes: number; workspaceBytes: number };
+  dispose(): void;
+}
+
+export interface SafetensorsEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
+/** Individual kernels and their reference twins, for tests and microbenchmarks. */
+export interface NativeKernelProbes {
+  gemm(x: Float32Array, w: Float32Array, bias: Float32Array | null, m: number, n: number, k: number, reference: boolean, threads?: number): Float32Array;
+  gelu(x: Float32Array, reference: boolean): Float32Array;
+  softmax(x: Float32Array, rows: number, cols: number, reference: boolean): Float32Array;
+  addLayerNorm(x: Float32Array, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number, reference: boolean): Float32Array;
+  inspectSafetensors(path: string): SafetensorsEntry[];
+  readonly gemmKernel: string;
+}
+
+export interface NativeAddon {
+  ComputePool: new (threads?: number) => NativeComputePool;
+  loadSentenceEmbedder(options: SentenceEmbedderOptions): Promise<NativeSentenceEmbedder>;
+  kernels: NativeKernelProbes;
+}
+
+let addon: NativeAddon | undefined;
+
+/** Loads the addon once per process (module-level cache of an immutable binding). */
+export function nativeAddon(): NativeAddon {
+  if (!addon) {
+    const require = createRequire(import.meta.url);
+    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+    addon = load(packageRoot());
+  }
+  return addon;
+}
+
+/** The package root: dist/lib/engine -> three levels up. */
+export function packageRoot(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}

@@ -1,0 +1,63 @@
+/**
+ * Builds the fastify application: one plugin per API family, one error handler that turns
+ * EngineErrors, schema failures and oversized bodies into JSON errors with the right status.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Engine } from '../engine/engine.js';
+import { EngineError } from '../engine/engine-error.js';
+import { httpStatusOf, openAIErrorBody } from './error-mapping.js';
+import { healthRoutes } from './health-routes.js';
+import { openAIRoutes } from './openai-routes.js';
+
+export interface ServerOptions {
+  engine: Engine;
+  /** Most inputs in one request (OpenAI's own limit is 2048). */
+  maxInputsPerRequest?: number;
+  /** Largest request body accepted, in bytes. */
+  bodyLimitBytes?: number;
+  logger?: FastifyServerOptions['logger'];
+}
+
+interface FastifyErrorLike {
+  statusCode?: number;
+  code?: string;
+  message: string;
+  validation?: Array<{ instancePath?: string; message?: string; params?: Record<string, unknown> }>;
+}
+
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimitBytes ?? 16 * 1024 * 1024,
+    // Wrong types are errors, not something to coerce silently.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
+  });
+
+  app.setErrorHandler((error: FastifyErrorLike, request, reply) => {
+    if (error instanceof EngineError) {
+      const status = httpStatusOf(error);
+      if (status >= 500) request.log.error({ err: error }, 'request failed');
+      return reply.code(status).send(openAIErrorBody(status, error.code, error.message, error.param));
+    }
+    if (error.validation) {
+      const first = error.validation[0];
+      const missing = first?.params?.missingProperty;
+      const field = typeof missing === 'string' ? missing : (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+      const message = typeof missing === 'string' ? `${missing} is required` : `${field || 'body'} ${first?.message ?? 'is invalid'}`;
+      return reply.code(400).send(openAIErrorBody(400, 'INVALID_INPUT', message, field || null));
+    }
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    const code = status === 413 ? 'BODY_TOO_LARGE' : status < 500 ? 'INVALID_INPUT' : 'INTERNAL';
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send(openAIErrorBody(status, code, status >= 500 ? 'internal server error' : error.message));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(openAIErrorBody(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`));
+  });
+
+  const maxInputsPerRequest = options.maxInputsPerRequest ?? 2048;
+  app.register(healthRoutes, { engine: options.engine });
+  app.register(openAIRoutes, { engine: options.engine, maxInputsPerRequest });
+  return app;
+}

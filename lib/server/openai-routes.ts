@@ -1,0 +1,131 @@
+/**
+ * OpenAI-compatible routes: POST /v1/embeddings and GET /v1/models, so the official `openai`
+ * client works by changing its baseURL. /v1/models also carries SIE's `models` list.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Engine } from '../engine/engine.js';
+import { EngineError } from '../engine/engine-error.js';
+import type { EmbeddingInput } from '../engine/dense-model.js';
+import { isSafeModelId } from '../models/model-id.js';
+
+export interface OpenAIRoutesOptions {
+  engine: Engine;
+  maxInputsPerRequest: number;
+}
+
+interface EmbeddingsBody {
+  model: string;
+  input: unknown;
+  encoding_format?: 'float' | 'base64';
+  dimensions?: number;
+  user?: string;
+  truncate?: boolean;
+}
+
+const embeddingsBodySchema = {
+  type: 'object',
+  required: ['model', 'input'],
+  properties: {
+    model: { type: 'string', minLength: 1, maxLength: 512 },
+    input: {},
+    encoding_format: { type: 'string', enum: ['float', 'base64'] },
+    dimensions: { type: 'integer', minimum: 1 },
+    user: { type: 'string' },
+    truncate: { type: 'boolean' },
+  },
+} as const;
+
+const embeddingsResponseSchema = {
+  200: {
+    type: 'object',
+    properties: {
+      object: { type: 'string' },
+      data: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            object: { type: 'string' },
+            index: { type: 'integer' },
+            embedding: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'number' } }] },
+          },
+        },
+      },
+      model: { type: 'string' },
+      usage: { type: 'object', properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } } },
+    },
+  },
+} as const;
+
+/** Validates OpenAI's `input`: string | string[] | number[] | number[][], naming the bad field. */
+export function parseEmbeddingInput(input: unknown, maxInputs: number): EmbeddingInput[] {
+  const invalid = (message: string, param = 'input') => new EngineError('INVALID_INPUT', message, { param });
+  if (typeof input === 'string') return [input];
+  if (!Array.isArray(input)) throw invalid('input must be a string, an array of strings, or an array of token ids');
+  if (input.length === 0) throw invalid('input must not be an empty list');
+  if (input.length > maxInputs) {
+    throw new EngineError('TOO_MANY_INPUTS', `input has ${input.length} items; the limit per request is ${maxInputs}`, { param: 'input' });
+  }
+  if (input.every((v) => typeof v === 'number')) {
+    input.forEach((v, i) => {
+      if (!Number.isInteger(v)) throw invalid(`input[${i}] must be an integer token id`, `input[${i}]`);
+    });
+    return [input as number[]];
+  }
+  return input.map((item, i) => {
+    if (typeof item === 'string') return item;
+    if (Array.isArray(item)) {
+      if (item.length === 0) throw invalid(`input[${i}] must not be an empty token list`, `input[${i}]`);
+      item.forEach((v, j) => {
+        if (typeof v !== 'number' || !Number.isInteger(v)) throw invalid(`input[${i}][${j}] must be an integer token id`, `input[${i}][${j}]`);
+      });
+      return item as number[];
+    }
+    throw invalid(`input[${i}] must be a string or an array of token ids`, `input[${i}]`);
+  });
+}
+
+function toBase64(vector: Float32Array): string {
+  // Little-endian float32 bytes, as OpenAI sends them (every platform Node runs on is little-endian).
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64');
+}
+
+export async function openAIRoutes(app: FastifyInstance, options: OpenAIRoutesOptions): Promise<void> {
+  const { engine } = options;
+
+  app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', { schema: { body: embeddingsBodySchema, response: embeddingsResponseSchema } }, async (request) => {
+    const body = request.body;
+    const inputs = parseEmbeddingInput(body.input, options.maxInputsPerRequest);
+    if (!isSafeModelId(body.model)) {
+      throw new EngineError('MODEL_NOT_FOUND', `model '${body.model}' does not exist`, { param: 'model' });
+    }
+    const result = await engine.embed(body.model, inputs, { trusted: false, allowDownload: false, dimensions: body.dimensions, truncate: body.truncate });
+    const base64 = body.encoding_format === 'base64';
+    const promptTokens = result.tokenCounts.reduce((a, b) => a + b, 0);
+    return {
+      object: 'list',
+      data: result.embeddings.map((vector, index) => ({ object: 'embedding', index, embedding: base64 ? toBase64(vector) : Array.from(vector) })),
+      model: body.model,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    };
+  });
+
+  app.get('/v1/models', async () => {
+    const statuses = engine.list();
+    return {
+      object: 'list',
+      data: statuses.map((s) => ({ id: s.id, object: 'model', created: 0, owned_by: 'sie-server' })),
+      // SIE's shape of the same list, so SIE clients and OpenAI clients both read this route.
+      models: statuses.map((s) => ({
+        name: s.id,
+        inputs: ['text'],
+        outputs: ['dense'],
+        dims: s.model ? { dense: s.model.dims } : {},
+        loaded: s.state === 'loaded',
+        state: s.state,
+        max_sequence_length: s.model?.maxSeqLength,
+        last_error: s.error?.message,
+      })),
+    };
+  });
+}

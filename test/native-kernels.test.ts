@@ -1,0 +1,68 @@
+import t from 'tap';
+import { nativeAddon } from '../lib/engine/native-addon.js';
+import { maxAbsDiff, randomFloats } from './helpers/fixtures.js';
+
+const kernels = nativeAddon().kernels;
+
+t.test(`packed GEMM (${kernels.gemmKernel}) matches the reference on random and edge shapes`, async (t) => {
+  const shapes: Array<[number, number, number]> = [
+    [1, 1, 1], [1, 384, 384], [13, 50, 7], [12, 32, 64], [11, 33, 65], [25, 31, 1], [64, 1536, 384], [100, 384, 1536], [257, 96, 32], [3, 1000, 17],
+  ];
+  let seed = 1;
+  for (const [m, n, k] of shapes) {
+    const x = randomFloats(m * k, seed++);
+    const w = randomFloats(n * k, seed++);
+    const bias = randomFloats(n, seed++);
+    const reference = kernels.gemm(x, w, bias, m, n, k, true);
+    for (const threads of [1, 2, 3]) {
+      const got = kernels.gemm(x, w, bias, m, n, k, false, threads);
+      t.ok(maxAbsDiff(got, reference) <= 1e-5 * Math.sqrt(k) * 4, `m=${m} n=${n} k=${k} threads=${threads} max|diff|=${maxAbsDiff(got, reference).toExponential(2)}`);
+    }
+    const noBias = kernels.gemm(x, w, null, m, n, k, false, 2);
+    const noBiasRef = kernels.gemm(x, w, null, m, n, k, true);
+    t.ok(maxAbsDiff(noBias, noBiasRef) <= 1e-5 * Math.sqrt(k) * 4, `m=${m} n=${n} k=${k} without bias`);
+  }
+});
+
+t.test('GEMM agrees with a hand-computed product', async (t) => {
+  // [1 2; 3 4] · [5 6; 7 8]ᵀ + [1, -1] = [1*5+2*6+1, 1*7+2*8-1; 3*5+4*6+1, 3*7+4*8-1]
+  const y = kernels.gemm(Float32Array.of(1, 2, 3, 4), Float32Array.of(5, 6, 7, 8), Float32Array.of(1, -1), 2, 2, 2, false, 2);
+  t.same(Array.from(y), [18, 22, 40, 52]);
+});
+
+t.test('vectorised GELU (erf) matches the double-precision reference', async (t) => {
+  const x = randomFloats(10007, 42).map((v) => v * 12);
+  x.set([0, -0, 1e-8, -1e-8, 6, -6, 20, -20, 100, -100], 0);
+  t.ok(maxAbsDiff(kernels.gelu(x, false), kernels.gelu(x, true)) <= 2e-6, 'max abs error within 2e-6');
+  t.same(Array.from(kernels.gelu(Float32Array.of(), false)), []);
+});
+
+t.test('vectorised softmax matches the reference, including long and one-wide rows', async (t) => {
+  for (const [rows, cols] of [[1, 1], [3, 5], [7, 16], [4, 17], [2, 512], [1, 1000]]) {
+    const x = randomFloats(rows * cols, rows * 131 + cols).map((v) => v * 30);
+    const got = kernels.softmax(x, rows, cols, false);
+    t.ok(maxAbsDiff(got, kernels.softmax(x, rows, cols, true)) <= 1e-6, `${rows}x${cols}`);
+    for (let r = 0; r < rows; r++) {
+      const sum = got.subarray(r * cols, (r + 1) * cols).reduce((a, b) => a + b, 0);
+      t.ok(Math.abs(sum - 1) < 1e-5, `row ${r} of ${rows}x${cols} sums to 1`);
+    }
+  }
+});
+
+t.test('residual LayerNorm matches the reference', async (t) => {
+  for (const [rows, cols] of [[1, 1], [5, 64], [3, 384], [2, 1000]]) {
+    const x = randomFloats(rows * cols, cols).map((v) => v * 5 + 3);
+    const residual = randomFloats(rows * cols, cols + 1);
+    const gamma = randomFloats(cols, 7), beta = randomFloats(cols, 8);
+    for (const res of [residual, null]) {
+      const got = kernels.addLayerNorm(x, res, gamma, beta, rows, cols, 1e-12, false);
+      const want = kernels.addLayerNorm(x, res, gamma, beta, rows, cols, 1e-12, true);
+      t.ok(maxAbsDiff(got, want) <= 2e-5, `${rows}x${cols} residual=${res !== null}`);
+    }
+  }
+});
+
+t.test('kernel probes refuse buffers too short for the shape', async (t) => {
+  t.throws(() => kernels.gemm(new Float32Array(3), new Float32Array(4), null, 2, 2, 2, false), { code: 'INVALID_ARGUMENT' });
+  t.throws(() => kernels.softmax(new Float32Array(3), 2, 2, false), { code: 'INVALID_ARGUMENT' });
+});
