@@ -1,0 +1,109 @@
+/**
+ * In-process throughput and latency of sie-server's engine next to onnxruntime-node on the same
+ * MiniLM-shaped weights, the same token ids and the same thread count, measured in one run.
+ * ORT runs the usual padded [batch, longest] tensors with an attention mask; our engine runs
+ * padding-free. Throughput counts real (unpadded) tokens for both.
+ *
+ *   npm run bench [-- --threads 2 --seconds 3]
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { Engine } from '../lib/engine/engine.js';
+import { minilmCheckpoint } from './minilm-checkpoint.js';
+
+interface Workload {
+  name: string;
+  batches: number[][][];  // batches of sequences of token ids (with [CLS] ... [SEP])
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function sequences(count: number, minLen: number, maxLen: number, seed: number): number[][] {
+  const random = rng(seed);
+  return Array.from({ length: count }, () => {
+    const length = minLen + Math.floor(random() * (maxLen - minLen + 1));
+    return [101, ...Array.from({ length: length - 2 }, () => 1000 + Math.floor(random() * 28000)), 102];
+  });
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const workloads: Workload[] = [
+  { name: 'short (16 tok, batch 32)', batches: chunk(sequences(256, 16, 16, 1), 32) },
+  { name: 'mixed (8-256 tok, batch 32)', batches: chunk(sequences(256, 8, 256, 2), 32) },
+  { name: 'long (256 tok, batch 8)', batches: chunk(sequences(64, 256, 256, 3), 8) },
+  { name: 'single sentence (12 tok)', batches: [sequences(1, 12, 12, 4)] },
+];
+
+async function timeRuns(seconds: number, run: () => Promise<number>): Promise<{ tokensPerSec: number; msPerCall: number; calls: number }> {
+  await run();  // warm-up
+  let tokens = 0, calls = 0;
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    tokens += await run();
+    calls++;
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  return { tokensPerSec: tokens / elapsed, msPerCall: (elapsed * 1000) / calls, calls };
+}
+
+function ortFeeds(batch: number[][]): Record<string, ort.Tensor> {
+  const longest = Math.max(...batch.map((s) => s.length));
+  const ids = new BigInt64Array(batch.length * longest);
+  const mask = new BigInt64Array(batch.length * longest);
+  batch.forEach((s, b) => s.forEach((id, i) => {
+    ids[b * longest + i] = BigInt(id);
+    mask[b * longest + i] = 1n;
+  }));
+  const dims = [batch.length, longest];
+  return { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims), token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims) };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' } } });
+  const threads = Number(values.threads ?? os.availableParallelism());
+  const seconds = Number(values.seconds ?? 3);
+  const { modelDir, onnxPath } = minilmCheckpoint();
+  const engine = new Engine({ threads, progress: null });
+  await engine.load(modelDir);
+  const session = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`# sie-server engine vs onnxruntime-node ${ort.env.versions.common} — ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`# ${cpu}, ${threads} threads, MiniLM-shaped (384/6/12/1536) fp32, gemm kernel: ${(await import('../lib/engine/native-addon.js')).nativeAddon().kernels.gemmKernel}`);
+  console.log('| workload | sie tokens/s | ort tokens/s | ratio | sie ms/call | ort ms/call | sie sentences/s |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const workload of workloads) {
+    const contentIds = workload.batches.map((b) => b.map((s) => s.slice(1, -1)));
+    let i = 0, j = 0;
+    const sie = await timeRuns(seconds, async () => {
+      const batch = contentIds[i++ % contentIds.length];
+      await engine.embed(modelDir, batch);
+      return batch.reduce((n, s) => n + s.length + 2, 0);
+    });
+    const peer = await timeRuns(seconds, async () => {
+      const batch = workload.batches[j++ % workload.batches.length];
+      await session.run(ortFeeds(batch));
+      return batch.reduce((n, s) => n + s.length, 0);
+    });
+    const avgLen = workload.batches.flat().reduce((n, s) => n + s.length, 0) / workload.batches.flat().length;
+    console.log(`| ${workload.name} | ${sie.tokensPerSec.toFixed(0)} | ${peer.tokensPerSec.toFixed(0)} | ${(sie.tokensPerSec / peer.tokensPerSec).toFixed(2)}x | ${sie.msPerCall.toFixed(2)} | ${peer.msPerCall.toFixed(2)} | ${(sie.tokensPerSec / avgLen).toFixed(0)} |`);
+  }
+  await session.release();
+  engine.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
