@@ -1,6 +1,7 @@
 #include "bert_encoder.h"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 
 #include "../core/engine_error.h"
@@ -44,9 +45,32 @@ void BertEncoder::validate(const TokenBatch& b) const {
   }
 }
 
-void BertEncoder::embed(const TokenBatch& b, float* out) const {
+namespace {
+
+// Row-wise work is split into chunks of rows so the pool's per-task overhead stays small.
+constexpr int kRowsPerTask = 16;
+
+void for_row_chunks(ThreadPool& pool, int rows, const std::function<void(int begin, int end)>& fn) {
+  const int64_t tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
+  pool.parallel_for(tasks, [&](int64_t task, int) {
+    const int begin = int(task) * kRowsPerTask;
+    fn(begin, std::min(rows, begin + kRowsPerTask));
+  });
+}
+
+void parallel_add_layer_norm(ThreadPool& pool, float* x, const float* residual, int rows, int cols,
+                             const LayerNormWeights& norm, float eps) {
+  for_row_chunks(pool, rows, [&](int begin, int end) {
+    add_layer_norm(x + int64_t(begin) * cols, residual ? residual + int64_t(begin) * cols : nullptr, end - begin, cols,
+                   cols, norm.gamma.data(), norm.beta.data(), eps);
+  });
+}
+
+}  // namespace
+
+void BertEncoder::embed(const TokenBatch& b, float* out, ThreadPool& pool) const {
   const int h = config_.hidden_size;
-  for (int s = 0; s < b.num_sequences; ++s) {
+  pool.parallel_for(b.num_sequences, [&](int64_t s, int) {
     for (int t = b.offsets[s]; t < b.offsets[s + 1]; ++t) {
       const float* word = weights_.word_embeddings.data() + int64_t(b.input_ids[t]) * h;
       const float* pos = weights_.position_embeddings.data() + int64_t(t - b.offsets[s]) * h;
@@ -55,9 +79,8 @@ void BertEncoder::embed(const TokenBatch& b, float* out) const {
       float* dst = out + int64_t(t) * h;
       for (int i = 0; i < h; ++i) dst[i] = word[i] + pos[i] + type_row[i];
     }
-  }
-  add_layer_norm(out, nullptr, b.num_tokens, h, h, weights_.embedding_norm.gamma.data(),
-                 weights_.embedding_norm.beta.data(), config_.layer_norm_eps);
+  });
+  parallel_add_layer_norm(pool, out, nullptr, b.num_tokens, h, weights_.embedding_norm, config_.layer_norm_eps);
 }
 
 void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPool& pool) const {
@@ -104,7 +127,7 @@ const float* BertEncoder::forward(const TokenBatch& b, EncoderWorkspace& ws, Thr
   ws.packed_keys.resize(pool.size());
   ws.packed_values.resize(pool.size());
 
-  embed(b, ws.hidden.data());
+  embed(b, ws.hidden.data(), pool);
   for (const BertLayerWeights& layer : weights_.layers) {
     gemm_packed(t, 3 * h, h, ws.hidden.data(), h, layer.qkv.weight.panels.data(), layer.qkv.bias.data(), ws.qkv.data(),
                 3 * h, &pool);
@@ -112,16 +135,16 @@ const float* BertEncoder::forward(const TokenBatch& b, EncoderWorkspace& ws, Thr
     gemm_packed(t, h, h, ws.context.data(), h, layer.attention_output.weight.panels.data(),
                 layer.attention_output.bias.data(), ws.projected.data(), h, &pool);
     // hidden <- LayerNorm(projected + hidden): normalise in the projected buffer, then swap roles.
-    add_layer_norm(ws.projected.data(), ws.hidden.data(), t, h, h, layer.attention_norm.gamma.data(),
-                   layer.attention_norm.beta.data(), eps);
+    parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.attention_norm, eps);
     std::swap(ws.hidden, ws.projected);
     gemm_packed(t, inter, h, ws.hidden.data(), h, layer.intermediate.weight.panels.data(), layer.intermediate.bias.data(),
                 ws.intermediate.data(), inter, &pool);
-    pool.parallel_for(t, [&](int64_t row, int) { gelu_erf(ws.intermediate.data() + row * inter, inter); });
+    for_row_chunks(pool, t, [&](int begin, int end) {
+      gelu_erf(ws.intermediate.data() + int64_t(begin) * inter, int64_t(end - begin) * inter);
+    });
     gemm_packed(t, h, inter, ws.intermediate.data(), inter, layer.output.weight.panels.data(), layer.output.bias.data(),
                 ws.projected.data(), h, &pool);
-    add_layer_norm(ws.projected.data(), ws.hidden.data(), t, h, h, layer.output_norm.gamma.data(),
-                   layer.output_norm.beta.data(), eps);
+    parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.output_norm, eps);
     std::swap(ws.hidden, ws.projected);
   }
   return ws.hidden.data();

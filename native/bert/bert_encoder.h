@@ -31,7 +31,7 @@ class BertEncoder {
   const float* forward(const TokenBatch& batch, EncoderWorkspace& workspace, ThreadPool& pool) const;
 
  private:
-  void embed(const TokenBatch& batch, float* out) const;
+  void embed(const TokenBatch& batch, float* out, ThreadPool& pool) const;
   void attention(const TokenBatch& batch, EncoderWorkspace& ws, ThreadPool& pool) const;
 
   BertConfig config_;
