@@ -23,7 +23,8 @@ void require_length(Napi::Env env, size_t have, size_t need, const char* name) {
   if (have < need) throw argument_error(env, std::string(name) + " is too short for the given shape");
 }
 
-// gemm(x, w, bias|null, m, n, k, reference, threads) -> Float32Array y[m, n] = x · wᵀ + bias
+// gemm(x, w, bias|null, m, n, k, reference, threads, gelu) -> Float32Array y[m, n] = x · wᵀ + bias
+// (then GELU when gelu is true: the fused epilogue, or the reference GEMM followed by reference GELU)
 Napi::Value gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto x = float32_array(info[0], "x");
@@ -32,6 +33,7 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   const int m = int_arg(info, 3, "m"), n = int_arg(info, 4, "n"), k = int_arg(info, 5, "k");
   const bool reference = info[6].ToBoolean();
   const int threads = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().Int32Value() : 1;
+  const bool gelu = info.Length() > 8 && info[8].ToBoolean();
   require_length(env, x.ElementLength(), size_t(m) * k, "x");
   require_length(env, w.ElementLength(), size_t(n) * k, "w");
   const float* bias = nullptr;
@@ -43,10 +45,12 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   std::vector<float> y(size_t(m) * n);
   if (reference) {
     sie::gemm_reference(m, n, k, x.Data(), k, w.Data(), k, bias, y.data(), n);
+    if (gelu) sie::gelu_erf_reference(y.data(), int64_t(y.size()));
   } else {
     sie::PackedMatrix packed = sie::pack_linear_weights(w.Data(), n, k);
     sie::ThreadPool pool(threads < 1 ? 1 : threads);
-    sie::gemm_packed(m, n, k, x.Data(), k, packed.panels.data(), bias, y.data(), n, &pool);
+    sie::gemm_packed(m, n, k, x.Data(), k, packed.panels.data(), bias, y.data(), n, &pool,
+                     gelu ? sie::Epilogue::Gelu : sie::Epilogue::None);
   }
   return float32_array_from(env, std::move(y));
 }

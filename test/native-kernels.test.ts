@@ -24,6 +24,15 @@ t.test(`packed GEMM (${kernels.gemmKernel}) matches the reference on random and 
   }
 });
 
+t.test('GEMM with the fused GELU epilogue matches reference GEMM then reference GELU', async (t) => {
+  for (const [m, n, k] of [[1, 1, 1], [13, 50, 7], [40, 1536, 384], [5, 33, 64]] as Array<[number, number, number]>) {
+    const x = randomFloats(m * k, m + n), w = randomFloats(n * k, n + k), bias = randomFloats(n, k);
+    const got = kernels.gemm(x, w, bias, m, n, k, false, 2, true);
+    const want = kernels.gemm(x, w, bias, m, n, k, true, 1, true);
+    t.ok(maxAbsDiff(got, want) <= 1e-5 * Math.sqrt(k) * 4, `m=${m} n=${n} k=${k}`);
+  }
+});
+
 t.test('GEMM agrees with a hand-computed product', async (t) => {
   // [1 2; 3 4] · [5 6; 7 8]ᵀ + [1, -1] = [1*5+2*6+1, 1*7+2*8-1; 3*5+4*6+1, 3*7+4*8-1]
   const y = kernels.gemm(Float32Array.of(1, 2, 3, 4), Float32Array.of(5, 6, 7, 8), Float32Array.of(1, -1), 2, 2, 2, false, 2);

@@ -138,10 +138,7 @@ const float* BertEncoder::forward(const TokenBatch& b, EncoderWorkspace& ws, Thr
     parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.attention_norm, eps);
     std::swap(ws.hidden, ws.projected);
     gemm_packed(t, inter, h, ws.hidden.data(), h, layer.intermediate.weight.panels.data(), layer.intermediate.bias.data(),
-                ws.intermediate.data(), inter, &pool);
-    for_row_chunks(pool, t, [&](int begin, int end) {
-      gelu_erf(ws.intermediate.data() + int64_t(begin) * inter, int64_t(end - begin) * inter);
-    });
+                ws.intermediate.data(), inter, &pool, Epilogue::Gelu);
     gemm_packed(t, h, inter, ws.intermediate.data(), inter, layer.output.weight.panels.data(), layer.output.bias.data(),
                 ws.projected.data(), h, &pool);
     parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.output_norm, eps);

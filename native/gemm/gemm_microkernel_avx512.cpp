@@ -6,13 +6,16 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,fma")
 
+#include "../kernels/vector_math_avx512.h"
+
 namespace sie {
 namespace {
 
 // 2 x MR accumulators (24 zmm for MR = 12) stay in registers for the whole reduction; each step
 // loads one 32-wide row of the panel and broadcasts one element of each X row straight from memory.
 template <int MR>
-void tile(int k, const float* x, int64_t ldx, const float* panel, const float* bias, int cols, float* y, int64_t ldy) {
+void tile(int k, const float* x, int64_t ldx, const float* panel, const float* bias, int cols, float* y, int64_t ldy,
+          Epilogue epilogue) {
   __m512 lo[MR], hi[MR];
   for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
   for (int p = 0; p < k; ++p) {
@@ -29,28 +32,34 @@ void tile(int k, const float* x, int64_t ldx, const float* panel, const float* b
   const __m512 bias_lo = bias ? _mm512_maskz_loadu_ps(mask_lo, bias) : _mm512_setzero_ps();
   const __m512 bias_hi = bias ? _mm512_maskz_loadu_ps(mask_hi, bias + 16) : _mm512_setzero_ps();
   for (int r = 0; r < MR; ++r) {
-    _mm512_mask_storeu_ps(y + r * ldy, mask_lo, _mm512_add_ps(lo[r], bias_lo));
-    _mm512_mask_storeu_ps(y + r * ldy + 16, mask_hi, _mm512_add_ps(hi[r], bias_hi));
+    __m512 out_lo = _mm512_add_ps(lo[r], bias_lo);
+    __m512 out_hi = _mm512_add_ps(hi[r], bias_hi);
+    if (epilogue == Epilogue::Gelu) {
+      out_lo = avx512::gelu_ps(out_lo);
+      out_hi = avx512::gelu_ps(out_hi);
+    }
+    _mm512_mask_storeu_ps(y + r * ldy, mask_lo, out_lo);
+    _mm512_mask_storeu_ps(y + r * ldy + 16, mask_hi, out_hi);
   }
 }
 
 }  // namespace
 
 void microkernel_avx512(int rows, int k, const float* x, int64_t ldx, const float* panel, const float* bias, int cols,
-                        float* y, int64_t ldy) {
+                        float* y, int64_t ldy, Epilogue epilogue) {
   switch (rows) {
-    case 12: return tile<12>(k, x, ldx, panel, bias, cols, y, ldy);
-    case 11: return tile<11>(k, x, ldx, panel, bias, cols, y, ldy);
-    case 10: return tile<10>(k, x, ldx, panel, bias, cols, y, ldy);
-    case 9: return tile<9>(k, x, ldx, panel, bias, cols, y, ldy);
-    case 8: return tile<8>(k, x, ldx, panel, bias, cols, y, ldy);
-    case 7: return tile<7>(k, x, ldx, panel, bias, cols, y, ldy);
-    case 6: return tile<6>(k, x, ldx, panel, bias, cols, y, ldy);
-    case 5: return tile<5>(k, x, ldx, panel, bias, cols, y, ldy);
-    case 4: return tile<4>(k, x, ldx, panel, bias, cols, y, ldy);
-    case 3: return tile<3>(k, x, ldx, panel, bias, cols, y, ldy);
-    case 2: return tile<2>(k, x, ldx, panel, bias, cols, y, ldy);
-    default: return tile<1>(k, x, ldx, panel, bias, cols, y, ldy);
+    case 12: return tile<12>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 11: return tile<11>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 10: return tile<10>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 9: return tile<9>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 8: return tile<8>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 7: return tile<7>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 6: return tile<6>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 5: return tile<5>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 4: return tile<4>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 3: return tile<3>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 2: return tile<2>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    default: return tile<1>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
   }
 }
 
@@ -59,6 +68,6 @@ void microkernel_avx512(int rows, int k, const float* x, int64_t ldx, const floa
 #pragma GCC pop_options
 #else
 namespace sie {
-void microkernel_avx512(int, int, const float*, int64_t, const float*, const float*, int, float*, int64_t) {}
+void microkernel_avx512(int, int, const float*, int64_t, const float*, const float*, int, float*, int64_t, Epilogue) {}
 }  // namespace sie
 #endif

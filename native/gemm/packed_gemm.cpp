@@ -46,7 +46,7 @@ PackedMatrix pack_linear_weights(const float* w, int n, int k) {
 const char* gemm_kernel_name() { return cpu_has_avx512() ? "avx512" : "portable"; }
 
 void gemm_packed(int m, int n, int k, const float* x, int64_t ldx, const float* packed, const float* bias, float* y,
-                 int64_t ldy, ThreadPool* pool) {
+                 int64_t ldy, ThreadPool* pool, Epilogue epilogue) {
   if (m <= 0 || n <= 0) return;
   const bool wide = cpu_has_avx512();
   const MicroKernel kernel = wide ? microkernel_avx512 : microkernel_portable;
@@ -75,7 +75,7 @@ void gemm_packed(int m, int n, int k, const float* x, int64_t ldx, const float* 
       for (int r = row_begin; r < row_end; r += tile_rows) {
         const int rows = std::min(tile_rows, row_end - r);
         kernel(rows, k, x + int64_t(r) * ldx, ldx, panel, bias ? bias + col : nullptr, cols, y + int64_t(r) * ldy + col,
-               ldy);
+               ldy, epilogue);
       }
     }
   };

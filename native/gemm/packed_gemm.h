@@ -7,6 +7,7 @@
 
 #include "../core/aligned_buffer.h"
 #include "../core/thread_pool.h"
+#include "gemm_microkernels.h"
 
 namespace sie {
 
@@ -29,8 +30,9 @@ void pack_kn(const float* b, int k, int n, int64_t ldb, float* dst);
 PackedMatrix pack_linear_weights(const float* w, int n, int k);
 
 // Multiplies with the packed operand; pool may be null (runs on the calling thread).
+// Epilogue::Gelu applies the exact-erf GELU to each tile while it is still in registers.
 void gemm_packed(int m, int n, int k, const float* x, int64_t ldx, const float* packed, const float* bias, float* y,
-                 int64_t ldy, ThreadPool* pool);
+                 int64_t ldy, ThreadPool* pool, Epilogue epilogue = Epilogue::None);
 
 // The plain twin: triple loop in double precision over the unpacked [n][k] weights.
 void gemm_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, int64_t ldw,
