@@ -14,10 +14,14 @@
         "native/kernels/pooling.cpp",
         "native/bert/bert_weights.cpp",
         "native/bert/bert_encoder.cpp",
-        "native/heads/sentence_embedder.cpp",
+        "native/heads/pooled_embedding_head.cpp",
+        "native/heads/token_projection_head.cpp",
+        "native/heads/classifier_heads.cpp",
+        "native/heads/splade_head.cpp",
+        "native/heads/encoder_model.cpp",
         "bindings/addon.cpp",
         "bindings/compute_pool.cpp",
-        "bindings/sentence_embedder_handle.cpp",
+        "bindings/model_handle.cpp",
         "bindings/kernel_probes.cpp"
       ],
       "include_dirs": [

@@ -4,18 +4,18 @@
 #include "addon_data.h"
 #include "compute_pool.h"
 #include "kernel_probes.h"
-#include "sentence_embedder_handle.h"
+#include "model_handle.h"
 
 namespace sie_bindings {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();  // owned by the environment, freed at its teardown
   env.SetInstanceData<AddonData>(data);
-  Napi::Function embedder = SentenceEmbedderHandle::define(env);
-  data->sentence_embedder = Napi::Persistent(embedder);
+  Napi::Function model = ModelHandle::define(env);
+  data->model_handle = Napi::Persistent(model);
   exports.Set("ComputePool", ComputePool::define(env));
-  exports.Set("SentenceEmbedderHandle", embedder);
-  exports.Set("loadSentenceEmbedder", Napi::Function::New(env, SentenceEmbedderHandle::load));
+  exports.Set("ModelHandle", model);
+  exports.Set("loadModel", Napi::Function::New(env, ModelHandle::load));
   exports.Set("kernels", define_kernel_probes(env));
   return exports;
 }

@@ -6,7 +6,7 @@
 namespace sie_bindings {
 
 struct AddonData {
-  Napi::FunctionReference sentence_embedder;
+  Napi::FunctionReference model_handle;
   static AddonData& of(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 };
 

@@ -1,10 +1,10 @@
 // Model ids resolve to directories in the documented order, and HTTP-style ids cannot escape.
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { isSafeModelId } from '../lib/models/model-id.js';
 import { findLocalModel, resolveModel, type ResolverOptions } from '../lib/models/model-resolver.js';
-import { readDenseModelSpec } from '../lib/models/model-config.js';
+import { readModelSpec } from '../lib/models/model-config.js';
 import { referenceModel, sharedDir, tempDir } from './helpers/fixtures.js';
 
 function options(modelsDirs: string[], hubCacheDir: string): ResolverOptions {
@@ -40,27 +40,37 @@ t.test('resolution order: directory path, models dir (org/name, then name), HF c
 });
 
 t.test('pooling, normalisation and max length come from the sentence-transformers files', async (t) => {
-  const mean = readDenseModelSpec(referenceModel('tiny-dense-mean'));
-  t.match(mean, { pooling: 'mean', normalize: true, maxSeqLength: 256 });
-  t.match(readDenseModelSpec(referenceModel('tiny-dense-cls')), { pooling: 'cls', normalize: true });
+  const mean = readModelSpec(referenceModel('tiny-dense-mean'));
+  t.match(mean, { head: { kind: 'dense', pooling: 'mean', normalize: true }, maxSeqLength: 256 });
+  t.match(readModelSpec(referenceModel('tiny-dense-cls')), { head: { pooling: 'cls', normalize: true } });
   // The real all-MiniLM-L6-v2 files: mean pooling, Normalize, 256 tokens, 384 dims.
   const dir = tempDir(t);
   cpSync(path.join(sharedDir, 'models', 'all-MiniLM-L6-v2'), dir, { recursive: true });
   writeFileSync(path.join(dir, 'model.safetensors'), '');
-  t.match(readDenseModelSpec(dir), { pooling: 'mean', normalize: true, maxSeqLength: 256, encoder: { hiddenSize: 384, numLayers: 6, numHeads: 12, intermediateSize: 1536 } });
+  t.match(readModelSpec(dir), { head: { pooling: 'mean', normalize: true }, maxSeqLength: 256, encoder: { hiddenSize: 384, numLayers: 6, numHeads: 12, intermediateSize: 1536 } });
 });
 
 t.test('a bare transformer gets mean pooling without normalisation, as sentence-transformers does', async (t) => {
   const dir = tempDir(t);
-  cpSync(referenceModel('tiny-classifier'), dir, { recursive: true });
-  t.match(readDenseModelSpec(dir), { pooling: 'mean', normalize: false, maxSeqLength: 512 });
+  cpSync(referenceModel('tiny-dense-mean'), dir, { recursive: true });
+  rmSync(path.join(dir, 'modules.json'));
+  rmSync(path.join(dir, 'sentence_bert_config.json'));
+  t.match(readModelSpec(dir), { head: { kind: 'dense', pooling: 'mean', normalize: false }, maxSeqLength: 512 });
+});
+
+t.test('model families are detected from architectures and sentence-transformers modules', async (t) => {
+  t.match(readModelSpec(referenceModel('tiny-splade')), { head: { kind: 'splade' } });
+  t.match(readModelSpec(referenceModel('tiny-colbert')), { head: { kind: 'colbert', outputSize: 16 } });
+  t.match(readModelSpec(referenceModel('tiny-cross-encoder')), { head: { kind: 'sequence-classifier', labels: ['LABEL_0'] } });
+  t.match(readModelSpec(referenceModel('tiny-classifier')), { head: { kind: 'sequence-classifier', labels: ['negative', 'neutral', 'positive'], multiLabel: false } });
+  t.match(readModelSpec(referenceModel('tiny-token-classifier')), { head: { kind: 'token-classifier', labels: ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'] } });
 });
 
 t.test('unsupported configurations are BAD_CONFIG with the reason', async (t) => {
   const dir = tempDir(t);
   cpSync(referenceModel('tiny-dense-mean'), dir, { recursive: true });
   writeFileSync(path.join(dir, '1_Pooling', 'config.json'), JSON.stringify({ pooling_mode_max_tokens: true }));
-  t.throws(() => readDenseModelSpec(dir), { code: 'BAD_CONFIG', message: /max_tokens/ });
+  t.throws(() => readModelSpec(dir), { code: 'BAD_CONFIG', message: /max_tokens/ });
   writeFileSync(path.join(dir, 'modules.json'), JSON.stringify([{ type: 'sentence_transformers.models.Pooling', path: '../../etc' }]));
-  t.throws(() => readDenseModelSpec(dir), { code: 'BAD_CONFIG', message: /outside the model directory/ });
+  t.throws(() => readModelSpec(dir), { code: 'BAD_CONFIG', message: /outside the model directory/ });
 });

@@ -10,10 +10,10 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { readDenseModelSpec } from '../models/model-config.js';
+import { readModelSpec } from '../models/model-config.js';
 import { isSafeModelId } from '../models/model-id.js';
 import { resolveModel, resolverOptionsFromEnv, type ResolverOptions } from '../models/model-resolver.js';
-import { DenseEmbeddingModel, type EmbedOptions, type EmbedResult, type EmbeddingInput, type ModelDescription } from './dense-model.js';
+import { LoadedModel, type EmbedOptions, type EmbedResult, type EmbeddingInput, type ModelDescription } from './loaded-model.js';
 import { EngineError } from './engine-error.js';
 import { nativeAddon, type NativeComputePool } from './native-addon.js';
 
@@ -48,8 +48,8 @@ export interface ModelStatus {
 
 interface RegistryEntry {
   state: ModelState;
-  ready: Promise<DenseEmbeddingModel>;
-  model?: DenseEmbeddingModel;
+  ready: Promise<LoadedModel>;
+  model?: LoadedModel;
   error?: EngineError;
 }
 
@@ -79,7 +79,7 @@ export class Engine {
   }
 
   /** The loaded model for an id, loading it first if needed. */
-  async model(requested: string, options: LoadOptions = {}): Promise<DenseEmbeddingModel> {
+  async model(requested: string, options: LoadOptions = {}): Promise<LoadedModel> {
     const id = servedName(requested);
     const existing = this.lookup(id);
     if (existing) {
@@ -90,8 +90,8 @@ export class Engine {
     const entry: RegistryEntry = { state: 'loading', ready: Promise.resolve(undefined as never) };
     entry.ready = (async () => {
       const directory = await resolveModel(requested, this.resolver, { allowPaths: trusted, allowDownload: options.allowDownload ?? trusted });
-      const spec = readDenseModelSpec(directory);
-      return DenseEmbeddingModel.load(id, spec, nativeAddon(), this.pool, this.maxBatchTokens);
+      const spec = readModelSpec(directory);
+      return LoadedModel.load(id, spec, nativeAddon(), this.pool, this.maxBatchTokens);
     })();
     this.registry.set(id, entry);
     try {

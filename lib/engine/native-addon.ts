@@ -10,7 +10,7 @@ export interface NativeComputePool {
   readonly threads: number;
 }
 
-export interface SentenceEmbedderOptions {
+export interface ModelLoadOptions {
   weightsPath: string;
   hiddenSize: number;
   numLayers: number;
@@ -20,13 +20,24 @@ export interface SentenceEmbedderOptions {
   maxPositions: number;
   typeVocabSize: number;
   layerNormEps: number;
-  pooling: 'mean' | 'cls' | 'last';
-  normalize: boolean;
+  head: 'pooled' | 'token-projection' | 'splade' | 'sequence-classifier' | 'token-classifier';
+  pooling?: 'mean' | 'cls' | 'last';
+  normalize?: boolean;
+  projectionPath?: string;
+  outputSize?: number;
 }
 
-export interface NativeSentenceEmbedder {
-  embed(pool: NativeComputePool, ids: Int32Array, typeIds: Int32Array, offsets: Int32Array): Promise<Float32Array>;
-  readonly info: { dims: number; weightBytes: number; workspaceBytes: number };
+/** A head's result: rows of `width` values, or sparse rows (indices/values split by rowOffsets). */
+export interface NativeRunOutput {
+  width: number;
+  values: Float32Array;
+  indices?: Int32Array;
+  rowOffsets?: Int32Array;
+}
+
+export interface NativeModel {
+  run(pool: NativeComputePool, ids: Int32Array, typeIds: Int32Array, offsets: Int32Array): Promise<NativeRunOutput>;
+  readonly info: { weightBytes?: number; workspaceBytes?: number };
   dispose(): void;
 }
 
@@ -48,7 +59,7 @@ export interface NativeKernelProbes {
 
 export interface NativeAddon {
   ComputePool: new (threads?: number) => NativeComputePool;
-  loadSentenceEmbedder(options: SentenceEmbedderOptions): Promise<NativeSentenceEmbedder>;
+  loadModel(options: ModelLoadOptions): Promise<NativeModel>;
   kernels: NativeKernelProbes;
 }
 

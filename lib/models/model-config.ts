@@ -20,13 +20,19 @@ export interface EncoderShape {
   layerNormEps: number;
 }
 
-export interface DenseModelSpec {
-  kind: 'dense';
+/** What a checkpoint's head computes, detected as transformers / sentence-transformers would. */
+export type HeadSpec =
+  | { kind: 'dense'; pooling: PoolingMode; normalize: boolean }
+  | { kind: 'colbert'; projectionPath: string; outputSize: number; queryPrefix?: string; documentPrefix?: string; skiplistWords: string[] }
+  | { kind: 'splade' }
+  | { kind: 'sequence-classifier'; labels: string[]; multiLabel: boolean }
+  | { kind: 'token-classifier'; labels: string[] };
+
+export interface ModelSpec {
+  head: HeadSpec;
   directory: string;
   weightsPath: string;
   encoder: EncoderShape;
-  pooling: PoolingMode;
-  normalize: boolean;
   /** Tokens per sequence including special tokens; longer inputs are truncated or refused. */
   maxSeqLength: number;
   architectures: string[];
@@ -83,7 +89,7 @@ function readEncoderShape(config: Record<string, unknown>): EncoderShape {
 }
 
 /** Pooling and normalisation from modules.json, as sentence-transformers builds its pipeline. */
-function readPipeline(directory: string): { pooling: PoolingMode; normalize: boolean; transformerPath: string } {
+function readPipeline(directory: string): { pooling: PoolingMode; normalize: boolean; transformerPath: string; denseModule?: ModuleEntry } {
   const modules = readJsonIfPresent(path.join(directory, 'modules.json')) as unknown;
   if (modules === undefined) {
     // sentence-transformers wraps a bare transformer in mean pooling without normalisation.
@@ -100,7 +106,8 @@ function readPipeline(directory: string): { pooling: PoolingMode; normalize: boo
     const config = readJsonIfPresent(path.join(poolingDir, 'config.json')) ?? {};
     pooling = poolingFromConfig(config);
   }
-  return { pooling, normalize, transformerPath: transformer?.path ?? '' };
+  const denseModule = entries.find((m) => typeof m.type === 'string' && m.type.endsWith('.Dense'));
+  return { pooling, normalize, transformerPath: transformer?.path ?? '', denseModule };
 }
 
 function poolingFromConfig(config: Record<string, unknown>): PoolingMode {
@@ -143,7 +150,52 @@ function readMaxSeqLength(directory: string, transformerDir: string, maxPosition
   return maxPositions;
 }
 
-export function readDenseModelSpec(directory: string): DenseModelSpec {
+function labelsOf(config: Record<string, unknown>): string[] {
+  const id2label = config.id2label;
+  if (id2label && typeof id2label === 'object') {
+    const entries = Object.entries(id2label as Record<string, unknown>);
+    const labels: string[] = [];
+    for (const [key, value] of entries) {
+      const index = Number(key);
+      if (!Number.isInteger(index) || index < 0 || index >= entries.length || typeof value !== 'string') {
+        throw new EngineError('BAD_CONFIG', 'config.json: id2label must map 0..n-1 to label names');
+      }
+      labels[index] = value;
+    }
+    return labels;
+  }
+  const count = typeof config.num_labels === 'number' ? config.num_labels : 2;
+  return Array.from({ length: count }, (_, i) => `LABEL_${i}`);
+}
+
+function readHead(directory: string, config: Record<string, unknown>, architectures: string[], pipeline: ReturnType<typeof readPipeline>): HeadSpec {
+  if (architectures.includes('BertForMaskedLM')) return { kind: 'splade' };
+  if (architectures.includes('BertForSequenceClassification')) {
+    return { kind: 'sequence-classifier', labels: labelsOf(config), multiLabel: config.problem_type === 'multi_label_classification' };
+  }
+  if (architectures.includes('BertForTokenClassification')) return { kind: 'token-classifier', labels: labelsOf(config) };
+  if (pipeline.denseModule && (pipeline.denseModule.type ?? '').startsWith('pylate.')) {
+    const denseDir = safeJoin(directory, pipeline.denseModule.path ?? '');
+    const dense = readJsonIfPresent(path.join(denseDir, 'config.json')) ?? {};
+    const outputSize = dense.out_features;
+    if (typeof outputSize !== 'number' || !Number.isInteger(outputSize) || outputSize < 1) {
+      throw new EngineError('BAD_CONFIG', `${pipeline.denseModule.path}/config.json: out_features must be a positive integer`);
+    }
+    const st = readJsonIfPresent(path.join(directory, 'config_sentence_transformers.json')) ?? {};
+    const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+    return {
+      kind: 'colbert',
+      projectionPath: path.join(denseDir, 'model.safetensors'),
+      outputSize,
+      queryPrefix: str(st.query_prefix),
+      documentPrefix: str(st.document_prefix),
+      skiplistWords: Array.isArray(st.skiplist_words) ? st.skiplist_words.filter((w): w is string => typeof w === 'string') : [],
+    };
+  }
+  return { kind: 'dense', pooling: pipeline.pooling, normalize: pipeline.normalize };
+}
+
+export function readModelSpec(directory: string): ModelSpec {
   const configPath = path.join(directory, 'config.json');
   if (!existsSync(configPath)) throw new EngineError('BAD_CONFIG', `${directory} has no config.json`);
   const config = readJson(configPath) as Record<string, unknown>;
@@ -160,12 +212,10 @@ export function readDenseModelSpec(directory: string): DenseModelSpec {
   }
   const architectures = Array.isArray(config.architectures) ? config.architectures.filter((a): a is string => typeof a === 'string') : [];
   return {
-    kind: 'dense',
+    head: readHead(directory, config, architectures, pipeline),
     directory,
     weightsPath,
     encoder,
-    pooling: pipeline.pooling,
-    normalize: pipeline.normalize,
     maxSeqLength: readMaxSeqLength(directory, transformerDir, encoder.maxPositions),
     architectures,
   };

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../engine/engine-error.js';
-import type { EmbeddingInput } from '../engine/dense-model.js';
+import type { EmbeddingInput } from '../engine/loaded-model.js';
 import { isSafeModelId } from '../models/model-id.js';
 
 export interface OpenAIRoutesOptions {

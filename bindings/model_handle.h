@@ -1,0 +1,26 @@
+// JS handle of one loaded EncoderModel: loaded and run on libuv worker threads, never on the
+// event loop; results come back as zero-copy typed arrays.
+#pragma once
+#include <napi.h>
+
+#include <memory>
+
+#include "../native/heads/encoder_model.h"
+
+namespace sie_bindings {
+
+class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
+ public:
+  static Napi::Function define(Napi::Env env);
+  explicit ModelHandle(const Napi::CallbackInfo& info);
+  // loadModel(options) -> Promise<ModelHandle>
+  static Napi::Value load(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value run(const Napi::CallbackInfo& info);
+  Napi::Value info(const Napi::CallbackInfo& info);
+  Napi::Value dispose(const Napi::CallbackInfo& info);
+  std::shared_ptr<sie::EncoderModel> model_;
+};
+
+}  // namespace sie_bindings
