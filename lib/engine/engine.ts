@@ -126,6 +126,14 @@ export class Engine {
     }));
   }
 
+  /** One model's registry entry, by id or short name. */
+  status(id: string): ModelStatus | undefined {
+    const entry = this.lookup(servedName(id));
+    if (!entry) return undefined;
+    const key = [...this.registry.entries()].find(([, value]) => value === entry)![0];
+    return { id: key, state: entry.state, model: entry.model?.describe(), error: entry.error ? { code: entry.error.code, message: entry.error.message } : undefined };
+  }
+
   /** Forgets a model (a failed one may then be loaded again); its memory goes once in-flight work ends. */
   unload(id: string): boolean {
     const entry = this.lookup(servedName(id));

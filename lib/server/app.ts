@@ -7,7 +7,10 @@ import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../engine/engine-error.js';
 import { httpStatusOf, openAIErrorBody } from './error-mapping.js';
 import { healthRoutes } from './health-routes.js';
+import { infinityRoutes } from './infinity-routes.js';
 import { openAIRoutes } from './openai-routes.js';
+import { isSieRoute, sieErrorBody } from './sie-codec.js';
+import { sieRoutes } from './sie-routes.js';
 
 export interface ServerOptions {
   engine: Engine;
@@ -33,23 +36,29 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   });
 
+  // SIE's routes answer in SIE's error shape (and 422 for schema failures, as FastAPI does);
+  // every other route in OpenAI's.
   app.setErrorHandler((error: FastifyErrorLike, request, reply) => {
+    const sie = isSieRoute(request.url);
+    const send = (status: number, code: string, message: string, param: string | null = null) =>
+      reply.code(status).send(sie ? sieErrorBody(status, code, message, param) : openAIErrorBody(status, code, message, param));
     if (error instanceof EngineError) {
       const status = httpStatusOf(error);
       if (status >= 500) request.log.error({ err: error }, 'request failed');
-      return reply.code(status).send(openAIErrorBody(status, error.code, error.message, error.param));
+      return send(status, error.code, error.message, error.param);
     }
     if (error.validation) {
       const first = error.validation[0];
       const missing = first?.params?.missingProperty;
-      const field = typeof missing === 'string' ? missing : (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-      const message = typeof missing === 'string' ? `${missing} is required` : `${field || 'body'} ${first?.message ?? 'is invalid'}`;
-      return reply.code(400).send(openAIErrorBody(400, 'INVALID_INPUT', message, field || null));
+      const path = (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+      const field = typeof missing === 'string' ? (path ? `${path}.${missing}` : missing) : path;
+      const message = typeof missing === 'string' ? `${field} is required` : `${field || 'body'} ${first?.message ?? 'is invalid'}`;
+      return send(sie ? 422 : 400, 'INVALID_INPUT', message, field || null);
     }
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     const code = status === 413 ? 'BODY_TOO_LARGE' : status < 500 ? 'INVALID_INPUT' : 'INTERNAL';
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send(openAIErrorBody(status, code, status >= 500 ? 'internal server error' : error.message));
+    return send(status, code, status >= 500 ? 'internal server error' : error.message);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -59,5 +68,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const maxInputsPerRequest = options.maxInputsPerRequest ?? 2048;
   app.register(healthRoutes, { engine: options.engine });
   app.register(openAIRoutes, { engine: options.engine, maxInputsPerRequest });
+  app.register(sieRoutes, { engine: options.engine, maxInputsPerRequest });
+  app.register(infinityRoutes, { engine: options.engine, maxInputsPerRequest });
   return app;
 }

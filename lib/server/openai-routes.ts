@@ -2,18 +2,19 @@
  * OpenAI-compatible routes: POST /v1/embeddings and GET /v1/models, so the official `openai`
  * client works by changing its baseURL. /v1/models also carries SIE's `models` list.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../engine/engine-error.js';
 import type { EmbeddingInput } from '../engine/loaded-model.js';
 import { isSafeModelId } from '../models/model-id.js';
+import { modelInfo } from './sie-routes.js';
 
 export interface OpenAIRoutesOptions {
   engine: Engine;
   maxInputsPerRequest: number;
 }
 
-interface EmbeddingsBody {
+export interface EmbeddingsBody {
   model: string;
   input: unknown;
   encoding_format?: 'float' | 'base64';
@@ -90,42 +91,40 @@ function toBase64(vector: Float32Array): string {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64');
 }
 
+/** The OpenAI embeddings handler, shared by /v1/embeddings and Infinity's /embeddings. */
+export function embeddingsRoute(engine: Engine, maxInputsPerRequest: number) {
+  return {
+    schema: { body: embeddingsBodySchema, response: embeddingsResponseSchema },
+    handler: async (request: FastifyRequest<{ Body: EmbeddingsBody }>) => {
+      const body = request.body;
+      const inputs = parseEmbeddingInput(body.input, maxInputsPerRequest);
+      if (!isSafeModelId(body.model)) {
+        throw new EngineError('MODEL_NOT_FOUND', `model '${body.model}' does not exist`, { param: 'model' });
+      }
+      const result = await engine.embed(body.model, inputs, { trusted: false, allowDownload: false, dimensions: body.dimensions, truncate: body.truncate });
+      const base64 = body.encoding_format === 'base64';
+      const promptTokens = result.tokenCounts.reduce((a, b) => a + b, 0);
+      return {
+        object: 'list',
+        data: result.embeddings.map((vector, index) => ({ object: 'embedding', index, embedding: base64 ? toBase64(vector) : Array.from(vector) })),
+        model: body.model,
+        usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+      };
+    },
+  };
+}
+
+/** OpenAI's model list with SIE's `models` list in the same body, so both kinds of client read it. */
+export function modelsListBody(engine: Engine) {
+  const statuses = engine.list();
+  return {
+    object: 'list',
+    data: statuses.map((s) => ({ id: s.id, object: 'model', created: 0, owned_by: 'sie-server' })),
+    models: statuses.map(modelInfo),
+  };
+}
+
 export async function openAIRoutes(app: FastifyInstance, options: OpenAIRoutesOptions): Promise<void> {
-  const { engine } = options;
-
-  app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', { schema: { body: embeddingsBodySchema, response: embeddingsResponseSchema } }, async (request) => {
-    const body = request.body;
-    const inputs = parseEmbeddingInput(body.input, options.maxInputsPerRequest);
-    if (!isSafeModelId(body.model)) {
-      throw new EngineError('MODEL_NOT_FOUND', `model '${body.model}' does not exist`, { param: 'model' });
-    }
-    const result = await engine.embed(body.model, inputs, { trusted: false, allowDownload: false, dimensions: body.dimensions, truncate: body.truncate });
-    const base64 = body.encoding_format === 'base64';
-    const promptTokens = result.tokenCounts.reduce((a, b) => a + b, 0);
-    return {
-      object: 'list',
-      data: result.embeddings.map((vector, index) => ({ object: 'embedding', index, embedding: base64 ? toBase64(vector) : Array.from(vector) })),
-      model: body.model,
-      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
-    };
-  });
-
-  app.get('/v1/models', async () => {
-    const statuses = engine.list();
-    return {
-      object: 'list',
-      data: statuses.map((s) => ({ id: s.id, object: 'model', created: 0, owned_by: 'sie-server' })),
-      // SIE's shape of the same list, so SIE clients and OpenAI clients both read this route.
-      models: statuses.map((s) => ({
-        name: s.id,
-        inputs: ['text'],
-        outputs: ['dense'],
-        dims: s.model ? { dense: s.model.dims } : {},
-        loaded: s.state === 'loaded',
-        state: s.state,
-        max_sequence_length: s.model?.maxSeqLength,
-        last_error: s.error?.message,
-      })),
-    };
-  });
+  app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', embeddingsRoute(options.engine, options.maxInputsPerRequest));
+  app.get('/v1/models', async () => modelsListBody(options.engine));
 }
