@@ -1,0 +1,72 @@
+// Hand-made cases: BIO aggregation into spans, and the SDK's retry rules against a fake server.
+import http from 'node:http';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { aggregateBio, entityTypes } from '../lib/engine/loaded-model.js';
+import { alignTokens } from '../lib/engine/text-tokenizer.js';
+import { SIEClient } from '../lib/sdk/index.js';
+import { repoRoot } from './helpers/fixtures.js';
+
+t.test('BIO aggregation builds spans from B-/I- runs and word pieces', async (t) => {
+  const text = 'Ada Lovelace met Charles Babbage in London.';
+  const tokens = ['ada', 'love', '##lace', 'met', 'charles', 'babb', '##age', 'in', 'london', '.'];
+  const spans = alignTokens(text, tokens);
+  t.same(spans, [[0, 3], [4, 8], [8, 12], [13, 16], [17, 24], [25, 29], [29, 32], [33, 35], [36, 42], [42, 43]]);
+  const labels = ['B-PER', 'I-PER', 'I-PER', 'O', 'B-PER', 'I-PER', 'B-LOC', 'O', 'B-LOC', 'O'];
+  const scores = [0.9, 0.8, 0.7, 0.99, 0.6, 0.5, 0.4, 0.99, 0.95, 0.99];
+  const predictions = tokens.map((tok, i) => ({ label: labels[i], score: scores[i], span: spans[i], continuation: tok.startsWith('##') }));
+  const entities = aggregateBio(text, predictions);
+  t.same(entities.map((e) => [e.text, e.label, e.start, e.end]), [
+    ['Ada Lovelace', 'PER', 0, 12],
+    ['Charles Babbage', 'PER', 17, 32],  // "##age" continues its word whatever its own label
+    ['London', 'LOC', 36, 42],
+  ]);
+  t.ok(Math.abs(entities[0].score - (0.9 + 0.8 + 0.7) / 3) < 1e-12, 'score is the mean over the entity tokens');
+});
+
+t.test('an I- tag after O starts an entity; a type change ends one', async (t) => {
+  const text = 'a b c d';
+  const spans: Array<[number, number]> = [[0, 1], [2, 3], [4, 5], [6, 7]];
+  const make = (labels: string[]) => aggregateBio(text, labels.map((label, i) => ({ label, score: 1, span: spans[i], continuation: false })));
+  t.same(make(['O', 'I-ORG', 'I-ORG', 'O']).map((e) => e.text), ['b c']);
+  t.same(make(['B-ORG', 'I-LOC', 'B-LOC', 'I-LOC']).map((e) => [e.text, e.label]), [['a', 'ORG'], ['b', 'LOC'], ['c d', 'LOC']]);
+  t.same([...entityTypes(['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'])], ['PER', 'LOC']);
+});
+
+t.test('SIEClient retries 503 with Retry-After, never 502', async (t) => {
+  let calls = 0;
+  let mode: '503' | '502' = '503';
+  const server = http.createServer((req, res) => {
+    calls++;
+    if (mode === '502') {
+      res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: { code: 'MODEL_LOAD_FAILED', message: 'bad weights' } }));
+      return;
+    }
+    if (calls < 3) {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' }).end(JSON.stringify({ detail: { code: 'MODEL_LOADING', message: 'loading' } }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ models: [] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as { port: number }).port;
+  const client = new SIEClient(`http://127.0.0.1:${port}`);
+  t.same(await client.listModels(), []);
+  t.equal(calls, 3, 'two 503s retried');
+  mode = '502';
+  calls = 0;
+  await t.rejects(client.listModels(), { status: 502, code: 'MODEL_LOAD_FAILED', message: 'bad weights' });
+  t.equal(calls, 1, '502 not retried');
+  client.close();
+  await t.rejects(client.listModels(), { code: 'CLIENT_CLOSED' });
+});
+
+t.test('the SDK imports nothing from the engine or the native addon', async (t) => {
+  const dir = path.join(repoRoot, 'lib', 'sdk');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+    const imports = [...readFileSync(path.join(dir, file), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    for (const spec of imports) t.ok(spec.startsWith('./') || spec === '@msgpack/msgpack', `${file} imports ${spec}`);
+  }
+});
