@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const toolsDir = path.resolve(process.env.SIE_SHARED_DIR ?? path.join(repoRoot, '..', 'shared'), 'tools');
 
-export function minilmCheckpoint(kind = 'dense-mean'): { modelDir: string; onnxPath: string } {
+export function minilmCheckpoint(kind = 'dense-mean', withOnnx = true): { modelDir: string; onnxPath: string } {
   const cache = path.join(repoRoot, 'bench', '.cache');
   mkdirSync(cache, { recursive: true });
   const modelDir = path.join(cache, `minilm-shaped-${kind}`);
@@ -19,7 +19,7 @@ export function minilmCheckpoint(kind = 'dense-mean'): { modelDir: string; onnxP
     execFileSync('python3', [path.join(toolsDir, 'make_checkpoint.py'), kind, modelDir, '--seed', '0'], { stdio: 'inherit' });
   }
   const onnxPath = path.join(modelDir, 'model.onnx');
-  if (!existsSync(onnxPath)) {
+  if (withOnnx && !existsSync(onnxPath)) {
     execFileSync(process.execPath, [path.join(toolsDir, 'export-bert-onnx.mjs'), modelDir, onnxPath], {
       cwd: repoRoot,
       env: { ...process.env, CLIENT_FROM: path.join(repoRoot, 'package.json') },
