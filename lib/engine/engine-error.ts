@@ -14,6 +14,10 @@ export type EngineErrorCode =
   | 'MODEL_DISPOSED'
   | 'DOWNLOAD_FAILED'
   | 'OUT_OF_MEMORY'
+  | 'OVERLOADED'
+  | 'MODEL_LOADING'
+  | 'MODEL_CAPACITY'
+  | 'UNAUTHORIZED'
   | 'INTERNAL';
 
 export class EngineError extends Error {
@@ -40,7 +44,8 @@ export class EngineError extends Error {
 
 const CODES: ReadonlySet<string> = new Set<EngineErrorCode>([
   'BAD_WEIGHTS', 'BAD_CONFIG', 'INVALID_INPUT', 'INVALID_ARGUMENT', 'INPUT_TOO_LONG', 'TOO_MANY_INPUTS',
-  'MODEL_NOT_FOUND', 'MODEL_LOAD_FAILED', 'MODEL_DISPOSED', 'DOWNLOAD_FAILED', 'OUT_OF_MEMORY', 'INTERNAL',
+  'MODEL_NOT_FOUND', 'MODEL_LOAD_FAILED', 'MODEL_DISPOSED', 'DOWNLOAD_FAILED', 'OUT_OF_MEMORY', 'OVERLOADED', 'MODEL_LOADING',
+  'MODEL_CAPACITY', 'UNAUTHORIZED', 'INTERNAL',
 ]);
 
 function isEngineErrorCode(code: string): code is EngineErrorCode {

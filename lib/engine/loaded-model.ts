@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { HeadSpec, ModelSpec } from '../models/model-config.js';
 import { EngineError } from './engine-error.js';
+import type { BatchScheduler, SchedulableModel, SequenceOutput } from './batch-scheduler.js';
 import type { NativeAddon, NativeComputePool, NativeModel, NativeRunOutput } from './native-addon.js';
 import { sliceCodePoints, TextTokenizer, type TokenBatch } from './text-tokenizer.js';
 
@@ -13,9 +14,15 @@ export type EmbeddingInput = string | ReadonlyArray<number>;
 export type OutputType = 'dense' | 'sparse' | 'multivector';
 export type Task = 'encode' | 'score' | 'extract';
 
-export interface EmbedOptions {
+/** Options every call takes. */
+export interface RequestOptions {
   /** Truncate inputs longer than the model's max_seq_length (default true). */
   truncate?: boolean;
+  /** Drops the work while it is still queued (client went away). */
+  signal?: AbortSignal;
+}
+
+export interface EmbedOptions extends RequestOptions {
   /** Matryoshka truncation to the first `dimensions` values, then re-normalised. */
   dimensions?: number;
 }
@@ -53,10 +60,9 @@ export interface EncodedItem {
   multivector?: MultiVector;
 }
 
-export interface EncodeOptions {
+export interface EncodeOptions extends RequestOptions {
   outputTypes?: OutputType[];
   isQuery?: boolean;
-  truncate?: boolean;
 }
 
 export interface Classification {
@@ -84,24 +90,17 @@ export interface ModelDescription {
   weightBytes: number;
 }
 
-/** Per-sequence slices of a native result. */
-interface SequenceOutput {
-  values: Float32Array;
-  indices?: Int32Array;
-  rows: number;
-}
-
-export class LoadedModel {
+export class LoadedModel implements SchedulableModel {
   private constructor(
     readonly id: string,
     readonly spec: ModelSpec,
     private readonly tokenizer: TextTokenizer,
-    private readonly native: NativeModel,
+    readonly native: NativeModel,
     private readonly pool: NativeComputePool,
-    private readonly maxBatchTokens: number,
+    private readonly scheduler: BatchScheduler,
   ) {}
 
-  static async load(id: string, spec: ModelSpec, addon: NativeAddon, pool: NativeComputePool, maxBatchTokens: number): Promise<LoadedModel> {
+  static async load(id: string, spec: ModelSpec, addon: NativeAddon, pool: NativeComputePool, scheduler: BatchScheduler): Promise<LoadedModel> {
     const tokenizer = new TextTokenizer(spec.directory);
     if (tokenizer.vocabSize > spec.encoder.vocabSize) {
       throw new EngineError('BAD_CONFIG', `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${spec.encoder.vocabSize}`);
@@ -112,7 +111,11 @@ export class LoadedModel {
     } catch (error) {
       throw EngineError.from(error, 'MODEL_LOAD_FAILED');
     }
-    return new LoadedModel(id, spec, tokenizer, native, pool, maxBatchTokens);
+    return new LoadedModel(id, spec, tokenizer, native, pool, scheduler);
+  }
+
+  get perTokenOutput(): boolean {
+    return this.head.kind === 'colbert' || this.head.kind === 'token-classifier';
   }
 
   get head(): HeadSpec {
@@ -169,7 +172,7 @@ export class LoadedModel {
     const started = performance.now();
     const { batch, tokenCounts } = this.tokenizer.batch(inputs, { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength });
     const tokenized = performance.now();
-    const outputs = await this.runSequences(batch);
+    const outputs = await this.runSequences(batch, options.signal);
     const embeddings = outputs.map((o) => (wanted === dims ? o.values : truncateAndNormalize(o.values, wanted)));
     return { embeddings, dims: wanted, tokenCounts, timing: { tokenizationMs: tokenized - started, inferenceMs: performance.now() - tokenized } };
   }
@@ -187,7 +190,7 @@ export class LoadedModel {
     const contents = texts.map((text) => this.tokenizer.contentIds(text));
     const { batch, tokenCounts } = this.tokenizer.batchOfContent(contents, { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength, insertAfterPrefix: this.markerFor(options.isQuery) });
     const tokenized = performance.now();
-    const outputs = await this.runSequences(batch);
+    const outputs = await this.runSequences(batch, options.signal);
     const head = this.head;
     const items = outputs.map((o, i): EncodedItem => {
       if (head.kind === 'splade') return { sparse: { indices: o.indices!, values: o.values, dims: this.spec.encoder.vocabSize } };
@@ -198,28 +201,28 @@ export class LoadedModel {
   }
 
   /** Cross-encoder relevance of each document to the query: sigmoid of the single logit. */
-  async score(query: string, documents: ReadonlyArray<string>, options: { truncate?: boolean } = {}): Promise<{ scores: number[]; logits: number[]; timing: Timing }> {
+  async score(query: string, documents: ReadonlyArray<string>, options: RequestOptions = {}): Promise<{ scores: number[]; logits: number[]; timing: Timing }> {
     if (!this.tasks.includes('score')) throw this.cannot('score', 'model');
     const started = performance.now();
     const { batch } = this.tokenizer.pairBatch(documents.map((d) => [query, d] as const), { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength });
     const tokenized = performance.now();
-    const logits = (await this.runSequences(batch)).map((o) => o.values[0]);
+    const logits = (await this.runSequences(batch, options.signal)).map((o) => o.values[0]);
     return { scores: logits.map(sigmoid), logits, timing: { tokenizationMs: tokenized - started, inferenceMs: performance.now() - tokenized } };
   }
 
   /** Sequence classification: softmax (or sigmoid when multi-label) over the labels, best first. */
-  async classify(texts: ReadonlyArray<string>, options: { truncate?: boolean } = {}): Promise<Classification[][]> {
+  async classify(texts: ReadonlyArray<string>, options: RequestOptions = {}): Promise<Classification[][]> {
     const head = this.head;
     if (head.kind !== 'sequence-classifier' || head.labels.length < 2) throw this.cannot('classification', 'model');
     const { batch } = this.tokenizer.batch(texts, { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength });
-    return (await this.runSequences(batch)).map((o) => {
+    return (await this.runSequences(batch, options.signal)).map((o) => {
       const probabilities = head.multiLabel ? Array.from(o.values, sigmoid) : softmax(o.values);
       return head.labels.map((label, j) => ({ label, score: probabilities[j] })).sort((a, b) => b.score - a.score);
     });
   }
 
   /** Token classification with BIO aggregation into character spans. */
-  async extractEntities(texts: ReadonlyArray<string>, options: { labels?: string[]; truncate?: boolean } = {}): Promise<Entity[][]> {
+  async extractEntities(texts: ReadonlyArray<string>, options: RequestOptions & { labels?: string[] } = {}): Promise<Entity[][]> {
     const head = this.head;
     if (head.kind !== 'token-classifier') throw this.cannot('entity extraction', 'model');
     const types = entityTypes(head.labels);
@@ -228,7 +231,7 @@ export class LoadedModel {
     }
     const tokenized = texts.map((text) => this.tokenizer.contentTokens(text));
     const { batch } = this.tokenizer.batchOfContent(tokenized.map((t) => t.ids), { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength });
-    const outputs = await this.runSequences(batch);
+    const outputs = await this.runSequences(batch, options.signal);
     const prefixLength = 1;  // [CLS]
     return outputs.map((o, i) => {
       const count = Math.min(tokenized[i].ids.length, o.rows - prefixLength - 1);
@@ -298,26 +301,9 @@ export class LoadedModel {
     });
   }
 
-  /** Runs the batch in token-budget chunks and slices the result per sequence. */
-  private async runSequences(batch: TokenBatch): Promise<SequenceOutput[]> {
-    const perToken = this.head.kind === 'colbert' || this.head.kind === 'token-classifier';
-    const result: SequenceOutput[] = [];
-    for (const [begin, end] of splitByTokenBudget(batch.offsets, this.maxBatchTokens)) {
-      const [ids, typeIds, offsets] = sliceBatch(batch, begin, end);
-      const out = await this.native.run(this.pool, ids, typeIds, offsets);
-      for (let i = 0; i < end - begin; i++) {
-        if (out.rowOffsets && out.indices) {
-          const [a, b] = [out.rowOffsets[i], out.rowOffsets[i + 1]];
-          result.push({ values: out.values.subarray(a, b), indices: out.indices.subarray(a, b), rows: 1 });
-        } else if (perToken) {
-          const rows = offsets[i + 1] - offsets[i];
-          result.push({ values: out.values.subarray(offsets[i] * out.width, offsets[i + 1] * out.width), rows });
-        } else {
-          result.push({ values: out.values.subarray(i * out.width, (i + 1) * out.width), rows: 1 });
-        }
-      }
-    }
-    return result;
+  /** Runs the batch through the scheduler (merged with other requests) and slices it per sequence. */
+  private runSequences(batch: TokenBatch, signal?: AbortSignal): Promise<SequenceOutput[]> {
+    return this.scheduler.run(this, batch, signal);
   }
 }
 
@@ -329,29 +315,6 @@ function nativeHeadOptions(head: HeadSpec) {
     case 'sequence-classifier': return { head: 'sequence-classifier' as const, outputSize: head.labels.length };
     case 'token-classifier': return { head: 'token-classifier' as const, outputSize: head.labels.length };
   }
-}
-
-/** Consecutive sequence ranges [begin, end) holding at most `budget` tokens each (at least one sequence). */
-export function splitByTokenBudget(offsets: Int32Array, budget: number): Array<[number, number]> {
-  const ranges: Array<[number, number]> = [];
-  const count = offsets.length - 1;
-  let begin = 0;
-  for (let i = 1; i <= count; i++) {
-    if (offsets[i] - offsets[begin] > budget && i - 1 > begin) {
-      ranges.push([begin, i - 1]);
-      begin = i - 1;
-    }
-  }
-  if (count > begin) ranges.push([begin, count]);
-  return ranges;
-}
-
-function sliceBatch(batch: TokenBatch, begin: number, end: number): [Int32Array, Int32Array, Int32Array] {
-  const from = batch.offsets[begin];
-  const to = batch.offsets[end];
-  const offsets = batch.offsets.slice(begin, end + 1);
-  for (let i = 0; i < offsets.length; i++) offsets[i] -= from;
-  return [batch.ids.subarray(from, to), batch.typeIds.subarray(from, to), offsets];
 }
 
 export function truncateAndNormalize(vector: Float32Array, dims: number): Float32Array {

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../engine/engine-error.js';
 import { isSafeModelId } from '../models/model-id.js';
+import { clientGone } from './client-gone.js';
 import { embeddingsRoute, modelsListBody, type EmbeddingsBody } from './openai-routes.js';
 
 export interface InfinityRoutesOptions {
@@ -60,14 +61,14 @@ export async function infinityRoutes(app: FastifyInstance, options: InfinityRout
   app.post<{ Body: EmbeddingsBody }>('/embeddings', embeddingsRoute(engine, maxInputsPerRequest));
   app.get('/models', async () => modelsListBody(engine));
 
-  app.post<{ Body: RerankBody }>('/rerank', { schema: rerankSchema }, async (request) => {
+  app.post<{ Body: RerankBody }>('/rerank', { schema: rerankSchema }, async (request, reply) => {
     const body = request.body;
     checkModelId(body.model);
     if (body.documents.length > maxInputsPerRequest) {
       throw new EngineError('TOO_MANY_INPUTS', `documents has ${body.documents.length} entries; the limit per request is ${maxInputsPerRequest}`, { param: 'documents' });
     }
-    const model = await engine.model(body.model, { trusted: false, allowDownload: false });
-    const { scores } = await model.score(body.query, body.documents);
+    const signal = clientGone(request, reply);
+    const { scores } = await engine.withModel(body.model, { trusted: false, allowDownload: false }, (model) => model.score(body.query, body.documents, { signal }));
     const ranked = scores.map((relevance_score, index) => ({ index, relevance_score })).sort((a, b) => b.relevance_score - a.relevance_score);
     const top = ranked.slice(0, body.top_n ?? ranked.length);
     return {
@@ -77,14 +78,15 @@ export async function infinityRoutes(app: FastifyInstance, options: InfinityRout
     };
   });
 
-  app.post<{ Body: ClassifyBody }>('/classify', { schema: classifySchema }, async (request) => {
+  app.post<{ Body: ClassifyBody }>('/classify', { schema: classifySchema }, async (request, reply) => {
     const body = request.body;
     checkModelId(body.model);
     const texts = typeof body.input === 'string' ? [body.input] : body.input;
     if (texts.length > maxInputsPerRequest) {
       throw new EngineError('TOO_MANY_INPUTS', `input has ${texts.length} entries; the limit per request is ${maxInputsPerRequest}`, { param: 'input' });
     }
-    const model = await engine.model(body.model, { trusted: false, allowDownload: false });
-    return { object: 'classify', model: body.model, data: await model.classify(texts) };
+    const signal = clientGone(request, reply);
+    const data = await engine.withModel(body.model, { trusted: false, allowDownload: false }, (model) => model.classify(texts, { signal }));
+    return { object: 'classify', model: body.model, data };
   });
 }

@@ -2,7 +2,8 @@
  * OpenAI-compatible routes: POST /v1/embeddings and GET /v1/models, so the official `openai`
  * client works by changing its baseURL. /v1/models also carries SIE's `models` list.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { clientGone } from './client-gone.js';
 import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../engine/engine-error.js';
 import type { EmbeddingInput } from '../engine/loaded-model.js';
@@ -95,13 +96,13 @@ function toBase64(vector: Float32Array): string {
 export function embeddingsRoute(engine: Engine, maxInputsPerRequest: number) {
   return {
     schema: { body: embeddingsBodySchema, response: embeddingsResponseSchema },
-    handler: async (request: FastifyRequest<{ Body: EmbeddingsBody }>) => {
+    handler: async (request: FastifyRequest<{ Body: EmbeddingsBody }>, reply: FastifyReply) => {
       const body = request.body;
       const inputs = parseEmbeddingInput(body.input, maxInputsPerRequest);
       if (!isSafeModelId(body.model)) {
         throw new EngineError('MODEL_NOT_FOUND', `model '${body.model}' does not exist`, { param: 'model' });
       }
-      const result = await engine.embed(body.model, inputs, { trusted: false, allowDownload: false, dimensions: body.dimensions, truncate: body.truncate });
+      const result = await engine.embed(body.model, inputs, { trusted: false, allowDownload: false, dimensions: body.dimensions, truncate: body.truncate, signal: clientGone(request, reply) });
       const base64 = body.encoding_format === 'base64';
       const promptTokens = result.tokenCounts.reduce((a, b) => a + b, 0);
       return {

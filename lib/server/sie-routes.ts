@@ -10,6 +10,7 @@ import type { EncodedItem, LoadedModel } from '../engine/loaded-model.js';
 import { convertValues } from '../engine/output-dtype.js';
 import { isSafeModelId } from '../models/model-id.js';
 import type { EncodeRequest, EncodeResult, ExtractRequest, ExtractResult, Item, ModelInfo, OutputDtype, ScoreRequest } from '../sdk/api-types.js';
+import { clientGone } from './client-gone.js';
 import { acceptMsgpackBodies, sendSie } from './sie-codec.js';
 
 export interface SieRoutesOptions {
@@ -87,9 +88,10 @@ function withInstruction(texts: string[], instruction: string | null | undefined
   return instruction ? texts.map((t) => `${instruction}${t}`) : texts;
 }
 
-async function modelFor(engine: Engine, id: string): Promise<LoadedModel> {
+/** Runs fn with the request's model held (HTTP ids only: never paths or downloads). */
+function withRequestModel<T>(engine: Engine, id: string, fn: (model: LoadedModel) => Promise<T>): Promise<T> {
   if (!isSafeModelId(id)) throw new EngineError('MODEL_NOT_FOUND', `model '${id}' does not exist`, { param: 'model' });
-  return engine.model(id, { trusted: false, allowDownload: false });
+  return engine.withModel(id, { trusted: false, allowDownload: false }, fn);
 }
 
 function encodedResult(item: Item, encoded: EncodedItem, dtype: OutputDtype): EncodeResult {
@@ -112,6 +114,26 @@ function encodedResult(item: Item, encoded: EncodedItem, dtype: OutputDtype): En
   return result;
 }
 
+async function extractItems(model: LoadedModel, texts: string[], ids: string[], labels: string[] | undefined, signal: AbortSignal): Promise<ExtractResult[]> {
+  if (model.head.kind === 'token-classifier') {
+    const entities = await model.extractEntities(texts, { labels, signal });
+    return entities.map((list, i) => ({ id: ids[i], entities: list, relations: [], classifications: [], data: {} }));
+  }
+  if (labels && labels.length > 0 && model.head.kind === 'sequence-classifier') {
+    const known = new Set(model.head.labels);
+    const unknown = labels.find((l) => !known.has(l));
+    if (unknown !== undefined) throw new EngineError('INVALID_INPUT', `label '${unknown}' is not a label of model ${model.id} (labels: ${[...known].join(', ')})`, { param: 'params.labels' });
+  }
+  const classifications = await model.classify(texts, { signal });
+  return classifications.map((list, i) => ({
+    id: ids[i],
+    entities: [],
+    relations: [],
+    classifications: labels && labels.length > 0 ? list.filter((c) => labels.includes(c.label)) : list,
+    data: {},
+  }));
+}
+
 /** SIE's ModelInfo for a registry entry. */
 export function modelInfo(status: ModelStatus): ModelInfo {
   const model = status.model;
@@ -122,7 +144,7 @@ export function modelInfo(status: ModelStatus): ModelInfo {
     dims: model ? (model.dims as Record<string, number>) : {},
     loaded: status.state === 'loaded',
     state: status.state,
-    last_error: status.error ? { code: status.error.code, message: status.error.message, attempts: 1, permanent: true } : null,
+    last_error: status.error ?? null,
     max_sequence_length: model?.maxSeqLength ?? null,
   };
 }
@@ -138,10 +160,12 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     for (const type of outputTypes) {
       if (!OUTPUT_TYPES.has(type)) throw new EngineError('INVALID_INPUT', `unknown output type '${type}' (known: dense, sparse, multivector)`, { param: 'params.output_types' });
     }
-    const model = await modelFor(engine, request.params.model);
-    const texts = withInstruction(textsOf(model, request.body.items, 'items', maxInputsPerRequest), params.instruction);
     const isQuery = Boolean(params.options?.is_query ?? params.is_query);
-    const encoded = await model.encode(texts, { outputTypes, isQuery });
+    const signal = clientGone(request, reply);
+    const encoded = await withRequestModel(engine, request.params.model, (model) => {
+      const texts = withInstruction(textsOf(model, request.body.items, 'items', maxInputsPerRequest), params.instruction);
+      return model.encode(texts, { outputTypes, isQuery, signal });
+    });
     const post = performance.now();
     const dtype = params.output_dtype ?? 'float32';
     const items = request.body.items.map((item, i) => encodedResult(item, encoded.items[i], dtype));
@@ -154,10 +178,12 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
   });
 
   app.post<{ Params: { model: string }; Body: ScoreRequest }>('/v1/score/:model', { schema: scoreSchema }, async (request, reply) => {
-    const model = await modelFor(engine, request.params.model);
-    const [query] = textsOf(model, [request.body.query], 'query', 1);
-    const documents = textsOf(model, request.body.items, 'items', maxInputsPerRequest);
-    const { scores } = await model.score(request.body.instruction ? `${request.body.instruction}${query}` : query, documents);
+    const signal = clientGone(request, reply);
+    const { scores } = await withRequestModel(engine, request.params.model, (model) => {
+      const [query] = textsOf(model, [request.body.query], 'query', 1);
+      const documents = textsOf(model, request.body.items, 'items', maxInputsPerRequest);
+      return model.score(request.body.instruction ? `${request.body.instruction}${query}` : query, documents, { signal });
+    });
     const entries = scores
       .map((score, i) => ({ item_id: request.body.items[i].id ?? String(i), score }))
       .sort((a, b) => b.score - a.score)
@@ -166,29 +192,10 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
   });
 
   app.post<{ Params: { model: string }; Body: ExtractRequest }>('/v1/extract/:model', { schema: extractSchema }, async (request, reply) => {
-    const model = await modelFor(engine, request.params.model);
-    const texts = textsOf(model, request.body.items, 'items', maxInputsPerRequest);
     const labels = request.body.params?.labels ?? undefined;
     const ids = request.body.items.map((item, i) => item.id ?? String(i));
-    let items: ExtractResult[];
-    if (model.head.kind === 'token-classifier') {
-      const entities = await model.extractEntities(texts, { labels });
-      items = entities.map((list, i) => ({ id: ids[i], entities: list, relations: [], classifications: [], data: {} }));
-    } else {
-      if (labels && labels.length > 0 && model.head.kind === 'sequence-classifier') {
-        const known = new Set(model.head.labels);
-        const unknown = labels.find((l) => !known.has(l));
-        if (unknown !== undefined) throw new EngineError('INVALID_INPUT', `label '${unknown}' is not a label of model ${model.id} (labels: ${[...known].join(', ')})`, { param: 'params.labels' });
-      }
-      const classifications = await model.classify(texts);
-      items = classifications.map((list, i) => ({
-        id: ids[i],
-        entities: [],
-        relations: [],
-        classifications: labels && labels.length > 0 ? list.filter((c) => labels.includes(c.label)) : list,
-        data: {},
-      }));
-    }
+    const signal = clientGone(request, reply);
+    const items = await withRequestModel(engine, request.params.model, (model) => extractItems(model, textsOf(model, request.body.items, 'items', maxInputsPerRequest), ids, labels, signal));
     return sendSie(request, reply, { model: request.params.model, items });
   });
 
