@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseMemoryBudget } from './models/weights-size.js';
 
 export interface ServeConfig {
   models: string[];
@@ -16,6 +17,14 @@ export interface ServeConfig {
   maxInputsPerRequest: number;
   bodyLimitBytes: number;
   logLevel: string;
+  memoryBudgetBytes: number;
+  pinned: string[];
+  apiKey?: string;
+  privateMetrics: boolean;
+  batchWaitMs: number;
+  maxQueuedTokensPerModel: number;
+  overloadStatus: 503 | 429;
+  loadWaitMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -44,6 +53,14 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
         'max-inputs-per-request': { type: 'string' },
         'body-limit-bytes': { type: 'string' },
         'log-level': { type: 'string' },
+        'memory-budget': { type: 'string' },
+        pin: { type: 'string', multiple: true },
+        'api-key': { type: 'string' },
+        'private-metrics': { type: 'boolean' },
+        'batch-wait-ms': { type: 'string' },
+        'max-queued-tokens': { type: 'string' },
+        'overload-status': { type: 'string' },
+        'load-wait-ms': { type: 'string' },
       },
       allowPositionals: false,
       strict: true,
@@ -54,13 +71,33 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   const v = parsed.values;
   const envModels = env.SIE_MODELS?.split(',').map((s) => s.trim()).filter(Boolean);
   const modelsDirs = v['models-dir'] ?? env.SIE_MODELS_DIR?.split(path.delimiter).filter(Boolean) ?? [];
+  const budgetText = v['memory-budget'] ?? env.SIE_MEMORY_BUDGET;
+  let memoryBudgetBytes = Infinity;
+  if (budgetText) {
+    try {
+      memoryBudgetBytes = parseMemoryBudget(budgetText, os.totalmem());
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
+  const overload = v['overload-status'] ?? env.SIE_OVERLOAD_STATUS ?? '503';
+  if (overload !== '503' && overload !== '429') throw new ConfigError(`overload-status must be 503 or 429, got '${overload}'`);
+  const maxBatchTokens = integer(v['max-batch-tokens'] ?? env.SIE_MAX_BATCH_TOKENS, 'max-batch-tokens', 16384, 16);
   return {
+    memoryBudgetBytes,
+    pinned: v.pin ?? [],
+    apiKey: v['api-key'] ?? env.SIE_API_KEY ?? undefined,
+    privateMetrics: v['private-metrics'] ?? false,
+    batchWaitMs: integer(v['batch-wait-ms'] ?? env.SIE_BATCH_WAIT_MS, 'batch-wait-ms', 1, 0, 1000),
+    maxQueuedTokensPerModel: integer(v['max-queued-tokens'] ?? env.SIE_MAX_QUEUED_TOKENS, 'max-queued-tokens', maxBatchTokens * 16, 16),
+    overloadStatus: overload === '429' ? 429 : 503,
+    loadWaitMs: integer(v['load-wait-ms'] ?? env.SIE_LOAD_WAIT_MS, 'load-wait-ms', 60000, 0),
     models: v.model ?? envModels ?? [DEFAULT_MODEL],
     host: v.host ?? env.SIE_HOST ?? '0.0.0.0',
     port: integer(v.port ?? env.SIE_PORT ?? env.PORT, 'port', 8080, 0, 65535),
     modelsDirs,
     threads: integer(v.threads ?? env.SIE_THREADS, 'threads', os.availableParallelism(), 1, 1024),
-    maxBatchTokens: integer(v['max-batch-tokens'] ?? env.SIE_MAX_BATCH_TOKENS, 'max-batch-tokens', 16384, 16),
+    maxBatchTokens,
     maxInputsPerRequest: integer(v['max-inputs-per-request'] ?? env.SIE_MAX_INPUTS_PER_REQUEST, 'max-inputs-per-request', 2048),
     bodyLimitBytes: integer(v['body-limit-bytes'] ?? env.SIE_BODY_LIMIT_BYTES, 'body-limit-bytes', 16 * 1024 * 1024, 1024),
     logLevel: v['log-level'] ?? env.SIE_LOG_LEVEL ?? 'info',
@@ -69,8 +106,11 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
 
 export const SERVE_USAGE = `usage: sie-server serve [-m MODEL]... [--port 8080] [--host 0.0.0.0] [--models-dir DIR]...
                         [--threads N] [--max-batch-tokens 16384] [--max-inputs-per-request 2048]
-                        [--body-limit-bytes N] [--log-level info]
+                        [--body-limit-bytes N] [--log-level info] [--memory-budget 4GiB|80%]
+                        [--pin MODEL]... [--api-key KEY] [--private-metrics] [--batch-wait-ms 1]
+                        [--max-queued-tokens N] [--overload-status 503|429] [--load-wait-ms 60000]
 
 MODEL is a Hugging Face id (org/name), a name under --models-dir, or a model directory.
 Default model: ${DEFAULT_MODEL}. Environment: SIE_MODELS (comma-separated), SIE_MODELS_DIR,
-SIE_PORT, SIE_HOST, SIE_THREADS, HF_HOME, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE.`;
+SIE_PORT, SIE_HOST, SIE_THREADS, SIE_MEMORY_BUDGET, SIE_API_KEY, HF_HOME, HF_ENDPOINT, HF_TOKEN,
+HF_HUB_OFFLINE. Models listed with -m are preloaded; --pin ones are never evicted.`;

@@ -34,7 +34,13 @@ t.test('serve -m ORG/NAME --models-dir DIR answers embeddings and exits 0 on SIG
   t.equal(response.status, 200);
   const body = await response.json() as { data: Array<{ embedding: number[] }> };
   t.equal(body.data[0].embedding.length, 64);
+  // SIGTERM while a long request is in flight: it completes, then the process exits 0.
+  const long = fetch(`${baseUrl}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sentence-transformers/all-MiniLM-L6-v2', input: Array(400).fill('drain me '.repeat(60)) }) });
+  await new Promise((r) => setTimeout(r, 150));
   child.kill('SIGTERM');
+  const drained = await long;
+  t.equal(drained.status, 200, 'the in-flight request was drained');
+  t.equal(((await drained.json()) as { data: unknown[] }).data.length, 400);
   t.equal(await exited, 0, 'exit code 0 after SIGTERM');
   t.match(logs, /shutting down/);
 });

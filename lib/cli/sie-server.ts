@@ -3,11 +3,26 @@
 import { buildServeConfig, ConfigError, SERVE_USAGE, type ServeConfig } from '../config.js';
 import { Engine } from '../engine/engine.js';
 import { buildServer } from '../server/app.js';
+import { ServerMetrics } from '../server/server-metrics.js';
 
 async function serve(config: ServeConfig): Promise<void> {
-  const engine = new Engine({ threads: config.threads, modelsDir: config.modelsDirs, maxBatchTokens: config.maxBatchTokens });
+  const metrics = new ServerMetrics();
+  const engine = new Engine({
+    threads: config.threads,
+    modelsDir: config.modelsDirs,
+    maxBatchTokens: config.maxBatchTokens,
+    batchWaitMs: config.batchWaitMs,
+    maxQueuedTokensPerModel: config.maxQueuedTokensPerModel,
+    memoryBudgetBytes: config.memoryBudgetBytes,
+    loadWaitMs: config.loadWaitMs,
+    observer: metrics.observer,
+  });
   const app = buildServer({
     engine,
+    metrics,
+    apiKey: config.apiKey,
+    publicPaths: config.privateMetrics ? ['/healthz', '/readyz'] : ['/healthz', '/readyz', '/metrics'],
+    overloadStatus: config.overloadStatus,
     maxInputsPerRequest: config.maxInputsPerRequest,
     bodyLimitBytes: config.bodyLimitBytes,
     logger: { level: config.logLevel },
@@ -15,9 +30,10 @@ async function serve(config: ServeConfig): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   app.log.info({ threads: engine.threads }, 'sie-server listening');
   // A model that fails to load is reported and skipped; the others keep serving.
-  await Promise.all(config.models.map(async (id) => {
+  const models = [...new Set([...config.models, ...config.pinned])];
+  await Promise.all(models.map(async (id) => {
     try {
-      const model = await engine.load(id);
+      const model = await engine.load(id, { pin: config.pinned.includes(id) });
       app.log.info({ model: id, dims: model.dims, maxSeqLength: model.maxSeqLength }, 'model loaded');
     } catch (error) {
       app.log.error({ model: id, code: (error as { code?: string }).code, err: error }, 'model failed to load');

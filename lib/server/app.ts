@@ -6,7 +6,10 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../engine/engine-error.js';
 import { httpStatusOf, openAIErrorBody } from './error-mapping.js';
+import { adminRoutes } from './admin-routes.js';
+import { requireApiKey } from './api-key-auth.js';
 import { healthRoutes } from './health-routes.js';
+import { ServerMetrics } from './server-metrics.js';
 import { infinityRoutes } from './infinity-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import { isSieRoute, sieErrorBody } from './sie-codec.js';
@@ -14,6 +17,14 @@ import { sieRoutes } from './sie-routes.js';
 
 export interface ServerOptions {
   engine: Engine;
+  /** Metrics the engine was built to report into (EngineOptions.observer = metrics.observer). */
+  metrics?: ServerMetrics;
+  /** Require `Authorization: Bearer <apiKey>` on every route but the public ones. */
+  apiKey?: string;
+  /** Routes open without the key (default: /healthz, /readyz, /metrics). */
+  publicPaths?: string[];
+  /** Status for a saturated queue: 503 with Retry-After (SIE) or 429. */
+  overloadStatus?: 503 | 429;
   /** Most inputs in one request (OpenAI's own limit is 2048). */
   maxInputsPerRequest?: number;
   /** Largest request body accepted, in bytes. */
@@ -43,7 +54,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const send = (status: number, code: string, message: string, param: string | null = null) =>
       reply.code(status).send(sie ? sieErrorBody(status, code, message, param) : openAIErrorBody(status, code, message, param));
     if (error instanceof EngineError) {
-      const status = httpStatusOf(error);
+      let status = httpStatusOf(error);
+      if (error.code === 'OVERLOADED' && options.overloadStatus === 429) status = 429;
+      if (status === 503 || status === 429) reply.header('retry-after', '1');
       if (status >= 500) request.log.error({ err: error }, 'request failed');
       return send(status, error.code, error.message, error.param);
     }
@@ -65,7 +78,20 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     reply.code(404).send(openAIErrorBody(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`));
   });
 
+  const metrics = options.metrics ?? new ServerMetrics();
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const params = request.params as { model?: string } | undefined;
+    const body = request.body as { model?: unknown } | undefined;
+    const model = params?.model ?? (typeof body?.model === 'string' ? body.model : '');
+    // Only known models become label values, so arbitrary ids cannot blow up the series count.
+    const label = model === '' ? '' : options.engine.status(model) ? model : 'unknown';
+    metrics.recordRequest(route, label, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  if (options.apiKey) requireApiKey(app, { apiKey: options.apiKey, publicPaths: options.publicPaths ?? ['/healthz', '/readyz', '/metrics'] });
+
   const maxInputsPerRequest = options.maxInputsPerRequest ?? 2048;
+  app.register(adminRoutes, { engine: options.engine, metrics });
   app.register(healthRoutes, { engine: options.engine });
   app.register(openAIRoutes, { engine: options.engine, maxInputsPerRequest });
   app.register(sieRoutes, { engine: options.engine, maxInputsPerRequest });
