@@ -1,0 +1,106 @@
+/**
+ * HTTP load test: the sie-server CLI serving a MiniLM-shaped model, driven by autocannon at 1, 8
+ * and 64 concurrent clients (one short sentence per request), printed next to the in-process
+ * engine running the same requests at the same concurrency in the same run. An optional soak
+ * at 64 clients reports errors and the server's RSS at start and end.
+ *
+ *   npm run bench:http [-- --seconds 10 --soak-seconds 600 --threads 2]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { Engine } from '../lib/engine/engine.js';
+import { minilmCheckpoint, repoRoot } from './minilm-checkpoint.js';
+
+const SENTENCE = 'The quick brown fox jumps over the lazy dog near the river bank.';
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function inProcess(engine: Engine, model: string, clients: number, seconds: number) {
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (performance.now() < end) {
+      const started = performance.now();
+      await engine.embed(model, [SENTENCE]);
+      latencies.push(performance.now() - started);
+    }
+  }));
+  latencies.sort((a, b) => a - b);
+  return { rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function startServer(modelDir: string, port: number, threads: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'lib', 'cli', 'sie-server.js'), 'serve', '-m', modelDir, '--port', String(port), '--host', '127.0.0.1', '--threads', String(threads), '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error('server did not become ready');
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function load(url: string, model: string, clients: number, seconds: number) {
+  const result = await autocannon({
+    url: `${url}/v1/embeddings`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, input: SENTENCE }),
+    connections: clients,
+    duration: seconds,
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, total: result.requests.total };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seconds: { type: 'string' }, 'soak-seconds': { type: 'string' }, threads: { type: 'string' } } });
+  const seconds = Number(values.seconds ?? 10);
+  const soakSeconds = Number(values['soak-seconds'] ?? 0);
+  const threads = Number(values.threads ?? os.availableParallelism());
+  const { modelDir } = minilmCheckpoint('dense-mean', false);
+  const model = path.basename(modelDir);
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const server = await startServer(modelDir, port, threads);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    console.log(`# HTTP load vs in-process — ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'CPU'}, ${threads} compute threads, MiniLM-shaped, 1 sentence (16 tokens) per request, ${seconds} s per row`);
+    console.log('| clients | http req/s | in-process req/s | ratio | http p50 ms | in-process p50 ms | http p99 ms | in-process p99 ms | errors |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const clients of [1, 8, 64]) {
+      const http = await load(url, model, clients, seconds);
+      // The server is idle now; the in-process engine gets the machine to itself.
+      const engine = new Engine({ threads, progress: null });
+      await engine.load(modelDir);
+      const local = await inProcess(engine, model, clients, seconds);
+      engine.close();
+      console.log(`| ${clients} | ${http.rps.toFixed(0)} | ${local.rps.toFixed(0)} | ${(http.rps / local.rps).toFixed(2)} | ${http.p50.toFixed(2)} | ${local.p50.toFixed(2)} | ${http.p99.toFixed(2)} | ${local.p99.toFixed(2)} | ${http.errors} |`);
+    }
+    if (soakSeconds > 0) {
+      const before = rssMiB(server.pid!);
+      const soak = await load(url, model, 64, soakSeconds);
+      const after = rssMiB(server.pid!);
+      console.log(`soak: 64 clients for ${soakSeconds} s: ${soak.total} requests, ${soak.errors} errors, ${soak.rps.toFixed(0)} req/s, p99 ${soak.p99} ms; server RSS ${before.toFixed(0)} MiB -> ${after.toFixed(0)} MiB`);
+    }
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
