@@ -2,6 +2,7 @@
  * The server's configuration: one typed object built once from CLI flags, environment
  * variables and defaults (in that order of precedence), then passed down.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,7 +39,36 @@ function integer(value: string | undefined, name: string, fallback: number, min 
   return n;
 }
 
+/**
+ * `--config FILE`: a JSON object whose keys are the long flag names ({"model": ["a", "b"],
+ * "port": 8080, "memory-budget": "4GiB"}); flags given on the command line win.
+ */
+function withConfigFile(argv: string[]): string[] {
+  const at = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  if (at < 0) return argv;
+  const file = argv[at].includes('=') ? argv[at].slice('--config='.length) : argv[at + 1];
+  if (!file) throw new ConfigError('--config needs a file');
+  let values: unknown;
+  try {
+    values = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new ConfigError(`config file ${file} must hold a JSON object`);
+  const fromFile: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item === true) fromFile.push(`--${key}`);
+      else if (item !== false && item !== null) fromFile.push(`--${key}`, String(item));
+    }
+  }
+  const rest = [...argv.slice(0, at), ...argv.slice(at + (argv[at].includes('=') ? 1 : 2))];
+  // Later occurrences win in parseArgs, so the command line goes last; -m lists add up.
+  return [...fromFile, ...rest];
+}
+
 export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
+  argv = withConfigFile(argv);
   let parsed;
   try {
     parsed = parseArgs({
@@ -104,7 +134,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   };
 }
 
-export const SERVE_USAGE = `usage: sie-server serve [-m MODEL]... [--port 8080] [--host 0.0.0.0] [--models-dir DIR]...
+export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [-m MODEL]... [--port 8080] [--host 0.0.0.0] [--models-dir DIR]...
                         [--threads N] [--max-batch-tokens 16384] [--max-inputs-per-request 2048]
                         [--body-limit-bytes N] [--log-level info] [--memory-budget 4GiB|80%]
                         [--pin MODEL]... [--api-key KEY] [--private-metrics] [--batch-wait-ms 1]

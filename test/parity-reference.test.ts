@@ -53,3 +53,16 @@ t.test('token-budget splitting gives the same vectors as one batch', async (t) =
   const split = await small.embed(referenceModel('tiny-dense-mean'), texts);
   split.embeddings.forEach((v, i) => t.ok(maxAbsDiff(v, whole.embeddings[i]) <= 1e-6, `sentence ${i}`));
 });
+
+t.test('a large request is tokenized on a worker thread and gives the same vectors', async (t) => {
+  const texts = sentences();
+  const many = Array.from({ length: 20 }, () => texts).flat();
+  t.ok(many.reduce((n, s) => n + s.length, 0) > 16384, 'large enough for the worker path');
+  const reference = readJson<number[][]>(path.join(referenceDir, 'outputs', 'tiny-dense-mean.dense.json'));
+  const { embeddings, tokenCounts } = await engine.embed(referenceModel('tiny-dense-mean'), many);
+  const expectedCounts = sentenceTokens().map((r) => r.ids.length);
+  embeddings.forEach((v, i) => {
+    if (cosine(v, reference[i % texts.length]) < 0.99999) t.fail(`item ${i}`);
+  });
+  t.same(tokenCounts, Array.from({ length: 20 }, () => expectedCounts).flat(), 'token counts equal the Rust tokenizer');
+});

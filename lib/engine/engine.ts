@@ -19,6 +19,7 @@ import { EngineError } from './engine-error.js';
 import { LoadedModel, type EmbedOptions, type EmbedResult, type EmbeddingInput, type ModelDescription } from './loaded-model.js';
 import { ModelRegistry, type LoadError, type ModelLoader, type ModelState, type RegistryObserver } from './model-registry.js';
 import { nativeAddon, type NativeComputePool } from './native-addon.js';
+import { TokenizationPool } from './tokenization-pool.js';
 
 export type { ModelState } from './model-registry.js';
 
@@ -43,6 +44,8 @@ export interface EngineOptions {
   env?: NodeJS.ProcessEnv;
   /** Download progress output (default stderr; null for silence). */
   progress?: NodeJS.WritableStream | null;
+  /** Worker threads that tokenize large requests off the event loop (default 1). */
+  tokenizerThreads?: number;
   /** Hooks for metrics. */
   observer?: RegistryObserver & SchedulerObserver;
 }
@@ -71,6 +74,7 @@ export class Engine {
   private readonly resolver: ResolverOptions;
   private readonly registry: ModelRegistry;
   private readonly scheduler: BatchScheduler;
+  private readonly tokenization: TokenizationPool;
 
   constructor(options: EngineOptions = {}) {
     const threads = options.threads ?? os.availableParallelism();
@@ -85,6 +89,7 @@ export class Engine {
       maxWaitMs: options.batchWaitMs ?? 1,
       maxQueuedTokensPerModel: options.maxQueuedTokensPerModel ?? maxBatchTokens * 16,
     }, options.observer);
+    this.tokenization = new TokenizationPool(options.tokenizerThreads ?? 1);
     this.registry = new ModelRegistry({
       budgetBytes: options.memoryBudgetBytes ?? Infinity,
       loadWaitMs: options.loadWaitMs ?? 60000,
@@ -155,6 +160,7 @@ export class Engine {
 
   close(): void {
     this.registry.clear();
+    this.tokenization.close();
   }
 
   private loaderFor(requested: string, trusted: boolean, allowDownload: boolean): ModelLoader {
@@ -166,7 +172,7 @@ export class Engine {
         const projection = spec.head.kind === 'colbert' ? safetensorsFp32Bytes(spec.head.projectionPath) : 0;
         return safetensorsFp32Bytes(spec.weightsPath) + projection;
       },
-      load: () => LoadedModel.load(id, spec!, nativeAddon(), this.pool, this.scheduler),
+      load: () => LoadedModel.load(id, spec!, nativeAddon(), this.pool, this.scheduler, this.tokenization),
     };
   }
 }

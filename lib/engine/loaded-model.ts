@@ -9,6 +9,7 @@ import { EngineError } from './engine-error.js';
 import type { BatchScheduler, SchedulableModel, SequenceOutput } from './batch-scheduler.js';
 import type { NativeAddon, NativeComputePool, NativeModel, NativeRunOutput } from './native-addon.js';
 import { sliceCodePoints, TextTokenizer, type TokenBatch } from './text-tokenizer.js';
+import type { TokenizationPool } from './tokenization-pool.js';
 
 export type EmbeddingInput = string | ReadonlyArray<number>;
 export type OutputType = 'dense' | 'sparse' | 'multivector';
@@ -90,6 +91,9 @@ export interface ModelDescription {
   weightBytes: number;
 }
 
+/** Requests with fewer characters than this are tokenized on the event loop (well under a millisecond). */
+const INLINE_TOKENIZATION_CHARS = 16384;
+
 export class LoadedModel implements SchedulableModel {
   private constructor(
     readonly id: string,
@@ -98,9 +102,10 @@ export class LoadedModel implements SchedulableModel {
     readonly native: NativeModel,
     private readonly pool: NativeComputePool,
     private readonly scheduler: BatchScheduler,
+    private readonly tokenization: TokenizationPool | undefined,
   ) {}
 
-  static async load(id: string, spec: ModelSpec, addon: NativeAddon, pool: NativeComputePool, scheduler: BatchScheduler): Promise<LoadedModel> {
+  static async load(id: string, spec: ModelSpec, addon: NativeAddon, pool: NativeComputePool, scheduler: BatchScheduler, tokenization?: TokenizationPool): Promise<LoadedModel> {
     const tokenizer = new TextTokenizer(spec.directory);
     if (tokenizer.vocabSize > spec.encoder.vocabSize) {
       throw new EngineError('BAD_CONFIG', `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${spec.encoder.vocabSize}`);
@@ -111,7 +116,7 @@ export class LoadedModel implements SchedulableModel {
     } catch (error) {
       throw EngineError.from(error, 'MODEL_LOAD_FAILED');
     }
-    return new LoadedModel(id, spec, tokenizer, native, pool, scheduler);
+    return new LoadedModel(id, spec, tokenizer, native, pool, scheduler, tokenization);
   }
 
   get perTokenOutput(): boolean {
@@ -170,7 +175,8 @@ export class LoadedModel implements SchedulableModel {
     const wanted = this.checkDimensions(options.dimensions, dims);
     this.checkTokenIds(inputs);
     const started = performance.now();
-    const { batch, tokenCounts } = this.tokenizer.batch(inputs, { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength });
+    const contents = await this.contentIdsOf(inputs);
+    const { batch, tokenCounts } = this.tokenizer.batchOfContent(contents, { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength });
     const tokenized = performance.now();
     const outputs = await this.runSequences(batch, options.signal);
     const embeddings = outputs.map((o) => (wanted === dims ? o.values : truncateAndNormalize(o.values, wanted)));
@@ -187,14 +193,14 @@ export class LoadedModel implements SchedulableModel {
       }
     }
     const started = performance.now();
-    const contents = texts.map((text) => this.tokenizer.contentIds(text));
+    const contents = await this.contentIdsOf(texts);
     const { batch, tokenCounts } = this.tokenizer.batchOfContent(contents, { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength, insertAfterPrefix: this.markerFor(options.isQuery) });
     const tokenized = performance.now();
     const outputs = await this.runSequences(batch, options.signal);
     const head = this.head;
     const items = outputs.map((o, i): EncodedItem => {
       if (head.kind === 'splade') return { sparse: { indices: o.indices!, values: o.values, dims: this.spec.encoder.vocabSize } };
-      if (head.kind === 'colbert') return { multivector: this.colbertVectors(o, batch, i, head) };
+      if (head.kind === 'colbert') return { multivector: this.colbertVectors(o, batch, i, head, options.isQuery ?? false) };
       return { dense: o.values };
     });
     return { items, tokenCounts, timing: { tokenizationMs: tokenized - started, inferenceMs: performance.now() - tokenized } };
@@ -255,6 +261,21 @@ export class LoadedModel implements SchedulableModel {
     this.native.dispose();
   }
 
+  /**
+   * Content token ids of each input: token-id inputs as they are, texts tokenized inline when
+   * the request is small and on a worker thread when it is large enough to stall the event loop.
+   */
+  private async contentIdsOf(inputs: ReadonlyArray<EmbeddingInput>): Promise<number[][]> {
+    const texts = inputs.filter((x): x is string => typeof x === 'string');
+    const characters = texts.reduce((n, t) => n + t.length, 0);
+    if (!this.tokenization || characters < INLINE_TOKENIZATION_CHARS) {
+      return inputs.map((input) => (typeof input === 'string' ? this.tokenizer.contentIds(input) : [...input]));
+    }
+    const tokenized = await this.tokenization.contentIds(this.spec.directory, texts);
+    let next = 0;
+    return inputs.map((input) => (typeof input === 'string' ? tokenized[next++] : [...input]));
+  }
+
   private markerFor(isQuery: boolean | undefined): number[] {
     const head = this.head;
     if (head.kind !== 'colbert') return [];
@@ -262,10 +283,10 @@ export class LoadedModel implements SchedulableModel {
     return marker ? [this.tokenizer.idOf(marker)] : [];
   }
 
-  /** ColBERT document vectors skip the skiplist's tokens (punctuation), as PyLate does. */
-  private colbertVectors(o: SequenceOutput, batch: TokenBatch, index: number, head: Extract<HeadSpec, { kind: 'colbert' }>): MultiVector {
+  /** ColBERT document vectors skip the skiplist's tokens (punctuation), as PyLate does; queries keep all. */
+  private colbertVectors(o: SequenceOutput, batch: TokenBatch, index: number, head: Extract<HeadSpec, { kind: 'colbert' }>, isQuery: boolean): MultiVector {
     const width = head.outputSize;
-    if (head.skiplistWords.length === 0) return { values: o.values, numTokens: o.rows, tokenDims: width };
+    if (isQuery || head.skiplistWords.length === 0) return { values: o.values, numTokens: o.rows, tokenDims: width };
     const skip = new Set(head.skiplistWords.map((w) => this.tokenizer.tokenOf(this.tokenizer.contentIds(w)[0] ?? -1)));
     const ids = batch.ids.subarray(batch.offsets[index], batch.offsets[index + 1]);
     const kept: number[] = [];
