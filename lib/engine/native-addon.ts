@@ -5,21 +5,15 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import type { EncoderShape } from '../models/model-config.js';
 
 export interface NativeComputePool {
   readonly threads: number;
 }
 
-export interface ModelLoadOptions {
+/** The encoder's shape (from config.json) plus which head to build. */
+export interface ModelLoadOptions extends EncoderShape {
   weightsPath: string;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  intermediateSize: number;
-  vocabSize: number;
-  maxPositions: number;
-  typeVocabSize: number;
-  layerNormEps: number;
   head: 'pooled' | 'token-projection' | 'splade' | 'sequence-classifier' | 'token-classifier';
   pooling?: 'mean' | 'cls' | 'last';
   normalize?: boolean;
