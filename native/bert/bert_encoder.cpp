@@ -98,19 +98,26 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
   std::sort(order.begin(), order.end(), [&](int x, int y) {
     return b.offsets[x + 1] - b.offsets[x] > b.offsets[y + 1] - b.offsets[y];
   });
-  pool.parallel_for(int64_t(b.num_sequences) * heads, [&](int64_t task, int worker) {
-    const int s = order[task / heads], head = int(task % heads);
+  // With many sequences one task covers all heads of a sequence (fewer, larger tasks); with few,
+  // each (sequence, head) pair is its own task so every thread has work.
+  const int heads_per_task = b.num_sequences >= 4 * pool.size() ? heads : 1;
+  const int64_t tasks = int64_t(b.num_sequences) * (heads / heads_per_task);
+  pool.parallel_for(tasks, [&](int64_t task, int worker) {
+    const int groups = heads / heads_per_task;
+    const int s = order[task / groups];
     const int begin = b.offsets[s], length = b.offsets[s + 1] - begin;
-    const float* q = ws.qkv.data() + int64_t(begin) * qkv_ld + head * d;
-    const float* k = q + h;
-    const float* v = q + 2 * h;
     float* scores = ws.scores[worker].data();
-    pack_nk(k, length, d, qkv_ld, ws.packed_keys[worker].data());
-    pack_kn(v, length, d, qkv_ld, ws.packed_values[worker].data());
-    gemm_packed(length, length, d, q, qkv_ld, ws.packed_keys[worker].data(), nullptr, scores, length, nullptr);
-    softmax_rows(scores, length, length, length);
-    gemm_packed(length, d, length, scores, length, ws.packed_values[worker].data(), nullptr,
-                ws.context.data() + int64_t(begin) * h + head * d, h, nullptr);
+    for (int head = int(task % groups) * heads_per_task, last = head + heads_per_task; head < last; ++head) {
+      const float* q = ws.qkv.data() + int64_t(begin) * qkv_ld + head * d;
+      const float* k = q + h;
+      const float* v = q + 2 * h;
+      pack_nk(k, length, d, qkv_ld, ws.packed_keys[worker].data());
+      pack_kn(v, length, d, qkv_ld, ws.packed_values[worker].data());
+      gemm_packed(length, length, d, q, qkv_ld, ws.packed_keys[worker].data(), nullptr, scores, length, nullptr);
+      softmax_rows(scores, length, length, length);
+      gemm_packed(length, d, length, scores, length, ws.packed_values[worker].data(), nullptr,
+                  ws.context.data() + int64_t(begin) * h + head * d, h, nullptr);
+    }
   });
 }
 
