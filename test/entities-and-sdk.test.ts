@@ -3,8 +3,8 @@ import http from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { aggregateBio, entityTypes } from '../lib/engine/loaded-model.js';
-import { alignTokens } from '../lib/engine/text-tokenizer.js';
+import { aggregateBio, entityTypes } from '../lib/engine/entity-aggregation.js';
+import { alignTokens } from '../lib/engine/token-spans.js';
 import { SIEClient } from '../lib/sdk/index.js';
 import { repoRoot } from './helpers/fixtures.js';
 

@@ -8,12 +8,15 @@ import type { HeadSpec, ModelSpec } from '../models/model-config.js';
 import { EngineError } from './engine-error.js';
 import type { BatchScheduler, SchedulableModel, SequenceOutput } from './batch-scheduler.js';
 import type { NativeAddon, NativeComputePool, NativeModel, NativeRunOutput } from './native-addon.js';
-import { sliceCodePoints, TextTokenizer, type TokenBatch } from './text-tokenizer.js';
+import { aggregateBio, entityTypes, type Entity } from './entity-aggregation.js';
+import { sigmoid, softmax, truncateAndNormalize } from './score-functions.js';
+import { TextTokenizer, type TokenBatch } from './text-tokenizer.js';
 import type { TokenizationPool } from './tokenization-pool.js';
 
 export type EmbeddingInput = string | ReadonlyArray<number>;
 export type OutputType = 'dense' | 'sparse' | 'multivector';
 export type Task = 'encode' | 'score' | 'extract';
+export type { Entity } from './entity-aggregation.js';
 
 /** Options every call takes. */
 export interface RequestOptions {
@@ -69,14 +72,6 @@ export interface EncodeOptions extends RequestOptions {
 export interface Classification {
   label: string;
   score: number;
-}
-
-export interface Entity {
-  text: string;
-  label: string;
-  score: number;
-  start: number;
-  end: number;
 }
 
 export interface ModelDescription {
@@ -336,65 +331,4 @@ function nativeHeadOptions(head: HeadSpec) {
     case 'sequence-classifier': return { head: 'sequence-classifier' as const, outputSize: head.labels.length };
     case 'token-classifier': return { head: 'token-classifier' as const, outputSize: head.labels.length };
   }
-}
-
-export function truncateAndNormalize(vector: Float32Array, dims: number): Float32Array {
-  const out = vector.slice(0, dims);
-  let sum = 0;
-  for (const v of out) sum += v * v;
-  const inv = 1 / Math.max(Math.sqrt(sum), 1e-12);
-  for (let i = 0; i < dims; i++) out[i] *= inv;
-  return out;
-}
-
-export function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
-export function softmax(values: ArrayLike<number>): number[] {
-  let max = -Infinity;
-  for (let i = 0; i < values.length; i++) max = Math.max(max, values[i]);
-  const exps = Array.from(values, (v) => Math.exp(v - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
-}
-
-/** Entity types of a BIO label set: "B-PER", "I-PER" -> "PER"; plain labels other than "O" stand for themselves. */
-export function entityTypes(labels: string[]): Set<string> {
-  return new Set(labels.filter((l) => l !== 'O').map((l) => l.replace(/^[BI]-/, '')));
-}
-
-interface TokenPrediction {
-  label: string;
-  score: number;
-  span: [number, number];
-  continuation: boolean;
-}
-
-/**
- * BIO aggregation: an entity starts at B-X (or at I-X after something else) and continues over
- * I-X tokens and over word pieces of the same word; its score is the mean of its tokens' scores.
- */
-export function aggregateBio(text: string, tokens: TokenPrediction[]): Entity[] {
-  const entities: Entity[] = [];
-  let current: { label: string; start: number; end: number; scores: number[] } | undefined;
-  const close = () => {
-    if (current) {
-      entities.push({ text: sliceCodePoints(text, current.start, current.end), label: current.label, score: current.scores.reduce((a, b) => a + b, 0) / current.scores.length, start: current.start, end: current.end });
-    }
-    current = undefined;
-  };
-  for (const token of tokens) {
-    const type = token.label === 'O' ? null : token.label.replace(/^[BI]-/, '');
-    const inside = token.label.startsWith('I-') || token.continuation;
-    if (current && (token.continuation || (type === current.label && inside))) {
-      current.end = token.span[1];
-      current.scores.push(token.score);
-      continue;
-    }
-    close();
-    if (type) current = { label: type, start: token.span[0], end: token.span[1], scores: [token.score] };
-  }
-  close();
-  return entities;
 }
