@@ -100,6 +100,29 @@ export class SIEClient {
     return this.request<ModelInfo>('GET', `/v1/models/${encodeURIComponent(name)}`);
   }
 
+  /** sie-server's admin route: load a model now (optionally pinned against eviction). */
+  async loadModel(name: string, options: { pin?: boolean } = {}): Promise<void> {
+    await this.request('POST', `/v1/admin/models/${encodeURIComponent(name)}/load${options.pin ? '?pin=true' : ''}`);
+  }
+
+  /** sie-server's admin route: unload a model. */
+  async unloadModel(name: string): Promise<void> {
+    await this.request('POST', `/v1/admin/models/${encodeURIComponent(name)}/unload`);
+  }
+
+  /** Liveness and readiness: { healthy, ready }. */
+  async health(): Promise<{ healthy: boolean; ready: boolean }> {
+    const probe = async (route: string) => {
+      try {
+        await this.request('GET', route);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    return { healthy: await probe('/healthz'), ready: await probe('/readyz') };
+  }
+
   /** Aborts requests in flight; later calls fail. */
   close(): void {
     this.closed = true;

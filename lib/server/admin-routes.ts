@@ -17,10 +17,11 @@ export async function adminRoutes(app: FastifyInstance, options: { engine: Engin
     return metrics.registry.metrics();
   });
 
-  app.post<{ Params: { model: string }; Body: { pin?: boolean } | undefined }>('/v1/admin/models/:model/load', { schema: { params } }, async (request) => {
+  app.post<{ Params: { model: string }; Body: { pin?: boolean } | undefined; Querystring: { pin?: string } }>('/v1/admin/models/:model/load', { schema: { params } }, async (request) => {
     const id = request.params.model;
     if (!isSafeModelId(id)) throw new EngineError('MODEL_NOT_FOUND', `model '${id}' does not exist`, { param: 'model' });
-    const model = await engine.load(id, { trusted: false, allowDownload: true, pin: request.body?.pin === true });
+    const pin = request.body?.pin === true || request.query.pin === 'true';
+    const model = await engine.load(id, { trusted: false, allowDownload: true, pin });
     return { status: 'loaded', model };
   });
 
