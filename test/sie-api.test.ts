@@ -129,6 +129,9 @@ t.test('URL-encoded org/name model ids', async (t) => {
   await engine.load(path.join(dir, 'test-org', 'tiny'));
   const response = await call(baseUrl, `/v1/encode/${encodeURIComponent('tiny')}`, { items: [{ text: 'x' }] }, 'json');
   t.equal(response.status, 200);
+  const raw = await call(baseUrl, '/v1/encode/BAAI/bge-m3', { items: [{ text: 'x' }] }, 'json');
+  t.equal(raw.status, 404);
+  t.match(raw.body.error.message, /URL-encoded/, 'an unencoded slash gets a hint');
   const missing = await call(baseUrl, `/v1/encode/${encodeURIComponent('BAAI/bge-m3')}`, { items: [{ text: 'x' }] }, 'json');
   t.equal(missing.status, 404);
   t.equal(missing.body.detail.code, 'MODEL_NOT_FOUND');

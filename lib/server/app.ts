@@ -75,7 +75,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(openAIErrorBody(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`));
+    const unencoded = /^\/v1\/(encode|score|extract|models)\/[^/?]+\/[^/?]+/.test(request.url);
+    const hint = unencoded ? ": model ids with '/' go URL-encoded in the path (org%2Fname)" : '';
+    reply.code(404).send(openAIErrorBody(404, 'NOT_FOUND', `no route ${request.method} ${request.url}${hint}`));
   });
 
   const metrics = options.metrics ?? new ServerMetrics();
