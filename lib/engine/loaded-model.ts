@@ -90,6 +90,9 @@ export interface ModelDescription {
 const INLINE_TOKENIZATION_CHARS = 16384;
 
 export class LoadedModel implements SchedulableModel {
+  /** Token ids of the ColBERT skiplist words, computed on first use. */
+  private skiplistIds: Set<number> | undefined;
+
   private constructor(
     readonly id: string,
     readonly spec: ModelSpec,
@@ -282,11 +285,11 @@ export class LoadedModel implements SchedulableModel {
   private colbertVectors(o: SequenceOutput, batch: TokenBatch, index: number, head: Extract<HeadSpec, { kind: 'colbert' }>, isQuery: boolean): MultiVector {
     const width = head.outputSize;
     if (isQuery || head.skiplistWords.length === 0) return { values: o.values, numTokens: o.rows, tokenDims: width };
-    const skip = new Set(head.skiplistWords.map((w) => this.tokenizer.tokenOf(this.tokenizer.contentIds(w)[0] ?? -1)));
+    this.skiplistIds ??= new Set(head.skiplistWords.flatMap((word) => this.tokenizer.contentIds(word).slice(0, 1)));
     const ids = batch.ids.subarray(batch.offsets[index], batch.offsets[index + 1]);
     const kept: number[] = [];
     ids.forEach((id, t) => {
-      if (!skip.has(this.tokenizer.tokenOf(id))) kept.push(t);
+      if (!this.skiplistIds!.has(id)) kept.push(t);
     });
     const values = new Float32Array(kept.length * width);
     kept.forEach((t, r) => values.set(o.values.subarray(t * width, (t + 1) * width), r * width));
