@@ -31,43 +31,33 @@ const itemSchema = {
 const itemsSchema = { type: 'array', items: itemSchema } as const;
 const modelParams = { type: 'object', properties: { model: { type: 'string', minLength: 1, maxLength: 512 } }, required: ['model'] } as const;
 
-const encodeSchema = {
-  params: modelParams,
-  body: {
-    type: 'object',
-    required: ['items'],
-    properties: {
-      items: itemsSchema,
-      params: {
-        type: ['object', 'null'],
-        properties: {
-          output_types: { type: ['array', 'null'], items: { type: 'string' } },
-          instruction: { type: ['string', 'null'] },
-          output_dtype: { type: ['string', 'null'], enum: ['float32', 'float16', 'int8', 'uint8', 'binary', 'ubinary', null] },
-          options: { type: ['object', 'null'] },
-          is_query: { type: 'boolean' },
-        },
-      },
-    },
-  },
-} as const;
+/** `{items, params?}` bodies (encode, extract) differ only in their params. */
+function itemsRequestSchema(paramsProperties: Record<string, unknown>) {
+  return {
+    params: modelParams,
+    body: { type: 'object', required: ['items'], properties: { items: itemsSchema, params: { type: ['object', 'null'], properties: paramsProperties } } },
+  } as const;
+}
+
+const encodeSchema = itemsRequestSchema({
+  output_types: { type: ['array', 'null'], items: { type: 'string' } },
+  instruction: { type: ['string', 'null'] },
+  output_dtype: { type: ['string', 'null'], enum: ['float32', 'float16', 'int8', 'uint8', 'binary', 'ubinary', null] },
+  options: { type: ['object', 'null'] },
+  is_query: { type: 'boolean' },
+});
 
 const scoreSchema = {
   params: modelParams,
   body: { type: 'object', required: ['query', 'items'], properties: { query: itemSchema, items: itemsSchema, instruction: { type: ['string', 'null'] } } },
 } as const;
 
-const extractSchema = {
-  params: modelParams,
-  body: {
-    type: 'object',
-    required: ['items'],
-    properties: {
-      items: itemsSchema,
-      params: { type: ['object', 'null'], properties: { labels: { type: ['array', 'null'], items: { type: 'string' } }, output_schema: { type: ['object', 'null'] }, instruction: { type: ['string', 'null'] }, options: { type: ['object', 'null'] } } },
-    },
-  },
-} as const;
+const extractSchema = itemsRequestSchema({
+  labels: { type: ['array', 'null'], items: { type: 'string' } },
+  output_schema: { type: ['object', 'null'] },
+  instruction: { type: ['string', 'null'] },
+  options: { type: ['object', 'null'] },
+});
 
 const OUTPUT_TYPES = new Set(['dense', 'sparse', 'multivector']);
 
