@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const session = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`# sie-server engine vs onnxruntime-node ${ort.env.versions.common} — ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`# ${cpu}, ${threads} threads, MiniLM-shaped (384/6/12/1536) fp32, gemm kernel: ${(await import('../lib/engine/native-addon.js')).nativeAddon().kernels.gemmKernel}`);
+  console.log(`# ${cpu}, ${threads} threads, MiniLM-shaped (384/6/12/1536) fp32, gemm kernel: ${(await import('../lib/bindings/native-addon.js')).nativeAddon().kernels.gemmKernel}`);
   console.log('| workload | sie tokens/s | ort tokens/s | ratio | sie ms/call | ort ms/call | sie sentences/s |');
   console.log('|---|---|---|---|---|---|---|');
   for (const workload of workloads) {

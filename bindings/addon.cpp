@@ -1,21 +1,41 @@
-// Module entry: registers the handle classes and the kernel probes.
+// Module entry: openBackend, the handle classes, the safetensors inspector, the names JS must
+// agree with (error codes, head kinds), and the kernel probes.
 #include <napi.h>
 
+#include "../native/core/engine_error.h"
+#include "../native/cpu/heads/head_registry.h"
 #include "addon_data.h"
-#include "compute_pool.h"
+#include "backend_handle.h"
 #include "kernel_probes.h"
 #include "model_handle.h"
+#include "safetensors_inspection.h"
 
 namespace sie_bindings {
+namespace {
+
+Napi::Array string_array(Napi::Env env, const std::vector<std::string>& values) {
+  Napi::Array out = Napi::Array::New(env, values.size());
+  for (uint32_t i = 0; i < values.size(); ++i) out.Set(i, values[i]);
+  return out;
+}
+
+std::vector<std::string> error_code_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : sie::kErrorCodeNames) names.push_back(entry.name);
+  return names;
+}
+
+}  // namespace
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();  // owned by the environment, freed at its teardown
   env.SetInstanceData<AddonData>(data);
-  Napi::Function model = ModelHandle::define(env);
-  data->model_handle = Napi::Persistent(model);
-  exports.Set("ComputePool", ComputePool::define(env));
-  exports.Set("ModelHandle", model);
-  exports.Set("loadModel", Napi::Function::New(env, ModelHandle::load));
+  data->backend_handle = Napi::Persistent(BackendHandle::define(env));
+  data->model_handle = Napi::Persistent(ModelHandle::define(env));
+  exports.Set("openBackend", Napi::Function::New(env, BackendHandle::open));
+  exports.Set("inspectSafetensors", Napi::Function::New(env, inspect_safetensors));
+  exports.Set("errorCodes", string_array(env, error_code_names()));
+  exports.Set("headKinds", string_array(env, sie::head_kinds()));
   exports.Set("kernels", define_kernel_probes(env));
   return exports;
 }

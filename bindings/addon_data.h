@@ -6,6 +6,7 @@
 namespace sie_bindings {
 
 struct AddonData {
+  Napi::FunctionReference backend_handle;
   Napi::FunctionReference model_handle;
   static AddonData& of(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 };

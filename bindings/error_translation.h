@@ -1,5 +1,5 @@
-// Engine failures cross into JS as Error objects carrying the engine's stable `code`
-// (BAD_WEIGHTS, BAD_CONFIG, INVALID_INPUT, INTERNAL); lib/engine wraps them in EngineError.
+// Engine failures cross into JS as Error objects carrying the engine's stable `code` (the names
+// of native/core/engine_error.h, never a literal here); lib/ wraps them in EngineError.
 #pragma once
 #include <napi.h>
 
@@ -8,6 +8,10 @@
 #include "../native/core/engine_error.h"
 
 namespace sie_bindings {
+
+inline std::string name(sie::ErrorCode code) { return sie::error_code_name(code); }
+
+inline Napi::Error coded_error(Napi::Env env, sie::ErrorCode code, const std::string& message);
 
 inline Napi::Error coded_error(Napi::Env env, const std::string& code, const std::string& message) {
   Napi::Error error = Napi::Error::New(env, message);
@@ -23,11 +27,11 @@ auto translate_errors(Napi::Env env, Fn&& fn) -> decltype(fn()) {
   } catch (const sie::EngineError& e) {
     throw coded_error(env, sie::error_code_name(e.code()), e.what());
   } catch (const std::bad_alloc&) {
-    throw coded_error(env, "OUT_OF_MEMORY", "the engine ran out of memory");
+    throw coded_error(env, name(sie::ErrorCode::OutOfMemory), "the engine ran out of memory");
   } catch (const Napi::Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw coded_error(env, "INTERNAL", e.what());
+    throw coded_error(env, name(sie::ErrorCode::Internal), e.what());
   }
 }
 
@@ -45,9 +49,9 @@ class CodedAsyncWorker : public Napi::AsyncWorker {
     } catch (const sie::EngineError& e) {
       fail(sie::error_code_name(e.code()), e.what());
     } catch (const std::bad_alloc&) {
-      fail("OUT_OF_MEMORY", "the engine ran out of memory");
+      fail(name(sie::ErrorCode::OutOfMemory), "the engine ran out of memory");
     } catch (const std::exception& e) {
-      fail("INTERNAL", e.what());
+      fail(name(sie::ErrorCode::Internal), e.what());
     }
   }
   void OnError(const Napi::Error&) override {
@@ -61,12 +65,16 @@ class CodedAsyncWorker : public Napi::AsyncWorker {
     message_ = message;
     SetError(message);
   }
-  std::string code_ = "INTERNAL";
+  std::string code_ = name(sie::ErrorCode::Internal);
   std::string message_;
 };
 
+inline Napi::Error coded_error(Napi::Env env, sie::ErrorCode code, const std::string& message) {
+  return coded_error(env, name(code), message);
+}
+
 inline Napi::Error argument_error(Napi::Env env, const std::string& message) {
-  return coded_error(env, "INVALID_ARGUMENT", message);
+  return coded_error(env, name(sie::ErrorCode::InvalidArgument), message);
 }
 
 }  // namespace sie_bindings

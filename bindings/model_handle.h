@@ -1,11 +1,11 @@
-// JS handle of one loaded EncoderModel: loaded and run on libuv worker threads, never on the
-// event loop; results come back as zero-copy typed arrays.
+// JS handle of one loaded sie::Model, whatever its backend: run() on libuv worker threads, never
+// on the event loop; results come back as zero-copy typed arrays.
 #pragma once
 #include <napi.h>
 
 #include <memory>
 
-#include "../native/heads/encoder_model.h"
+#include "../native/backend/backend.h"
 
 namespace sie_bindings {
 
@@ -13,14 +13,12 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
  public:
   static Napi::Function define(Napi::Env env);
   explicit ModelHandle(const Napi::CallbackInfo& info);
-  // loadModel(options) -> Promise<ModelHandle>
-  static Napi::Value load(const Napi::CallbackInfo& info);
 
  private:
   Napi::Value run(const Napi::CallbackInfo& info);
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
-  std::shared_ptr<sie::EncoderModel> model_;
+  std::shared_ptr<sie::Model> model_;
 };
 
 }  // namespace sie_bindings

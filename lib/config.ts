@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseMemoryBudget } from './models/weights-size.js';
 
 export interface ServeConfig {
   models: string[];
@@ -144,3 +143,16 @@ MODEL is a Hugging Face id (org/name), a name under --models-dir, or a model dir
 Default model: ${DEFAULT_MODEL}. Environment: SIE_MODELS (comma-separated), SIE_MODELS_DIR,
 SIE_PORT, SIE_HOST, SIE_THREADS, SIE_MEMORY_BUDGET, SIE_API_KEY, HF_HOME, HF_ENDPOINT, HF_TOKEN,
 HF_HUB_OFFLINE. Models listed with -m are preloaded; --pin ones are never evicted.`;
+
+/** "4GiB", "512MiB", "1.5GB", "80%" (of total), "0.5" (fraction of total) or bytes -> bytes. */
+export function parseMemoryBudget(text: string, totalBytes: number): number {
+  const value = text.trim();
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(value);
+  if (percent) return Math.floor((Number(percent[1]) / 100) * totalBytes);
+  const unit = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/i.exec(value);
+  if (!unit) throw new Error(`memory budget '${text}' is not a size like 4GiB, 512MB, 80% or 0.5`);
+  const number = Number(unit[1]);
+  if (!unit[2] && number > 0 && number <= 1 && value.includes('.')) return Math.floor(number * totalBytes);
+  const scale: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+  return Math.floor(number * scale[(unit[2] ?? 'b').toLowerCase()]);
+}

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+// One install path builds the addon once, with CMake. A binding.gyp at the root would make npm
+// (and node-gyp-build) build it a second time with node-gyp, replacing build/ and the CUDA
+// targets CMake put there; prebuildify goes through a cmake-js stand-in instead.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { repoRoot } from './helpers/fixtures.js';
@@ -9,20 +12,18 @@ const cmakeSources = (): string[] => {
   return lists.flatMap((m) => m[2].split(/\s+/).filter(Boolean)).sort();
 };
 
-const gypSources = (): string[] => {
-  const gyp = JSON.parse(readFileSync(path.join(repoRoot, 'binding.gyp'), 'utf8')) as { targets: Array<{ sources: string[] }> };
-  return [...gyp.targets[0].sources].sort();
-};
-
-t.test('binding.gyp builds exactly the sources CMakeLists.txt builds', async (t) => {
-  const cmake = cmakeSources();
-  t.ok(cmake.length > 10, 'CMake lists the engine sources');
-  t.same(gypSources(), cmake);
+t.test('there is no binding.gyp, so npm install never runs node-gyp after CMake', async (t) => {
+  t.notOk(existsSync(path.join(repoRoot, 'binding.gyp')));
+  const scripts = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  t.match(scripts.install, /scripts\/install-addon\.mjs/, 'install builds through the CMake script');
+  t.notMatch(scripts.install, /node-gyp-build\s/, 'node-gyp-build (which runs node-gyp rebuild) is not the install command');
+  t.match(scripts.prebuild, /--node-gyp scripts\/cmake-js-for-prebuildify\.mjs/, 'prebuildify builds through cmake-js');
 });
 
 t.test('every C++ source under native/ and bindings/ is built', async (t) => {
-  const { readdirSync } = await import('node:fs');
   const walk = (dir: string): string[] => readdirSync(path.join(repoRoot, dir), { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.cpp') ? [path.join(dir, e.name)] : []));
-  t.same([...walk('native'), ...walk('bindings')].sort(), cmakeSources());
+  const sources = cmakeSources();
+  t.ok(sources.length > 10, 'CMake lists the engine sources');
+  t.same([...walk('native'), ...walk('bindings')].sort(), sources);
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import { isSafeModelId } from '../lib/models/model-id.js';
 import { findLocalModel, resolveModel, type ResolverOptions } from '../lib/models/model-resolver.js';
-import { readModelSpec } from '../lib/models/model-config.js';
+import { adapterFor } from '../lib/families/index.js';
 import { referenceModel, sharedDir, tempDir } from './helpers/fixtures.js';
 
 function options(modelsDirs: string[], hubCacheDir: string): ResolverOptions {
@@ -40,14 +40,17 @@ t.test('resolution order: directory path, models dir (org/name, then name), HF c
 });
 
 t.test('pooling, normalisation and max length come from the sentence-transformers files', async (t) => {
-  const mean = readModelSpec(referenceModel('tiny-dense-mean'));
-  t.match(mean, { head: { kind: 'dense', pooling: 'mean', normalize: true }, maxSeqLength: 256 });
-  t.match(readModelSpec(referenceModel('tiny-dense-cls')), { head: { pooling: 'cls', normalize: true } });
+  t.match(adapterFor(referenceModel('tiny-dense-mean')), { family: 'bert-dense', description: { head: { kind: 'pooled', pooling: 'mean', normalize: true } }, maxSeqLength: 256 });
+  t.match(adapterFor(referenceModel('tiny-dense-cls')), { description: { head: { pooling: 'cls', normalize: true } } });
   // The real all-MiniLM-L6-v2 files: mean pooling, Normalize, 256 tokens, 384 dims.
   const dir = tempDir(t);
   cpSync(path.join(sharedDir, 'models', 'all-MiniLM-L6-v2'), dir, { recursive: true });
   writeFileSync(path.join(dir, 'model.safetensors'), '');
-  t.match(readModelSpec(dir), { head: { pooling: 'mean', normalize: true }, maxSeqLength: 256, encoder: { hiddenSize: 384, numLayers: 6, numHeads: 12, intermediateSize: 1536 } });
+  t.match(adapterFor(dir), {
+    description: { head: { kind: 'pooled', pooling: 'mean', normalize: true }, encoder: { hiddenSize: 384, numLayers: 6, numHeads: 12, intermediateSize: 1536 } },
+    maxSeqLength: 256,
+    encoder: { dims: { dense: 384 } },
+  });
 });
 
 t.test('a bare transformer gets mean pooling without normalisation, as sentence-transformers does', async (t) => {
@@ -55,22 +58,26 @@ t.test('a bare transformer gets mean pooling without normalisation, as sentence-
   cpSync(referenceModel('tiny-dense-mean'), dir, { recursive: true });
   rmSync(path.join(dir, 'modules.json'));
   rmSync(path.join(dir, 'sentence_bert_config.json'));
-  t.match(readModelSpec(dir), { head: { kind: 'dense', pooling: 'mean', normalize: false }, maxSeqLength: 512 });
+  t.match(adapterFor(dir), { family: 'bert-dense', description: { head: { kind: 'pooled', pooling: 'mean', normalize: false } }, maxSeqLength: 512 });
 });
 
 t.test('model families are detected from architectures and sentence-transformers modules', async (t) => {
-  t.match(readModelSpec(referenceModel('tiny-splade')), { head: { kind: 'splade' } });
-  t.match(readModelSpec(referenceModel('tiny-colbert')), { head: { kind: 'colbert', outputSize: 16 } });
-  t.match(readModelSpec(referenceModel('tiny-cross-encoder')), { head: { kind: 'sequence-classifier', labels: ['LABEL_0'] } });
-  t.match(readModelSpec(referenceModel('tiny-classifier')), { head: { kind: 'sequence-classifier', labels: ['negative', 'neutral', 'positive'], multiLabel: false } });
-  t.match(readModelSpec(referenceModel('tiny-token-classifier')), { head: { kind: 'token-classifier', labels: ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'] } });
+  t.match(adapterFor(referenceModel('tiny-splade')), { family: 'bert-splade', description: { head: { kind: 'splade' } }, encoder: { outputs: ['sparse'], dims: { sparse: 30522 } } });
+  t.match(adapterFor(referenceModel('tiny-colbert')), { family: 'bert-colbert', description: { head: { kind: 'token-projection', outputSize: 16 } }, perTokenOutput: true });
+  const crossEncoder = adapterFor(referenceModel('tiny-cross-encoder'));
+  t.match(crossEncoder, { family: 'bert-cross-encoder', description: { head: { kind: 'sequence-classifier', outputSize: 1 } } });
+  t.ok(crossEncoder.scorer && !crossEncoder.encoder && !crossEncoder.extractor, 'a cross-encoder only scores');
+  t.match(adapterFor(referenceModel('tiny-classifier')), { family: 'bert-sequence-classifier', extractor: { labels: ['negative', 'neutral', 'positive'] }, description: { head: { outputSize: 3 } } });
+  t.match(adapterFor(referenceModel('tiny-token-classifier')), { family: 'bert-token-classifier', extractor: { labels: ['PER', 'ORG', 'LOC', 'MISC'] }, description: { head: { kind: 'token-classifier', outputSize: 9 } } });
 });
 
 t.test('unsupported configurations are BAD_CONFIG with the reason', async (t) => {
   const dir = tempDir(t);
   cpSync(referenceModel('tiny-dense-mean'), dir, { recursive: true });
   writeFileSync(path.join(dir, '1_Pooling', 'config.json'), JSON.stringify({ pooling_mode_max_tokens: true }));
-  t.throws(() => readModelSpec(dir), { code: 'BAD_CONFIG', message: /max_tokens/ });
+  t.throws(() => adapterFor(dir), { code: 'BAD_CONFIG', message: /max_tokens/ });
   writeFileSync(path.join(dir, 'modules.json'), JSON.stringify([{ type: 'sentence_transformers.models.Pooling', path: '../../etc' }]));
-  t.throws(() => readModelSpec(dir), { code: 'BAD_CONFIG', message: /outside the model directory/ });
+  t.throws(() => adapterFor(dir), { code: 'BAD_CONFIG', message: /outside the model directory/ });
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'modernbert', architectures: ['ModernBertModel'] }));
+  t.throws(() => adapterFor(dir), { code: 'BAD_CONFIG', message: /model_type 'modernbert'.*not supported/ });
 });

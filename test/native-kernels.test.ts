@@ -1,5 +1,5 @@
 import t from 'tap';
-import { nativeAddon } from '../lib/engine/native-addon.js';
+import { nativeAddon } from '../lib/bindings/native-addon.js';
 import { maxAbsDiff, randomFloats } from './helpers/fixtures.js';
 
 const kernels = nativeAddon().kernels;

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import t from 'tap';
 import { Engine } from '../lib/engine/engine.js';
-import { TextTokenizer } from '../lib/engine/text-tokenizer.js';
+import { TextTokenizer } from '../lib/engine/tokenization/text-tokenizer.js';
 import { cosine, maxAbsDiff, readJson, referenceDir, referenceModel, sentences, sentenceTokens } from './helpers/fixtures.js';
 
 const engine = new Engine({ threads: 2, progress: null });

@@ -21,12 +21,11 @@ t.test('last-token pooling matches the float64 reference', async (t) => {
   writeFileSync(path.join(model, '1_Pooling', 'config.json'), JSON.stringify({ word_embedding_dimension: 64, pooling_mode_lasttoken: true }));
   const engine = new Engine({ threads: 2, progress: null });
   t.teardown(() => engine.close());
-  const loaded = await engine.model(model);
-  t.equal(loaded.head.kind === 'dense' && loaded.head.pooling, 'last');
+  t.equal((await engine.load(model)).family, 'bert-dense');
   const texts = sentences().slice(0, 8);
   const { embeddings } = await engine.embed(model, texts);
   // Reference on the same ids: [CLS] content [SEP] from our tokenizer (its ids are checked elsewhere).
-  const { TextTokenizer } = await import('../lib/engine/text-tokenizer.js');
+  const { TextTokenizer } = await import('../lib/engine/tokenization/text-tokenizer.js');
   const tokenizer = new TextTokenizer(model);
   const inputs = texts.map((text) => ({ ids: [101, ...tokenizer.contentIds(text), 102] }));
   const reference = referenceForward(model, inputs, 'dense', dir) as number[][];
@@ -40,9 +39,11 @@ t.test('ColBERT query and document markers and the document skiplist, as PyLate 
   writeFileSync(path.join(model, 'config_sentence_transformers.json'), JSON.stringify({ query_prefix: '[unused0]', document_prefix: '[unused1]', skiplist_words: ['.', ','] }));
   const engine = new Engine({ threads: 2, progress: null });
   t.teardown(() => engine.close());
-  const loaded = await engine.model(model);
+  const lease = await engine.acquire(model);
+  t.teardown(() => lease.release());
+  const loaded = lease.model;
   const text = 'Paris is big, and old.';
-  const { TextTokenizer } = await import('../lib/engine/text-tokenizer.js');
+  const { TextTokenizer } = await import('../lib/engine/tokenization/text-tokenizer.js');
   const tokenizer = new TextTokenizer(model);
   const content = tokenizer.contentIds(text);
   const [queryIds, documentIds] = [[101, 1, ...content, 102], [101, 2, ...content, 102]];

@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import t from 'tap';
-import type { NativeAddon } from '../lib/engine/native-addon.js';
+import type { NativeAddon } from '../lib/bindings/native-addon.js';
 import { repoRoot } from './helpers/fixtures.js';
 
 const dir = path.join(repoRoot, 'prebuilds', 'linux-x64');

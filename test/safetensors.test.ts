@@ -3,10 +3,10 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { Engine } from '../lib/engine/engine.js';
-import { nativeAddon } from '../lib/engine/native-addon.js';
+import { nativeAddon } from '../lib/bindings/native-addon.js';
 import { referenceModel, tempDir } from './helpers/fixtures.js';
 
-const { inspectSafetensors } = nativeAddon().kernels;
+const { inspectSafetensors } = nativeAddon();
 
 function fileWithHeader(dir: string, header: unknown, dataBytes: number, rawHeader?: string): string {
   const json = Buffer.from(rawHeader ?? JSON.stringify(header));

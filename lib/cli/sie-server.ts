@@ -29,16 +29,12 @@ async function serve(config: ServeConfig): Promise<void> {
   });
   await app.listen({ host: config.host, port: config.port });
   app.log.info({ threads: engine.threads }, 'sie-server listening');
-  // A model that fails to load is reported and skipped; the others keep serving.
+  // A model that fails to load is reported (and /readyz says so); the others keep serving.
   const models = [...new Set([...config.models, ...config.pinned])];
-  await Promise.all(models.map(async (id) => {
-    try {
-      const model = await engine.load(id, { pin: config.pinned.includes(id) });
-      app.log.info({ model: id, dims: model.dims, maxSeqLength: model.maxSeqLength }, 'model loaded');
-    } catch (error) {
-      app.log.error({ model: id, code: (error as { code?: string }).code, err: error }, 'model failed to load');
-    }
-  }));
+  for (const result of await engine.preload(models, { pin: (id) => config.pinned.includes(id) })) {
+    if (result.model) app.log.info({ model: result.id, family: result.model.family, dims: result.model.dims, maxSeqLength: result.model.maxSeqLength }, 'model loaded');
+    else app.log.error({ model: result.id, code: result.error?.code, err: result.error }, 'model failed to load');
+  }
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

@@ -6,26 +6,31 @@
  *
  * Models live in a ModelRegistry (loaded on first use, LRU-evicted under a memory budget) and
  * run through one BatchScheduler (requests merged into token-budget batches, models served
- * round-robin) on one compute pool.
+ * round-robin) on one native backend (CPU today). Which family a model belongs to is the
+ * family registry's business (lib/families); the engine never branches on it.
  */
 import os from 'node:os';
 import path from 'node:path';
-import { readModelSpec, type ModelSpec } from '../models/model-config.js';
+import { nativeAddon, type Device, type NativeBackend } from '../bindings/native-addon.js';
+import { EngineError } from '../errors/engine-error.js';
+import { adapterFor, type ModelAdapter } from '../families/index.js';
+import { estimatedLoadedBytes } from '../families/loaded-size.js';
 import { isSafeModelId } from '../models/model-id.js';
 import { resolveModel, resolverOptionsFromEnv, type ResolverOptions } from '../models/model-resolver.js';
-import { safetensorsFp32Bytes } from '../models/weights-size.js';
-import { BatchScheduler, type SchedulerObserver } from './batch-scheduler.js';
-import { EngineError } from './engine-error.js';
 import { LoadedModel, type EmbedOptions, type EmbedResult, type EmbeddingInput, type ModelDescription } from './loaded-model.js';
-import { ModelRegistry, type LoadError, type ModelLoader, type ModelState, type RegistryObserver } from './model-registry.js';
-import { nativeAddon, type NativeComputePool } from './native-addon.js';
-import { TokenizationPool } from './tokenization-pool.js';
+import { ModelRegistry, type Lease, type LoadError, type ModelLoader, type ModelState, type RegistryObserver } from './registry/model-registry.js';
+import { BatchScheduler, type SchedulerObserver } from './scheduling/batch-scheduler.js';
+import { Tokenization, type TokenizationObserver } from './tokenization/tokenization.js';
+import { TokenizationPool } from './tokenization/tokenization-pool.js';
 
-export type { ModelState } from './model-registry.js';
+export type { ModelState } from './registry/model-registry.js';
+export type { Lease } from './registry/model-registry.js';
 
 export interface EngineOptions {
   /** Compute threads; default: all cores. */
   threads?: number;
+  /** Where models run: 'cpu' (default) or 'cuda[:N]' where the build and machine have one. */
+  device?: Device;
   /** Folders searched for `<org>/<name>` or `<name>` model directories (SIE_MODELS_DIR). */
   modelsDir?: string | string[];
   /** Most tokens in one native forward; requests are merged up to it and split beyond it. */
@@ -47,7 +52,7 @@ export interface EngineOptions {
   /** Worker threads that tokenize large requests off the event loop (default 1). */
   tokenizerThreads?: number;
   /** Hooks for metrics. */
-  observer?: RegistryObserver & SchedulerObserver;
+  observer?: RegistryObserver & SchedulerObserver & TokenizationObserver;
 }
 
 export interface LoadOptions {
@@ -70,26 +75,36 @@ export interface ModelStatus {
 }
 
 export class Engine {
-  private readonly pool: NativeComputePool;
+  readonly threads: number;
+  private readonly backend: NativeBackend;
   private readonly resolver: ResolverOptions;
   private readonly registry: ModelRegistry;
   private readonly scheduler: BatchScheduler;
-  private readonly tokenization: TokenizationPool;
+  private readonly tokenizationPool: TokenizationPool;
+  private readonly tokenization: Tokenization;
+  /** Models that must be loaded for the engine to be ready, with their last outcome. */
+  private readonly preloads = new Map<string, 'loading' | 'loaded' | 'failed'>();
 
   constructor(options: EngineOptions = {}) {
     const threads = options.threads ?? os.availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) throw new EngineError('INVALID_ARGUMENT', 'threads must be a positive integer');
-    this.pool = new (nativeAddon().ComputePool)(threads);
+    this.threads = threads;
+    try {
+      this.backend = nativeAddon().openBackend({ device: options.device ?? 'cpu', threads });
+    } catch (error) {
+      throw EngineError.from(error);
+    }
     const env = options.env ?? process.env;
     const dirs = options.modelsDir ?? env.SIE_MODELS_DIR?.split(path.delimiter).filter(Boolean) ?? [];
     this.resolver = { ...resolverOptionsFromEnv(env, Array.isArray(dirs) ? dirs : [dirs]), progress: options.progress };
     const maxBatchTokens = options.maxBatchTokens ?? 16384;
-    this.scheduler = new BatchScheduler(this.pool, {
+    this.scheduler = new BatchScheduler({
       maxBatchTokens,
       maxWaitMs: options.batchWaitMs ?? 1,
       maxQueuedTokensPerModel: options.maxQueuedTokensPerModel ?? maxBatchTokens * 16,
     }, options.observer);
-    this.tokenization = new TokenizationPool(options.tokenizerThreads ?? 1);
+    this.tokenizationPool = new TokenizationPool(options.tokenizerThreads ?? 1);
+    this.tokenization = new Tokenization(this.tokenizationPool, options.observer);
     this.registry = new ModelRegistry({
       budgetBytes: options.memoryBudgetBytes ?? Infinity,
       loadWaitMs: options.loadWaitMs ?? 60000,
@@ -97,8 +112,9 @@ export class Engine {
     }, options.observer);
   }
 
-  get threads(): number {
-    return this.pool.threads;
+  /** The device models run on ('cpu', 'cuda:0'). */
+  get device(): string {
+    return this.backend.device;
   }
 
   get memoryBudgetBytes(): number {
@@ -114,10 +130,9 @@ export class Engine {
     return this.withModel(id, options, async (model) => model.describe());
   }
 
-  /** Runs fn with the model held: it cannot be evicted until fn settles. */
+  /** Runs fn with the model held: it cannot be evicted or freed until fn settles. */
   async withModel<T>(requested: string, options: LoadOptions, fn: (model: LoadedModel) => Promise<T>): Promise<T> {
-    const trusted = options.trusted ?? true;
-    const lease = await this.registry.acquire(servedName(requested), () => this.loaderFor(requested, trusted, options.allowDownload ?? trusted), { pin: options.pin });
+    const lease = await this.acquire(requested, options);
     try {
       return await fn(lease.model);
     } finally {
@@ -126,11 +141,42 @@ export class Engine {
   }
 
   /**
-   * The loaded model for an id (loading it if needed), for in-process callers that manage its
-   * lifetime themselves: under a memory budget it may be evicted once no request holds it.
+   * The model for an id (loading it if needed), held until release() is called: for in-process
+   * callers that keep a model across calls. An unreleased lease keeps it from being evicted.
    */
-  async model(id: string, options: LoadOptions = {}): Promise<LoadedModel> {
-    return this.withModel(id, options, async (model) => model);
+  async acquire(requested: string, options: LoadOptions = {}): Promise<Lease> {
+    const trusted = options.trusted ?? true;
+    return this.registry.acquire(servedName(requested), () => this.loaderFor(requested, trusted, options.allowDownload ?? trusted), { pin: options.pin });
+  }
+
+  /**
+   * Loads models the engine must have to be ready (the server's -m list). A failure is recorded
+   * and reported by ready(); the other models keep loading.
+   */
+  async preload(ids: ReadonlyArray<string>, options: { pin?: (id: string) => boolean } = {}): Promise<Array<{ id: string; model?: ModelDescription; error?: EngineError }>> {
+    for (const id of ids) this.preloads.set(servedName(id), 'loading');
+    return Promise.all(ids.map(async (id) => {
+      try {
+        const model = await this.load(id, { pin: options.pin?.(id) ?? false });
+        this.preloads.set(servedName(id), 'loaded');
+        return { id, model };
+      } catch (error) {
+        this.preloads.set(servedName(id), 'failed');
+        return { id, error: EngineError.from(error) };
+      }
+    }));
+  }
+
+  /** Ready when every preloaded model is loaded; otherwise the ones still loading or failed. */
+  readiness(): { ready: boolean; loading: string[]; failed: string[] } {
+    const loading: string[] = [];
+    const failed: string[] = [];
+    // A preloaded model evicted later under the memory budget stays ready: it reloads on use.
+    for (const [id, state] of this.preloads) {
+      if (state === 'loading') loading.push(id);
+      if (state === 'failed') failed.push(id);
+    }
+    return { ready: loading.length === 0 && failed.length === 0, loading, failed };
   }
 
   async embed(id: string, inputs: ReadonlyArray<EmbeddingInput>, options: EmbedOptions & LoadOptions = {}): Promise<EmbedResult> {
@@ -148,7 +194,7 @@ export class Engine {
     return entry ? toStatus(entry) : undefined;
   }
 
-  /** Unloads a model; requests in flight finish first on their own reference. */
+  /** Unloads a model: new requests load it afresh; requests holding it finish first. */
   unload(id: string): boolean {
     return this.registry.unload(servedName(id));
   }
@@ -158,21 +204,37 @@ export class Engine {
     return this.scheduler.queuedTokens(id);
   }
 
+  /** Models unloaded or evicted whose last requests still hold them. */
+  get drainingModels(): number {
+    return this.registry.draining;
+  }
+
+  /** Queued models in the scheduler (an empty queue is dropped at once). */
+  get queuedModels(): number {
+    return this.scheduler.queueCount;
+  }
+
+  /** Live tokenizer worker threads. */
+  get tokenizerWorkers(): number {
+    return this.tokenizationPool.workerCount;
+  }
+
   close(): void {
     this.registry.clear();
-    this.tokenization.close();
+    this.tokenizationPool.close();
   }
 
   private loaderFor(requested: string, trusted: boolean, allowDownload: boolean): ModelLoader {
     const id = servedName(requested);
-    let spec: ModelSpec | undefined;
+    let directory: string | undefined;
+    let adapter: ModelAdapter | undefined;
     return {
       prepare: async () => {
-        spec = readModelSpec(await resolveModel(requested, this.resolver, { allowPaths: trusted, allowDownload }));
-        const projection = spec.head.kind === 'colbert' ? safetensorsFp32Bytes(spec.head.projectionPath) : 0;
-        return safetensorsFp32Bytes(spec.weightsPath) + projection;
+        directory = await resolveModel(requested, this.resolver, { allowPaths: trusted, allowDownload });
+        adapter = adapterFor(directory);
+        return estimatedLoadedBytes(adapter.weightFiles);
       },
-      load: () => LoadedModel.load(id, spec!, nativeAddon(), this.pool, this.scheduler, this.tokenization),
+      load: () => LoadedModel.load(id, directory!, adapter!, () => this.backend.loadModel(adapter!.description), this.scheduler, this.tokenization),
     };
   }
 }

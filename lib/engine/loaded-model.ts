@@ -1,22 +1,20 @@
 /**
- * One loaded model: tokenizer, native weights and head, and what it can answer: dense / sparse /
- * multivector encodings, cross-encoder scores, classifications or entities. Large requests are
- * split into native batches under a token budget so memory stays bounded.
+ * One loaded model: its family adapter, tokenizer and native model. It offers the three tasks
+ * (encode, score, extract) to every family alike: tokenize through the one tokenization path,
+ * run through the scheduler, and let the adapter turn raw outputs into answers.
  */
 import path from 'node:path';
-import type { HeadSpec, ModelSpec } from '../models/model-config.js';
-import { EngineError } from './engine-error.js';
-import type { BatchScheduler, SchedulableModel, SequenceOutput } from './batch-scheduler.js';
-import type { NativeAddon, NativeComputePool, NativeModel, NativeRunOutput } from './native-addon.js';
-import { aggregateBio, entityTypes, type Entity } from './entity-aggregation.js';
-import { sigmoid, softmax, truncateAndNormalize } from './score-functions.js';
-import { TextTokenizer, type TokenBatch } from './text-tokenizer.js';
-import type { TokenizationPool } from './tokenization-pool.js';
+import type { NativeModel, NativeRunOutput } from '../bindings/native-addon.js';
+import { EngineError } from '../errors/engine-error.js';
+import { tasksOf, type EncodedItem, type Extraction, type ModelAdapter, type OutputType, type Task } from '../families/index.js';
+import { truncateAndNormalize } from '../families/postprocessing/score-functions.js';
+import type { BatchScheduler, SchedulableModel } from './scheduling/batch-scheduler.js';
+import type { TokenBatch } from './scheduling/token-batch.js';
+import { TextTokenizer } from './tokenization/text-tokenizer.js';
+import type { Tokenization } from './tokenization/tokenization.js';
 
 export type EmbeddingInput = string | ReadonlyArray<number>;
-export type OutputType = 'dense' | 'sparse' | 'multivector';
-export type Task = 'encode' | 'score' | 'extract';
-export type { Entity } from './entity-aggregation.js';
+export type { EncodedItem, Extraction, OutputType, Task, Classification, Entity, SparseEncoding, MultiVectorEncoding } from '../families/index.js';
 
 /** Options every call takes. */
 export interface RequestOptions {
@@ -24,6 +22,13 @@ export interface RequestOptions {
   truncate?: boolean;
   /** Drops the work while it is still queued (client went away). */
   signal?: AbortSignal;
+}
+
+export interface Timing {
+  /** Time in the scheduler's queue before the first native batch started. */
+  queueMs: number;
+  tokenizationMs: number;
+  inferenceMs: number;
 }
 
 export interface EmbedOptions extends RequestOptions {
@@ -40,44 +45,20 @@ export interface EmbedResult {
   timing: Timing;
 }
 
-export interface Timing {
-  tokenizationMs: number;
-  inferenceMs: number;
-}
-
-export interface SparseVector {
-  indices: Int32Array;
-  values: Float32Array;
-  dims: number;
-}
-
-export interface MultiVector {
-  /** num_tokens x token_dims, row-major. */
-  values: Float32Array;
-  numTokens: number;
-  tokenDims: number;
-}
-
-export interface EncodedItem {
-  dense?: Float32Array;
-  sparse?: SparseVector;
-  multivector?: MultiVector;
-}
-
-export interface EncodeOptions extends RequestOptions {
+export interface ModelEncodeOptions extends RequestOptions {
   outputTypes?: OutputType[];
   isQuery?: boolean;
 }
 
-export interface Classification {
-  label: string;
-  score: number;
+export interface ExtractOptions extends RequestOptions {
+  /** Keep only these labels (entity types or classes). */
+  labels?: string[];
 }
 
 export interface ModelDescription {
   id: string;
+  family: string;
   directory: string;
-  architectures: string[];
   tasks: Task[];
   outputs: OutputType[];
   dims: Partial<Record<OutputType, number>>;
@@ -86,230 +67,165 @@ export interface ModelDescription {
   weightBytes: number;
 }
 
-/** Requests with fewer characters than this are tokenized on the event loop (well under a millisecond). */
-const INLINE_TOKENIZATION_CHARS = 16384;
-
 export class LoadedModel implements SchedulableModel {
-  /** Token ids of the ColBERT skiplist words, computed on first use. */
-  private skiplistIds: Set<number> | undefined;
-
   private constructor(
     readonly id: string,
-    readonly spec: ModelSpec,
+    readonly directory: string,
+    readonly adapter: ModelAdapter,
     private readonly tokenizer: TextTokenizer,
     readonly native: NativeModel,
-    private readonly pool: NativeComputePool,
     private readonly scheduler: BatchScheduler,
-    private readonly tokenization: TokenizationPool | undefined,
+    private readonly tokenization: Tokenization,
   ) {}
 
-  static async load(id: string, spec: ModelSpec, addon: NativeAddon, pool: NativeComputePool, scheduler: BatchScheduler, tokenization?: TokenizationPool): Promise<LoadedModel> {
-    const tokenizer = new TextTokenizer(spec.directory);
-    if (tokenizer.vocabSize > spec.encoder.vocabSize) {
-      throw new EngineError('BAD_CONFIG', `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${spec.encoder.vocabSize}`);
+  static async load(id: string, directory: string, adapter: ModelAdapter, loadNative: () => Promise<NativeModel>, scheduler: BatchScheduler, tokenization: Tokenization): Promise<LoadedModel> {
+    const tokenizer = new TextTokenizer(directory);
+    if (tokenizer.vocabSize > adapter.vocabSize) {
+      throw new EngineError('BAD_CONFIG', `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${adapter.vocabSize}`);
     }
     let native: NativeModel;
     try {
-      native = await addon.loadModel({ weightsPath: spec.weightsPath, ...spec.encoder, ...nativeHeadOptions(spec.head) });
+      native = await loadNative();
     } catch (error) {
       throw EngineError.from(error, 'MODEL_LOAD_FAILED');
     }
-    return new LoadedModel(id, spec, tokenizer, native, pool, scheduler, tokenization);
+    return new LoadedModel(id, directory, adapter, tokenizer, native, scheduler, tokenization);
   }
 
   get perTokenOutput(): boolean {
-    return this.head.kind === 'colbert' || this.head.kind === 'token-classifier';
-  }
-
-  get head(): HeadSpec {
-    return this.spec.head;
+    return this.adapter.perTokenOutput;
   }
 
   get tasks(): Task[] {
-    const kind = this.head.kind;
-    if (kind === 'sequence-classifier') return this.head.labels.length === 1 ? ['score'] : ['extract'];
-    if (kind === 'token-classifier') return ['extract'];
-    return ['encode'];
+    return tasksOf(this.adapter);
   }
 
   get outputs(): OutputType[] {
-    const kind = this.head.kind;
-    return kind === 'dense' ? ['dense'] : kind === 'splade' ? ['sparse'] : kind === 'colbert' ? ['multivector'] : [];
+    return this.adapter.encoder?.outputs ?? [];
   }
 
-  get dims(): Partial<Record<OutputType, number>> {
-    const head = this.head;
-    if (head.kind === 'dense') return { dense: this.spec.encoder.hiddenSize };
-    if (head.kind === 'splade') return { sparse: this.spec.encoder.vocabSize };
-    if (head.kind === 'colbert') return { multivector: head.outputSize };
-    return {};
+  get maxSeqLength(): number {
+    return this.adapter.maxSeqLength;
   }
 
   describe(): ModelDescription {
-    const head = this.head;
     return {
       id: this.id,
-      directory: path.resolve(this.spec.directory),
-      architectures: this.spec.architectures,
+      family: this.adapter.family,
+      directory: path.resolve(this.directory),
       tasks: this.tasks,
       outputs: this.outputs,
-      dims: this.dims,
-      labels: head.kind === 'sequence-classifier' || head.kind === 'token-classifier' ? head.labels : undefined,
-      maxSeqLength: this.spec.maxSeqLength,
+      dims: this.adapter.encoder?.dims ?? {},
+      labels: this.adapter.extractor?.labels,
+      maxSeqLength: this.adapter.maxSeqLength,
       weightBytes: this.native.info.weightBytes ?? 0,
     };
   }
 
-  /** Memory the model holds now: packed weights plus its forward workspace. */
+  /** Memory the model holds now: weights plus its forward workspace. */
   memoryBytes(): number {
     const info = this.native.info;
     return (info.weightBytes ?? 0) + (info.workspaceBytes ?? 0);
   }
 
-  /** OpenAI-style dense embeddings. */
+  /** OpenAI-style dense embeddings of texts or token-id lists. */
   async embed(inputs: ReadonlyArray<EmbeddingInput>, options: EmbedOptions = {}): Promise<EmbedResult> {
-    if (this.head.kind !== 'dense') throw this.cannot('dense embeddings', 'model');
-    const dims = this.spec.encoder.hiddenSize;
-    const wanted = this.checkDimensions(options.dimensions, dims);
+    const dims = this.adapter.encoder?.dims.dense;
+    if (dims === undefined) throw this.cannot('dense embeddings');
+    const wanted = checkDimensions(options.dimensions, dims);
     this.checkTokenIds(inputs);
+    const texts = inputs.filter((x): x is string => typeof x === 'string');
     const started = performance.now();
-    const contents = await this.contentIdsOf(inputs);
-    const { batch, tokenCounts } = this.tokenizer.batchOfContent(contents, { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength });
-    const tokenized = performance.now();
-    const outputs = await this.runSequences(batch, options.signal);
+    const tokenized = await this.contentTokens(texts);
+    let next = 0;
+    const contents = inputs.map((input) => (typeof input === 'string' ? tokenized[next++].ids : [...input]));
+    const { batch, tokenCounts } = this.tokenizer.batchOfContent(contents, { truncate: options.truncate ?? true, maxLength: this.maxSeqLength });
+    const tokenizationMs = performance.now() - started;
+    const { outputs, queueMs, inferenceMs } = await this.scheduler.run(this, batch, options.signal);
     const embeddings = outputs.map((o) => (wanted === dims ? o.values : truncateAndNormalize(o.values, wanted)));
-    return { embeddings, dims: wanted, tokenCounts, timing: { tokenizationMs: tokenized - started, inferenceMs: performance.now() - tokenized } };
+    return { embeddings, dims: wanted, tokenCounts, timing: { queueMs, tokenizationMs, inferenceMs } };
   }
 
-  /** SIE encode: every requested output type this model can produce. */
-  async encode(texts: ReadonlyArray<string>, options: EncodeOptions = {}): Promise<{ items: EncodedItem[]; tokenCounts: number[]; timing: Timing }> {
-    if (!this.tasks.includes('encode')) throw this.cannot('encode', 'model');
-    const requested = options.outputTypes ?? ['dense'];
-    for (const type of requested) {
-      if (!this.outputs.includes(type)) {
-        throw new EngineError('INVALID_INPUT', `model ${this.id} cannot produce '${type}' outputs (it produces: ${this.outputs.join(', ')})`, { param: 'params.output_types' });
+  /** SIE encode: every requested output type, from one forward. */
+  async encode(texts: ReadonlyArray<string>, options: ModelEncodeOptions = {}): Promise<{ items: EncodedItem[]; tokenCounts: number[]; timing: Timing }> {
+    const encoder = this.adapter.encoder;
+    if (!encoder) throw this.cannot('encode');
+    for (const type of options.outputTypes ?? ['dense']) {
+      if (!encoder.outputs.includes(type)) {
+        throw new EngineError('INVALID_INPUT', `model ${this.id} cannot produce '${type}' outputs (it produces: ${encoder.outputs.join(', ')})`, { param: 'params.output_types' });
       }
     }
+    const isQuery = options.isQuery ?? false;
     const started = performance.now();
-    const contents = await this.contentIdsOf(texts);
-    const { batch, tokenCounts } = this.tokenizer.batchOfContent(contents, { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength, insertAfterPrefix: this.markerFor(options.isQuery) });
-    const tokenized = performance.now();
-    const outputs = await this.runSequences(batch, options.signal);
-    const head = this.head;
-    const items = outputs.map((o, i): EncodedItem => {
-      if (head.kind === 'splade') return { sparse: { indices: o.indices!, values: o.values, dims: this.spec.encoder.vocabSize } };
-      if (head.kind === 'colbert') return { multivector: this.colbertVectors(o, batch, i, head, options.isQuery ?? false) };
-      return { dense: o.values };
+    const tokenized = await this.contentTokens([...texts]);
+    const { batch, tokenCounts } = this.tokenizer.batchOfContent(tokenized.map((t) => t.ids), {
+      truncate: options.truncate ?? true,
+      maxLength: this.maxSeqLength,
+      insertAfterPrefix: encoder.markers?.(isQuery, this.tokenizer) ?? [],
     });
-    return { items, tokenCounts, timing: { tokenizationMs: tokenized - started, inferenceMs: performance.now() - tokenized } };
+    const tokenizationMs = performance.now() - started;
+    const { outputs, queueMs, inferenceMs } = await this.scheduler.run(this, batch, options.signal);
+    const items = encoder.decode(outputs, { ids: batch.ids, offsets: batch.offsets, isQuery, vocabulary: this.tokenizer });
+    return { items, tokenCounts, timing: { queueMs, tokenizationMs, inferenceMs } };
   }
 
-  /** Cross-encoder relevance of each document to the query: sigmoid of the single logit. */
-  async score(query: string, documents: ReadonlyArray<string>, options: RequestOptions = {}): Promise<{ scores: number[]; logits: number[]; timing: Timing }> {
-    if (!this.tasks.includes('score')) throw this.cannot('score', 'model');
+  /** Relevance of each document to the query, in document order. */
+  async score(query: string, documents: ReadonlyArray<string>, options: RequestOptions = {}): Promise<{ scores: number[]; timing: Timing }> {
+    const scorer = this.adapter.scorer;
+    if (!scorer) throw this.cannot('score');
     const started = performance.now();
-    const { batch } = this.tokenizer.pairBatch(documents.map((d) => [query, d] as const), { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength });
-    const tokenized = performance.now();
-    const logits = (await this.runSequences(batch, options.signal)).map((o) => o.values[0]);
-    return { scores: logits.map(sigmoid), logits, timing: { tokenizationMs: tokenized - started, inferenceMs: performance.now() - tokenized } };
+    const [queryTokens, ...documentTokens] = await this.contentTokens([query, ...documents]);
+    const { batch } = this.tokenizer.pairBatchOfContent(documentTokens.map((d) => [queryTokens.ids, d.ids] as const), { truncate: options.truncate ?? true, maxLength: this.maxSeqLength });
+    const tokenizationMs = performance.now() - started;
+    const { outputs, queueMs, inferenceMs } = await this.scheduler.run(this, batch, options.signal);
+    return { scores: scorer.decode(outputs), timing: { queueMs, tokenizationMs, inferenceMs } };
   }
 
-  /** Sequence classification: softmax (or sigmoid when multi-label) over the labels, best first. */
-  async classify(texts: ReadonlyArray<string>, options: RequestOptions = {}): Promise<Classification[][]> {
-    const head = this.head;
-    if (head.kind !== 'sequence-classifier' || head.labels.length < 2) throw this.cannot('classification', 'model');
-    const { batch } = this.tokenizer.batch(texts, { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength });
-    return (await this.runSequences(batch, options.signal)).map((o) => {
-      const probabilities = head.multiLabel ? Array.from(o.values, sigmoid) : softmax(o.values);
-      return head.labels.map((label, j) => ({ label, score: probabilities[j] })).sort((a, b) => b.score - a.score);
-    });
+  /** Entities and/or classifications of each text, as the model's family produces them. */
+  async extract(texts: ReadonlyArray<string>, options: ExtractOptions = {}): Promise<{ items: Extraction[]; timing: Timing }> {
+    const extractor = this.adapter.extractor;
+    if (!extractor) throw this.cannot('extract');
+    const labels = options.labels && options.labels.length > 0 ? options.labels : undefined;
+    if (labels) extractor.checkLabels(labels, this.id);
+    const started = performance.now();
+    const tokenized = await this.contentTokens([...texts], extractor.needsTokens);
+    const { batch } = this.tokenizer.batchOfContent(tokenized.map((t) => t.ids), { truncate: options.truncate ?? true, maxLength: this.maxSeqLength });
+    const tokenizationMs = performance.now() - started;
+    const { outputs, queueMs, inferenceMs } = await this.scheduler.run(this, batch, options.signal);
+    const items = extractor.decode(outputs, texts, extractor.needsTokens ? tokenized : undefined, labels);
+    return { items, timing: { queueMs, tokenizationMs, inferenceMs } };
   }
 
-  /** Token classification with BIO aggregation into character spans. */
-  async extractEntities(texts: ReadonlyArray<string>, options: RequestOptions & { labels?: string[] } = {}): Promise<Entity[][]> {
-    const head = this.head;
-    if (head.kind !== 'token-classifier') throw this.cannot('entity extraction', 'model');
-    const types = entityTypes(head.labels);
-    for (const wanted of options.labels ?? []) {
-      if (!types.has(wanted)) throw new EngineError('INVALID_INPUT', `label '${wanted}' is not an entity type of model ${this.id} (types: ${[...types].join(', ')})`, { param: 'params.labels' });
-    }
-    const tokenized = texts.map((text) => this.tokenizer.contentTokens(text));
-    const { batch } = this.tokenizer.batchOfContent(tokenized.map((t) => t.ids), { truncate: options.truncate ?? true, maxLength: this.spec.maxSeqLength });
-    const outputs = await this.runSequences(batch, options.signal);
-    const prefixLength = 1;  // [CLS]
-    return outputs.map((o, i) => {
-      const count = Math.min(tokenized[i].ids.length, o.rows - prefixLength - 1);
-      const perToken = Array.from({ length: count }, (_, t) => {
-        const probabilities = softmax(o.values.subarray((t + prefixLength) * head.labels.length, (t + prefixLength + 1) * head.labels.length));
-        let best = 0;
-        for (let j = 1; j < probabilities.length; j++) if (probabilities[j] > probabilities[best]) best = j;
-        return { label: head.labels[best], score: probabilities[best], span: tokenized[i].spans[t], continuation: tokenized[i].tokens[t].startsWith('##') };
-      });
-      const entities = aggregateBio(texts[i], perToken);
-      return options.labels && options.labels.length > 0 ? entities.filter((e) => options.labels!.includes(e.label)) : entities;
-    });
-  }
-
-  /** The head's raw output for a prepared token batch (parity checks, advanced callers). */
+  /** The model's raw output for a prepared token batch (parity checks, advanced callers). */
   async runTokenBatch(batch: TokenBatch): Promise<NativeRunOutput> {
-    return this.native.run(this.pool, batch.ids, batch.typeIds, batch.offsets);
+    return this.native.run(batch.ids, batch.typeIds, batch.offsets);
+  }
+
+  /** The padding-free batch this model would run for `texts` (parity checks). */
+  tokenize(texts: ReadonlyArray<string>): TokenBatch {
+    return this.tokenizer.batch(texts, { truncate: true, maxLength: this.maxSeqLength }).batch;
+  }
+
+  /** The padding-free batch of (query, document) pairs (parity checks). */
+  tokenizePairs(pairs: ReadonlyArray<readonly [string, string]>): TokenBatch {
+    return this.tokenizer.pairBatch(pairs, { truncate: true, maxLength: this.maxSeqLength }).batch;
   }
 
   dispose(): void {
     this.native.dispose();
   }
 
-  /**
-   * Content token ids of each input: token-id inputs as they are, texts tokenized inline when
-   * the request is small and on a worker thread when it is large enough to stall the event loop.
-   */
-  private async contentIdsOf(inputs: ReadonlyArray<EmbeddingInput>): Promise<number[][]> {
-    const texts = inputs.filter((x): x is string => typeof x === 'string');
-    const characters = texts.reduce((n, t) => n + t.length, 0);
-    if (!this.tokenization || characters < INLINE_TOKENIZATION_CHARS) {
-      return inputs.map((input) => (typeof input === 'string' ? this.tokenizer.contentIds(input) : [...input]));
-    }
-    const tokenized = await this.tokenization.contentIds(this.spec.directory, texts);
-    let next = 0;
-    return inputs.map((input) => (typeof input === 'string' ? tokenized[next++] : [...input]));
+  private contentTokens(texts: string[], withTokens = false) {
+    return this.tokenization.contentTokens(this.id, this.directory, this.tokenizer, texts, withTokens);
   }
 
-  private markerFor(isQuery: boolean | undefined): number[] {
-    const head = this.head;
-    if (head.kind !== 'colbert') return [];
-    const marker = isQuery ? head.queryPrefix : head.documentPrefix;
-    return marker ? [this.tokenizer.idOf(marker)] : [];
-  }
-
-  /** ColBERT document vectors skip the skiplist's tokens (punctuation), as PyLate does; queries keep all. */
-  private colbertVectors(o: SequenceOutput, batch: TokenBatch, index: number, head: Extract<HeadSpec, { kind: 'colbert' }>, isQuery: boolean): MultiVector {
-    const width = head.outputSize;
-    if (isQuery || head.skiplistWords.length === 0) return { values: o.values, numTokens: o.rows, tokenDims: width };
-    this.skiplistIds ??= new Set(head.skiplistWords.flatMap((word) => this.tokenizer.contentIds(word).slice(0, 1)));
-    const ids = batch.ids.subarray(batch.offsets[index], batch.offsets[index + 1]);
-    const kept: number[] = [];
-    ids.forEach((id, t) => {
-      if (!this.skiplistIds!.has(id)) kept.push(t);
-    });
-    const values = new Float32Array(kept.length * width);
-    kept.forEach((t, r) => values.set(o.values.subarray(t * width, (t + 1) * width), r * width));
-    return { values, numTokens: kept.length, tokenDims: width };
-  }
-
-  private cannot(what: string, param: string): EngineError {
-    return new EngineError('INVALID_INPUT', `model ${this.id} does not support ${what} (it supports: ${this.tasks.join(', ')}${this.outputs.length ? ` with ${this.outputs.join(', ')} outputs` : ''})`, { param });
-  }
-
-  private checkDimensions(dimensions: number | undefined, dims: number): number {
-    if (dimensions === undefined) return dims;
-    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > dims) {
-      throw new EngineError('INVALID_INPUT', `dimensions must be an integer between 1 and ${dims}`, { param: 'dimensions' });
-    }
-    return dimensions;
+  private cannot(what: string): EngineError {
+    const outputs = this.outputs.length ? ` with ${this.outputs.join(', ')} outputs` : '';
+    return new EngineError('INVALID_INPUT', `model ${this.id} does not support ${what} (it supports: ${this.tasks.join(', ')}${outputs})`, { param: 'model' });
   }
 
   private checkTokenIds(inputs: ReadonlyArray<EmbeddingInput>): void {
-    const vocab = this.spec.encoder.vocabSize;
+    const vocab = this.adapter.vocabSize;
     inputs.forEach((input, i) => {
       if (typeof input === 'string') return;
       input.forEach((id, j) => {
@@ -319,19 +235,12 @@ export class LoadedModel implements SchedulableModel {
       });
     });
   }
-
-  /** Runs the batch through the scheduler (merged with other requests) and slices it per sequence. */
-  private runSequences(batch: TokenBatch, signal?: AbortSignal): Promise<SequenceOutput[]> {
-    return this.scheduler.run(this, batch, signal);
-  }
 }
 
-function nativeHeadOptions(head: HeadSpec) {
-  switch (head.kind) {
-    case 'dense': return { head: 'pooled' as const, pooling: head.pooling, normalize: head.normalize };
-    case 'colbert': return { head: 'token-projection' as const, projectionPath: head.projectionPath, outputSize: head.outputSize };
-    case 'splade': return { head: 'splade' as const };
-    case 'sequence-classifier': return { head: 'sequence-classifier' as const, outputSize: head.labels.length };
-    case 'token-classifier': return { head: 'token-classifier' as const, outputSize: head.labels.length };
+function checkDimensions(dimensions: number | undefined, dims: number): number {
+  if (dimensions === undefined) return dims;
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > dims) {
+    throw new EngineError('INVALID_INPUT', `dimensions must be an integer between 1 and ${dims}`, { param: 'dimensions' });
   }
+  return dimensions;
 }

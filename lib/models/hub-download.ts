@@ -10,7 +10,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, sta
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EngineError } from '../engine/engine-error.js';
+import { EngineError } from '../errors/engine-error.js';
 import { hubCacheFolder } from './model-id.js';
 
 export interface HubOptions {

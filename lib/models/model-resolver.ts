@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineError } from '../engine/engine-error.js';
+import { EngineError } from '../errors/engine-error.js';
 import { downloadSnapshot } from './hub-download.js';
 import { hubCacheFolder, isSafeModelId } from './model-id.js';
 

@@ -5,7 +5,7 @@
  * saturated), never 502 (a failed model load). Needs no native addon.
  */
 import { decode, encode } from '@msgpack/msgpack';
-import type { ClassificationResult, EntityResult, Item, ModelInfo, MultiVector, OutputDtype, OutputType, ScoreResponse, SparseVector } from './api-types.js';
+import type { ClassificationResult, EntityResult, Item, ModelInfo, MultiVector, OutputDtype, OutputType, ScoreResponse, SparseVector } from '../server/wire/sie-api-types.js';
 
 export interface SIEClientOptions {
   timeoutMs?: number;

@@ -4,13 +4,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
-import { EngineError } from '../engine/engine-error.js';
-import { isSafeModelId } from '../models/model-id.js';
+import { EngineError } from '../errors/engine-error.js';
+import { installErrorHandler } from './error-handlers.js';
+import { openAIErrorBody } from './error-mapping.js';
+import { checkRequestModelId } from './request-model.js';
+import { modelParamsSchema as params } from './route-schemas.js';
 import type { ServerMetrics } from './server-metrics.js';
 
-export async function adminRoutes(app: FastifyInstance, options: { engine: Engine; metrics: ServerMetrics }): Promise<void> {
+export async function adminRoutes(app: FastifyInstance, options: { engine: Engine; metrics: ServerMetrics; overloadStatus: 503 | 429 }): Promise<void> {
   const { engine, metrics } = options;
-  const params = { type: 'object', properties: { model: { type: 'string', minLength: 1, maxLength: 512 } }, required: ['model'] } as const;
+  installErrorHandler(app, { schemaStatus: 400, overloadStatus: options.overloadStatus, body: openAIErrorBody });
 
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType);
@@ -19,7 +22,7 @@ export async function adminRoutes(app: FastifyInstance, options: { engine: Engin
 
   app.post<{ Params: { model: string }; Body: { pin?: boolean } | undefined; Querystring: { pin?: string } }>('/v1/admin/models/:model/load', { schema: { params } }, async (request) => {
     const id = request.params.model;
-    if (!isSafeModelId(id)) throw new EngineError('MODEL_NOT_FOUND', `model '${id}' does not exist`, { param: 'model' });
+    checkRequestModelId(id);
     const pin = request.body?.pin === true || request.query.pin === 'true';
     const model = await engine.load(id, { trusted: false, allowDownload: true, pin });
     return { status: 'loaded', model };

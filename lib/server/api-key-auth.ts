@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { EngineError } from '../engine/engine-error.js';
+import { HttpError } from './http-error.js';
 
 export interface AuthOptions {
   apiKey: string;
@@ -26,7 +26,7 @@ export function requireApiKey(app: FastifyInstance, options: AuthOptions): void 
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match || !keyMatches(match[1].trim(), options.apiKey)) {
-      throw new EngineError('UNAUTHORIZED', 'a valid API key is required: send Authorization: Bearer <key>');
+      throw new HttpError(401, 'UNAUTHORIZED', 'a valid API key is required: send Authorization: Bearer <key>');
     }
   });
 }

@@ -1,17 +1,21 @@
 /**
  * Infinity's routes: POST /embeddings (OpenAI shape), /rerank, /classify and GET /models, so
- * Infinity clients can switch by changing the base URL.
+ * Infinity clients can switch by changing the base URL. Errors in OpenAI's shape, as Infinity's.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
-import { EngineError } from '../engine/engine-error.js';
-import { isSafeModelId } from '../models/model-id.js';
 import { clientGone } from './client-gone.js';
+import { installErrorHandler } from './error-handlers.js';
+import { openAIErrorBody } from './error-mapping.js';
 import { embeddingsRoute, modelsListBody, type EmbeddingsBody } from './openai-routes.js';
+import { withRequestModel } from './request-model.js';
+import { inputListSchema, modelIdSchema } from './route-schemas.js';
+import { rankByScore } from './score-ranking.js';
 
 export interface InfinityRoutesOptions {
   engine: Engine;
   maxInputsPerRequest: number;
+  overloadStatus: 503 | 429;
 }
 
 interface RerankBody {
@@ -27,66 +31,49 @@ interface ClassifyBody {
   input: string | string[];
 }
 
-const rerankSchema = {
-  body: {
-    type: 'object',
-    required: ['model', 'query', 'documents'],
-    properties: {
-      model: { type: 'string', minLength: 1, maxLength: 512 },
-      query: { type: 'string' },
-      documents: { type: 'array', items: { type: 'string' }, minItems: 1 },
-      top_n: { type: 'integer', minimum: 1 },
-      return_documents: { type: 'boolean' },
-    },
-  },
-} as const;
-
-const classifySchema = {
-  body: {
-    type: 'object',
-    required: ['model', 'input'],
-    properties: {
-      model: { type: 'string', minLength: 1, maxLength: 512 },
-      input: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] },
-    },
-  },
-} as const;
-
-function checkModelId(id: string): void {
-  if (!isSafeModelId(id)) throw new EngineError('MODEL_NOT_FOUND', `model '${id}' does not exist`, { param: 'model' });
-}
-
 export async function infinityRoutes(app: FastifyInstance, options: InfinityRoutesOptions): Promise<void> {
   const { engine, maxInputsPerRequest } = options;
+  installErrorHandler(app, { schemaStatus: 400, overloadStatus: options.overloadStatus, body: openAIErrorBody });
+  const rerankSchema = {
+    body: {
+      type: 'object',
+      required: ['model', 'query', 'documents'],
+      properties: {
+        model: modelIdSchema,
+        query: { type: 'string' },
+        documents: { ...inputListSchema({ type: 'string' }, maxInputsPerRequest), minItems: 1 },
+        top_n: { type: 'integer', minimum: 1 },
+        return_documents: { type: 'boolean' },
+      },
+    },
+  } as const;
+  const classifySchema = {
+    body: {
+      type: 'object',
+      required: ['model', 'input'],
+      properties: {
+        model: modelIdSchema,
+        input: { anyOf: [{ type: 'string' }, { ...inputListSchema({ type: 'string' }, maxInputsPerRequest), minItems: 1 }] },
+      },
+    },
+  } as const;
+
   app.post<{ Body: EmbeddingsBody }>('/embeddings', embeddingsRoute(engine, maxInputsPerRequest));
   app.get('/models', async () => modelsListBody(engine));
 
   app.post<{ Body: RerankBody }>('/rerank', { schema: rerankSchema }, async (request, reply) => {
     const body = request.body;
-    checkModelId(body.model);
-    if (body.documents.length > maxInputsPerRequest) {
-      throw new EngineError('TOO_MANY_INPUTS', `documents has ${body.documents.length} entries; the limit per request is ${maxInputsPerRequest}`, { param: 'documents' });
-    }
     const signal = clientGone(request, reply);
-    const { scores } = await engine.withModel(body.model, { trusted: false, allowDownload: false }, (model) => model.score(body.query, body.documents, { signal }));
-    const ranked = scores.map((relevance_score, index) => ({ index, relevance_score })).sort((a, b) => b.relevance_score - a.relevance_score);
-    const top = ranked.slice(0, body.top_n ?? ranked.length);
-    return {
-      object: 'rerank',
-      model: body.model,
-      results: top.map((r) => (body.return_documents ? { ...r, document: body.documents[r.index] } : r)),
-    };
+    const { scores } = await withRequestModel(engine, body.model, (model) => model.score(body.query, body.documents, { signal }));
+    const ranked = rankByScore(scores, (relevance_score, index) => ({ index, relevance_score, ...(body.return_documents ? { document: body.documents[index] } : {}) }));
+    return { object: 'rerank', model: body.model, results: ranked.slice(0, body.top_n ?? ranked.length).map(({ rank: _rank, ...r }) => r) };
   });
 
   app.post<{ Body: ClassifyBody }>('/classify', { schema: classifySchema }, async (request, reply) => {
     const body = request.body;
-    checkModelId(body.model);
     const texts = typeof body.input === 'string' ? [body.input] : body.input;
-    if (texts.length > maxInputsPerRequest) {
-      throw new EngineError('TOO_MANY_INPUTS', `input has ${texts.length} entries; the limit per request is ${maxInputsPerRequest}`, { param: 'input' });
-    }
     const signal = clientGone(request, reply);
-    const data = await engine.withModel(body.model, { trusted: false, allowDownload: false }, (model) => model.classify(texts, { signal }));
-    return { object: 'classify', model: body.model, data };
+    const { items } = await withRequestModel(engine, body.model, (model) => model.extract(texts, { signal }));
+    return { object: 'classify', model: body.model, data: items.map((item) => item.classifications) };
   });
 }

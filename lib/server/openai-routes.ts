@@ -3,16 +3,20 @@
  * client works by changing its baseURL. /v1/models also carries SIE's `models` list.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { clientGone } from './client-gone.js';
 import type { Engine } from '../engine/engine.js';
-import { EngineError } from '../engine/engine-error.js';
 import type { EmbeddingInput } from '../engine/loaded-model.js';
-import { isSafeModelId } from '../models/model-id.js';
+import { EngineError } from '../errors/engine-error.js';
+import { clientGone } from './client-gone.js';
+import { installErrorHandler } from './error-handlers.js';
+import { openAIErrorBody } from './error-mapping.js';
+import { withRequestModel } from './request-model.js';
+import { modelIdSchema } from './route-schemas.js';
 import { modelInfo } from './sie-routes.js';
 
 export interface OpenAIRoutesOptions {
   engine: Engine;
   maxInputsPerRequest: number;
+  overloadStatus: 503 | 429;
 }
 
 export interface EmbeddingsBody {
@@ -24,18 +28,19 @@ export interface EmbeddingsBody {
   truncate?: boolean;
 }
 
-const embeddingsBodySchema = {
+const embeddingsBodySchema = (maxInputs: number) => ({
   type: 'object',
   required: ['model', 'input'],
   properties: {
-    model: { type: 'string', minLength: 1, maxLength: 512 },
-    input: {},
+    model: modelIdSchema,
+    // Its shape is checked by parseEmbeddingInput (clearer messages than anyOf); its length here.
+    input: { maxItems: maxInputs },
     encoding_format: { type: 'string', enum: ['float', 'base64'] },
     dimensions: { type: 'integer', minimum: 1 },
     user: { type: 'string' },
     truncate: { type: 'boolean' },
   },
-} as const;
+} as const);
 
 const embeddingsResponseSchema = {
   200: {
@@ -60,14 +65,11 @@ const embeddingsResponseSchema = {
 } as const;
 
 /** Validates OpenAI's `input`: string | string[] | number[] | number[][], naming the bad field. */
-export function parseEmbeddingInput(input: unknown, maxInputs: number): EmbeddingInput[] {
+export function parseEmbeddingInput(input: unknown): EmbeddingInput[] {
   const invalid = (message: string, param = 'input') => new EngineError('INVALID_INPUT', message, { param });
   if (typeof input === 'string') return [input];
   if (!Array.isArray(input)) throw invalid('input must be a string, an array of strings, or an array of token ids');
   if (input.length === 0) throw invalid('input must not be an empty list');
-  if (input.length > maxInputs) {
-    throw new EngineError('TOO_MANY_INPUTS', `input has ${input.length} items; the limit per request is ${maxInputs}`, { param: 'input' });
-  }
   if (input.every((v) => typeof v === 'number')) {
     input.forEach((v, i) => {
       if (!Number.isInteger(v)) throw invalid(`input[${i}] must be an integer token id`, `input[${i}]`);
@@ -95,14 +97,12 @@ function toBase64(vector: Float32Array): string {
 /** The OpenAI embeddings handler, shared by /v1/embeddings and Infinity's /embeddings. */
 export function embeddingsRoute(engine: Engine, maxInputsPerRequest: number) {
   return {
-    schema: { body: embeddingsBodySchema, response: embeddingsResponseSchema },
+    schema: { body: embeddingsBodySchema(maxInputsPerRequest), response: embeddingsResponseSchema },
     handler: async (request: FastifyRequest<{ Body: EmbeddingsBody }>, reply: FastifyReply) => {
       const body = request.body;
-      const inputs = parseEmbeddingInput(body.input, maxInputsPerRequest);
-      if (!isSafeModelId(body.model)) {
-        throw new EngineError('MODEL_NOT_FOUND', `model '${body.model}' does not exist`, { param: 'model' });
-      }
-      const result = await engine.embed(body.model, inputs, { trusted: false, allowDownload: false, dimensions: body.dimensions, truncate: body.truncate, signal: clientGone(request, reply) });
+      const inputs = parseEmbeddingInput(body.input);
+      const signal = clientGone(request, reply);
+      const result = await withRequestModel(engine, body.model, (model) => model.embed(inputs, { dimensions: body.dimensions, truncate: body.truncate, signal }));
       const base64 = body.encoding_format === 'base64';
       const promptTokens = result.tokenCounts.reduce((a, b) => a + b, 0);
       return {
@@ -126,6 +126,7 @@ export function modelsListBody(engine: Engine) {
 }
 
 export async function openAIRoutes(app: FastifyInstance, options: OpenAIRoutesOptions): Promise<void> {
+  installErrorHandler(app, { schemaStatus: 400, overloadStatus: options.overloadStatus, body: openAIErrorBody });
   app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', embeddingsRoute(options.engine, options.maxInputsPerRequest));
   app.get('/v1/models', async () => modelsListBody(options.engine));
 }

@@ -5,7 +5,7 @@
  * The engine reports through its observer hooks; the HTTP layer through an onResponse hook.
  */
 import client from 'prom-client';
-import type { BatchStats } from '../engine/batch-scheduler.js';
+import type { BatchStats } from '../engine/scheduling/batch-scheduler.js';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -15,7 +15,7 @@ export class ServerMetrics {
   private readonly requestSeconds = new client.Histogram({ name: 'sie_request_duration_seconds', help: 'Total request latency', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
   private readonly queueSeconds = new client.Histogram({ name: 'sie_queue_duration_seconds', help: 'Time a request waited in the batch queue', labelNames: ['model'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
   private readonly inferenceSeconds = new client.Histogram({ name: 'sie_inference_duration_seconds', help: 'Native forward time per batch', labelNames: ['model'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  readonly tokenizationSeconds = new client.Histogram({ name: 'sie_tokenization_duration_seconds', help: 'Tokenization time per request', labelNames: ['model'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  private readonly tokenizationSeconds = new client.Histogram({ name: 'sie_tokenization_duration_seconds', help: 'Tokenization time per request', labelNames: ['model'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
   private readonly batchTokens = new client.Histogram({ name: 'sie_batch_tokens', help: 'Tokens per native batch', labelNames: ['model'], buckets: [16, 64, 256, 1024, 4096, 16384, 65536], registers: [this.registry] });
   private readonly batchItems = new client.Histogram({ name: 'sie_batch_items', help: 'Sequences per native batch', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024], registers: [this.registry] });
   private readonly tokens = new client.Counter({ name: 'sie_tokens_total', help: 'Tokens processed (rate() gives tokens/s)', labelNames: ['model'], registers: [this.registry] });
@@ -41,6 +41,7 @@ export class ServerMetrics {
       for (const ms of s.queueMs) this.queueSeconds.observe({ model: s.model }, ms / 1000);
     },
     onQueueDepth: (model: string, tokens: number) => this.queueDepth.set({ model }, tokens),
+    onTokenization: (model: string, ms: number) => this.tokenizationSeconds.observe({ model }, ms / 1000),
     onLoad: (model: string, ms: number) => {
       this.loads.inc({ model });
       this.loadSeconds.observe({ model }, ms / 1000);

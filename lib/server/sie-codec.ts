@@ -1,11 +1,10 @@
 /**
  * SIE's wire formats: request bodies in JSON or msgpack; responses in msgpack unless the Accept
- * header names application/json and not msgpack. Errors as `{"detail": {"code", "message"}}`,
- * with the same code at the top level and OpenAI's `error` object for clients that read those.
+ * header names application/json and not msgpack.
  */
 import { decode, encode } from '@msgpack/msgpack';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { EngineError } from '../engine/engine-error.js';
+import { EngineError } from '../errors/engine-error.js';
 
 export const MSGPACK_TYPES = ['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'];
 
@@ -29,18 +28,4 @@ export function sendSie(request: FastifyRequest, reply: FastifyReply, body: unkn
   if (wantsJson(request)) return reply.type('application/json').send(body);
   const bytes = encode(body, { forceFloat32: false, ignoreUndefined: true });
   return reply.type('application/msgpack').send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-}
-
-export function sieErrorBody(status: number, code: string, message: string, param: string | null = null) {
-  return {
-    detail: { code, message },
-    code,
-    message,
-    error: { message, type: status < 500 ? 'invalid_request_error' : 'server_error', param, code },
-  };
-}
-
-/** True for the routes that speak SIE's formats. */
-export function isSieRoute(url: string): boolean {
-  return /^\/v1\/(encode|score|extract)\//.test(url);
 }

@@ -1,20 +1,34 @@
 // One exception type for every failure inside the engine. Its `code` is stable and crosses the
-// N-API boundary unchanged (bindings/error_translation.h), where the JS layer maps it to HTTP.
+// N-API boundary unchanged (bindings/error_translation.h). The names here are a subset of
+// ERROR_CODES in lib/errors/error-codes.ts; test/native-contract.test.ts checks that they agree.
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace sie {
 
-enum class ErrorCode { BadWeights, BadConfig, InvalidInput, Internal };
+enum class ErrorCode { BadWeights, BadConfig, InvalidInput, InvalidArgument, OutOfMemory, DeviceUnavailable, ModelDisposed, Internal };
+
+struct ErrorCodeName {
+  ErrorCode code;
+  const char* name;
+};
+
+inline constexpr ErrorCodeName kErrorCodeNames[] = {
+    {ErrorCode::BadWeights, "BAD_WEIGHTS"},
+    {ErrorCode::BadConfig, "BAD_CONFIG"},
+    {ErrorCode::InvalidInput, "INVALID_INPUT"},
+    {ErrorCode::InvalidArgument, "INVALID_ARGUMENT"},
+    {ErrorCode::OutOfMemory, "OUT_OF_MEMORY"},
+    {ErrorCode::DeviceUnavailable, "DEVICE_UNAVAILABLE"},
+    {ErrorCode::ModelDisposed, "MODEL_DISPOSED"},
+    {ErrorCode::Internal, "INTERNAL"},
+};
 
 inline const char* error_code_name(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::BadWeights: return "BAD_WEIGHTS";
-    case ErrorCode::BadConfig: return "BAD_CONFIG";
-    case ErrorCode::InvalidInput: return "INVALID_INPUT";
-    case ErrorCode::Internal: return "INTERNAL";
-  }
+  for (const auto& entry : kErrorCodeNames)
+    if (entry.code == code) return entry.name;
   return "INTERNAL";
 }
 

@@ -9,13 +9,16 @@
 #include <cstring>
 
 #include "../core/engine_error.h"
-#include "json_value.h"
+#include <nlohmann/json.hpp>
 
 namespace sie {
 namespace {
 
+using json = nlohmann::json;
+
 // Real headers are a few hundred KB at most; anything far larger is hostile or broken.
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
+constexpr int kMaxHeaderDepth = 8;
 
 [[noreturn]] void bad_weights(const std::string& path, const std::string& what) {
   throw EngineError(ErrorCode::BadWeights, path + ": " + what);
@@ -35,10 +38,9 @@ bool parse_dtype(const std::string& name, DType* dtype, size_t* size) {
   return false;
 }
 
-const JsonValue* field(const JsonValue& object, const char* key) {
-  for (const auto& kv : object.object)
-    if (kv.first == key) return &kv.second;
-  return nullptr;
+const json* field(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
 }
 
 }  // namespace
@@ -79,48 +81,51 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(p
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | file_.data()[i];
   if (header_len > kMaxHeaderBytes || header_len > file_.size() - 8)
     bad_weights(path, "header length " + std::to_string(header_len) + " exceeds the file or the 100 MiB bound");
-  JsonValue header;
+  const char* text = reinterpret_cast<const char*>(file_.data() + 8);
+  json header;
   try {
-    header = parse_json(reinterpret_cast<const char*>(file_.data() + 8), size_t(header_len));
-  } catch (const JsonSyntaxError& e) {
+    // A real header is two levels deep; the bound refuses hostile nesting before it costs memory.
+    header = json::parse(text, text + header_len, [](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxHeaderDepth) throw json::other_error::create(599, "nesting deeper than " + std::to_string(kMaxHeaderDepth), nullptr);
+      return true;
+    });
+  } catch (const json::exception& e) {
     bad_weights(path, std::string("header is not valid JSON: ") + e.what());
   }
-  if (header.kind != JsonValue::Kind::Object) bad_weights(path, "header is not a JSON object");
+  if (!header.is_object()) bad_weights(path, "header is not a JSON object");
   const uint8_t* data_start = file_.data() + 8 + header_len;
   const uint64_t data_size = file_.size() - 8 - header_len;
 
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  for (const auto& [name, entry] : header.object) {
+  for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") continue;
     const std::string where = "tensor '" + name + "'";
-    if (entry.kind != JsonValue::Kind::Object) bad_weights(path, where + " entry is not an object");
-    const JsonValue* dtype_field = field(entry, "dtype");
-    const JsonValue* shape_field = field(entry, "shape");
-    const JsonValue* offsets_field = field(entry, "data_offsets");
-    if (!dtype_field || dtype_field->kind != JsonValue::Kind::String) bad_weights(path, where + " has no dtype string");
-    if (!shape_field || shape_field->kind != JsonValue::Kind::Array) bad_weights(path, where + " has no shape array");
-    if (!offsets_field || offsets_field->kind != JsonValue::Kind::Array || offsets_field->array.size() != 2)
+    if (!entry.is_object()) bad_weights(path, where + " entry is not an object");
+    const json* dtype_field = field(entry, "dtype");
+    const json* shape_field = field(entry, "shape");
+    const json* offsets_field = field(entry, "data_offsets");
+    if (!dtype_field || !dtype_field->is_string()) bad_weights(path, where + " has no dtype string");
+    if (!shape_field || !shape_field->is_array()) bad_weights(path, where + " has no shape array");
+    if (!offsets_field || !offsets_field->is_array() || offsets_field->size() != 2)
       bad_weights(path, where + " has no [begin, end] data_offsets");
     TensorView view{};
     view.name = name;
     size_t element_size = 0;
-    if (!parse_dtype(dtype_field->string, &view.dtype, &element_size))
-      bad_weights(path, where + " has unsupported dtype " + dtype_field->string);
+    const std::string dtype = dtype_field->get<std::string>();
+    if (!parse_dtype(dtype, &view.dtype, &element_size)) bad_weights(path, where + " has unsupported dtype " + dtype);
     uint64_t elements = 1;
-    for (const JsonValue& dim : shape_field->array) {
-      if (dim.kind != JsonValue::Kind::Number || !dim.is_integer || dim.integer < 0 || dim.integer > (int64_t(1) << 40))
-        bad_weights(path, where + " has an invalid dimension");
-      view.shape.push_back(dim.integer);
-      if (dim.integer != 0 && elements > (uint64_t(1) << 50) / uint64_t(dim.integer))
-        bad_weights(path, where + " shape overflows");
-      elements *= uint64_t(dim.integer);
+    for (const json& dim : *shape_field) {
+      if (!dim.is_number_unsigned() || dim.get<uint64_t>() > (uint64_t(1) << 40)) bad_weights(path, where + " has an invalid dimension");
+      const uint64_t d = dim.get<uint64_t>();
+      view.shape.push_back(int64_t(d));
+      if (d != 0 && elements > (uint64_t(1) << 50) / d) bad_weights(path, where + " shape overflows");
+      elements *= d;
     }
     uint64_t bounds[2];
     for (int i = 0; i < 2; ++i) {
-      const JsonValue& v = offsets_field->array[i];
-      if (v.kind != JsonValue::Kind::Number || !v.is_integer || v.integer < 0)
-        bad_weights(path, where + " has an invalid data offset");
-      bounds[i] = uint64_t(v.integer);
+      const json& v = (*offsets_field)[size_t(i)];
+      if (!v.is_number_unsigned()) bad_weights(path, where + " has an invalid data offset");
+      bounds[i] = v.get<uint64_t>();
     }
     if (bounds[0] > bounds[1] || bounds[1] > data_size)
       bad_weights(path, where + " data_offsets lie outside the file's data section");

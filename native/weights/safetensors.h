@@ -1,4 +1,4 @@
-// Memory-mapped safetensors file. The header is validated completely before any tensor is
+// Memory-mapped safetensors file. The header is parsed with nlohmann/json and validated completely before any tensor is
 // handed out: header length bound, JSON shape, known dtypes, shape x dtype size == byte length,
 // offsets inside the file, no overlapping tensors. Any violation is EngineError(BAD_WEIGHTS)
 // naming the tensor.

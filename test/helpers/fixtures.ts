@@ -27,7 +27,13 @@ export interface ReferenceTokens {
 export const sentences = (): string[] => readJson<string[]>(path.join(referenceDir, 'sentences.json'));
 export const sentenceTokens = (file = 'sentences.tokens.json'): ReferenceTokens[] => readJson(path.join(referenceDir, 'outputs', file));
 
+/** Vectors of different lengths (an empty or short output) fail loudly rather than compare a prefix. */
+function sameLength(a: ArrayLike<number>, b: ArrayLike<number>): void {
+  if (a.length !== b.length || a.length === 0) throw new Error(`cannot compare vectors of lengths ${a.length} and ${b.length}`);
+}
+
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  sameLength(a, b);
   let dot = 0, na = 0, nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
@@ -38,6 +44,7 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  sameLength(a, b);
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;

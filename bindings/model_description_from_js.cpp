@@ -1,0 +1,56 @@
+#include "model_description_from_js.h"
+
+#include <string>
+
+#include "error_translation.h"
+
+namespace sie_bindings {
+namespace {
+
+Napi::Object object_field(const Napi::Object& o, const char* key, const std::string& where) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsObject()) throw argument_error(o.Env(), where + key + " must be an object");
+  return v.As<Napi::Object>();
+}
+
+int int_field(const Napi::Object& o, const char* key, const std::string& where) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) throw argument_error(o.Env(), where + key + " must be a number");
+  return v.As<Napi::Number>().Int32Value();
+}
+
+std::string string_field(const Napi::Object& o, const char* key, const std::string& where, bool required) {
+  Napi::Value v = o.Get(key);
+  if (v.IsString()) return v.As<Napi::String>().Utf8Value();
+  if (required || !v.IsUndefined()) throw argument_error(o.Env(), where + key + " must be a string");
+  return {};
+}
+
+}  // namespace
+
+sie::ModelDescription model_description_from_js(const Napi::Value& value) {
+  if (!value.IsObject()) throw argument_error(value.Env(), "model description must be an object");
+  const Napi::Object o = value.As<Napi::Object>();
+  sie::ModelDescription d;
+  d.architecture = string_field(o, "architecture", "", true);
+  d.weights_path = string_field(o, "weightsPath", "", true);
+  const Napi::Object e = object_field(o, "encoder", "");
+  d.encoder.hidden_size = int_field(e, "hiddenSize", "encoder.");
+  d.encoder.num_layers = int_field(e, "numLayers", "encoder.");
+  d.encoder.num_heads = int_field(e, "numHeads", "encoder.");
+  d.encoder.intermediate_size = int_field(e, "intermediateSize", "encoder.");
+  d.encoder.vocab_size = int_field(e, "vocabSize", "encoder.");
+  d.encoder.max_positions = int_field(e, "maxPositions", "encoder.");
+  d.encoder.type_vocab_size = int_field(e, "typeVocabSize", "encoder.");
+  if (!e.Get("layerNormEps").IsNumber()) throw argument_error(o.Env(), "encoder.layerNormEps must be a number");
+  d.encoder.layer_norm_eps = e.Get("layerNormEps").As<Napi::Number>().FloatValue();
+  const Napi::Object h = object_field(o, "head", "");
+  d.head.kind = string_field(h, "kind", "head.", true);
+  d.head.pooling = string_field(h, "pooling", "head.", false);
+  d.head.normalize = h.Get("normalize").ToBoolean();
+  d.head.projection_path = string_field(h, "projectionPath", "head.", false);
+  if (!h.Get("outputSize").IsUndefined()) d.head.output_size = int_field(h, "outputSize", "head.");
+  return d;
+}
+
+}  // namespace sie_bindings

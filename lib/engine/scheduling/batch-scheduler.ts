@@ -1,0 +1,223 @@
+/**
+ * Merges requests from many clients into native batches bounded by a token budget.
+ *
+ * As many batches run at once as the model's backend asks for (one on the CPU, whose forward
+ * uses every core); requests that arrive meanwhile queue per model and go out together in the
+ * next batch. A model's queue exists only while it has work, so an evicted model is not kept
+ * alive by the scheduler. Models take turns round-robin, so one
+ * model's flood cannot starve another. Queues are bounded in tokens: past the bound a request
+ * is refused with OVERLOADED rather than growing memory. A request whose client went away
+ * (its AbortSignal fired) is dropped while still queued. When requests arrive close together
+ * the scheduler waits up to `maxWaitMs` for more before dispatching; an isolated request goes
+ * out at once.
+ */
+import { EngineError } from '../../errors/engine-error.js';
+import type { NativeModel } from '../../bindings/native-addon.js';
+import type { SequenceOutput } from '../../families/model-family.js';
+import { mergeBatches, sliceBatch, splitByTokenBudget, splitOutput, type TokenBatch } from './token-batch.js';
+
+export interface SchedulerOptions {
+  maxBatchTokens: number;
+  maxWaitMs: number;
+  /** Most tokens waiting per model before new requests are refused. */
+  maxQueuedTokensPerModel: number;
+}
+
+/** What the scheduler needs of a model. */
+export interface SchedulableModel {
+  readonly id: string;
+  readonly native: NativeModel;
+  /** Per-token heads return one row per token, the others one row (or sparse row) per sequence. */
+  readonly perTokenOutput: boolean;
+}
+
+/** A request's outputs, in input order, with how long it waited and how long its batches ran. */
+export interface ScheduledResult {
+  outputs: SequenceOutput[];
+  queueMs: number;
+  inferenceMs: number;
+}
+
+export interface BatchStats {
+  model: string;
+  tokens: number;
+  sequences: number;
+  requests: number;
+  queueMs: number[];
+  inferenceMs: number;
+}
+
+export interface SchedulerObserver {
+  onBatch?(stats: BatchStats): void;
+  onQueueDepth?(model: string, tokens: number): void;
+}
+
+interface JobResult {
+  outputs: SequenceOutput[];
+  queueMs: number;
+  inferenceMs: number;
+}
+
+interface Job {
+  batch: TokenBatch;
+  tokens: number;
+  enqueuedAt: number;
+  signal?: AbortSignal;
+  resolve: (result: JobResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface ModelQueue {
+  model: SchedulableModel;
+  jobs: Job[];
+  tokens: number;
+}
+
+const cancelled = () => new EngineError('CANCELLED', 'the request was cancelled');
+
+export class BatchScheduler {
+  /** Queues with work, in round-robin order; a queue is removed as soon as it is empty. */
+  private readonly queues: ModelQueue[] = [];
+  private next = 0;
+  private running = 0;
+  private waitTimer: NodeJS.Timeout | undefined;
+  private lastSubmitAt = -Infinity;
+
+  constructor(private readonly options: SchedulerOptions, private readonly observer: SchedulerObserver = {}) {}
+
+  /** Runs a batch of sequences for a model; large batches are split under the token budget. */
+  async run(model: SchedulableModel, batch: TokenBatch, signal?: AbortSignal): Promise<ScheduledResult> {
+    const queued = this.queuedTokens(model.id);
+    if (queued > 0 && queued + batch.ids.length > this.options.maxQueuedTokensPerModel) {
+      throw new EngineError('OVERLOADED', `model ${model.id} has ${queued} tokens queued; try again shortly`);
+    }
+    const parts = await Promise.all(splitByTokenBudget(batch.offsets, this.options.maxBatchTokens).map(([begin, end]) => this.submit(model, sliceBatch(batch, begin, end), signal)));
+    return {
+      outputs: parts.flatMap((p) => p.outputs),
+      queueMs: Math.max(0, ...parts.map((p) => p.queueMs)),
+      inferenceMs: parts.reduce((sum, p) => sum + p.inferenceMs, 0),
+    };
+  }
+
+  /** Tokens queued for a model id (for metrics and tests). */
+  queuedTokens(modelId: string): number {
+    return this.queues.filter((q) => q.model.id === modelId).reduce((sum, q) => sum + q.tokens, 0);
+  }
+
+  /** Models with queued work (for tests: empty queues are dropped). */
+  get queueCount(): number {
+    return this.queues.length;
+  }
+
+  private submit(model: SchedulableModel, batch: TokenBatch, signal?: AbortSignal): Promise<JobResult> {
+    if (signal?.aborted) return Promise.reject(cancelled());
+    const queue = this.queueFor(model);
+    const tokens = batch.ids.length;
+    return new Promise<JobResult>((resolve, reject) => {
+      const job: Job = { batch, tokens, enqueuedAt: performance.now(), signal, resolve, reject };
+      queue.jobs.push(job);
+      queue.tokens += tokens;
+      this.observer.onQueueDepth?.(model.id, queue.tokens);
+      signal?.addEventListener('abort', () => this.drop(queue, job), { once: true });
+      const now = performance.now();
+      const burst = now - this.lastSubmitAt < this.options.maxWaitMs;
+      this.lastSubmitAt = now;
+      if (burst && this.running === 0 && queue.tokens < this.options.maxBatchTokens) this.pumpAfterWait();
+      else this.pump();
+    });
+  }
+
+  private queueFor(model: SchedulableModel): ModelQueue {
+    let queue = this.queues.find((q) => q.model === model);
+    if (!queue) {
+      queue = { model, jobs: [], tokens: 0 };
+      this.queues.push(queue);
+    }
+    return queue;
+  }
+
+  private removeIfEmpty(queue: ModelQueue): void {
+    if (queue.jobs.length > 0) return;
+    const at = this.queues.indexOf(queue);
+    if (at < 0) return;
+    this.queues.splice(at, 1);
+    if (this.next > at) this.next--;
+    this.observer.onQueueDepth?.(queue.model.id, this.queuedTokens(queue.model.id));
+  }
+
+  private drop(queue: ModelQueue, job: Job): void {
+    const at = queue.jobs.indexOf(job);
+    if (at < 0) return;  // already dispatched: its result is simply not used
+    queue.jobs.splice(at, 1);
+    queue.tokens -= job.tokens;
+    this.removeIfEmpty(queue);
+    job.reject(cancelled());
+  }
+
+  private pumpAfterWait(): void {
+    if (this.waitTimer) return;
+    this.waitTimer = setTimeout(() => {
+      this.waitTimer = undefined;
+      this.pump();
+    }, this.options.maxWaitMs);
+  }
+
+  /** Round-robin: the next queue after the last one served whose model may start a batch now. */
+  private pickQueue(): ModelQueue | undefined {
+    for (let i = 0; i < this.queues.length; i++) {
+      const at = (this.next + i) % this.queues.length;
+      const queue = this.queues[at];
+      if (this.running < (queue.model.native.info.maxBatchesInFlight ?? 1)) {
+        this.next = at + 1;
+        return queue;
+      }
+    }
+    return undefined;
+  }
+
+  private pump(): void {
+    if (this.waitTimer) {
+      clearTimeout(this.waitTimer);
+      this.waitTimer = undefined;
+    }
+    for (let queue = this.pickQueue(); queue; queue = this.pickQueue()) this.dispatch(queue);
+  }
+
+  private dispatch(queue: ModelQueue): void {
+    const jobs: Job[] = [];
+    let tokens = 0;
+    while (queue.jobs.length > 0 && (jobs.length === 0 || tokens + queue.jobs[0].tokens <= this.options.maxBatchTokens)) {
+      const job = queue.jobs.shift()!;
+      jobs.push(job);
+      tokens += job.tokens;
+    }
+    queue.tokens -= tokens;
+    this.observer.onQueueDepth?.(queue.model.id, queue.tokens);
+    this.removeIfEmpty(queue);
+    this.running++;
+    void this.execute(queue.model, jobs, tokens).finally(() => {
+      this.running--;
+      this.pump();
+    });
+  }
+
+  private async execute(model: SchedulableModel, jobs: Job[], tokens: number): Promise<void> {
+    const started = performance.now();
+    const merged = mergeBatches(jobs.map((j) => j.batch));
+    const queueMs = jobs.map((j) => started - j.enqueuedAt);
+    try {
+      const out = await model.native.run(merged.ids, merged.typeIds, merged.offsets);
+      const inferenceMs = performance.now() - started;
+      const sequences = splitOutput(out, merged.offsets, model.perTokenOutput);
+      let at = 0;
+      jobs.forEach((job, j) => {
+        const count = job.batch.offsets.length - 1;
+        job.resolve({ outputs: sequences.slice(at, at + count), queueMs: queueMs[j], inferenceMs });
+        at += count;
+      });
+    } catch (error) {
+      for (const job of jobs) job.reject(error);
+    }
+    this.observer.onBatch?.({ model: model.id, tokens, sequences: merged.offsets.length - 1, requests: jobs.length, queueMs, inferenceMs: performance.now() - started });
+  }
+}

@@ -1,0 +1,23 @@
+/** Cross-encoders (BertForSequenceClassification with one label): sigmoid of the pair's logit, as sentence-transformers' CrossEncoder. */
+import type { ModelAdapter, ModelFamily } from '../model-family.js';
+import { readLabels } from '../checkpoint.js';
+import { sigmoid } from '../postprocessing/score-functions.js';
+import { isBertCheckpoint, readBertBase } from './bert-encoder.js';
+
+export const bertCrossEncoder: ModelFamily = {
+  name: 'bert-cross-encoder',
+  detect(checkpoint): ModelAdapter | undefined {
+    if (!isBertCheckpoint(checkpoint) || !checkpoint.architectures.includes('BertForSequenceClassification')) return undefined;
+    if (readLabels(checkpoint.config).length !== 1) return undefined;
+    const base = readBertBase(checkpoint);
+    return {
+      family: 'bert-cross-encoder',
+      description: base.description({ kind: 'sequence-classifier', outputSize: 1 }),
+      weightFiles: [base.weightsPath],
+      vocabSize: base.shape.vocabSize,
+      maxSeqLength: base.maxSeqLength,
+      perTokenOutput: false,
+      scorer: { decode: (outputs) => outputs.map((o) => sigmoid(o.values[0])) },
+    };
+  },
+};

@@ -1,0 +1,31 @@
+/**
+ * Sentence embeddings (BertModel + sentence-transformers Pooling [+ Normalize]): one dense
+ * vector per input, pooled natively (mean / CLS / last token) and normalised when the pipeline
+ * says so.
+ */
+import { readPooling } from '../checkpoint.js';
+import type { ModelAdapter, ModelFamily } from '../model-family.js';
+import { isBertCheckpoint, readBertBase } from './bert-encoder.js';
+
+export const bertDense: ModelFamily = {
+  name: 'bert-dense',
+  detect(checkpoint): ModelAdapter | undefined {
+    if (!isBertCheckpoint(checkpoint)) return undefined;
+    const base = readBertBase(checkpoint);
+    const { pooling, normalize } = readPooling(checkpoint);
+    const dims = base.shape.hiddenSize;
+    return {
+      family: 'bert-dense',
+      description: base.description({ kind: 'pooled', pooling, normalize }),
+      weightFiles: [base.weightsPath],
+      vocabSize: base.shape.vocabSize,
+      maxSeqLength: base.maxSeqLength,
+      perTokenOutput: false,
+      encoder: {
+        outputs: ['dense'],
+        dims: { dense: dims },
+        decode: (outputs) => outputs.map((o) => ({ dense: o.values })),
+      },
+    };
+  },
+};

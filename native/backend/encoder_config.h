@@ -1,0 +1,21 @@
+// Shape and numerics of one transformer encoder, read by lib/families from config.json and
+// checked against the weight file's shapes at load.
+#pragma once
+
+namespace sie {
+
+struct EncoderConfig {
+  int hidden_size = 0;
+  int num_layers = 0;
+  int num_heads = 0;
+  int intermediate_size = 0;
+  int vocab_size = 0;
+  int max_positions = 0;
+  int type_vocab_size = 0;
+  float layer_norm_eps = 1e-12f;
+  int head_dim() const { return hidden_size / num_heads; }
+};
+
+void validate_encoder_config(const EncoderConfig& config);
+
+}  // namespace sie

@@ -1,0 +1,151 @@
+#include "bert_encoder.h"
+
+#include <algorithm>
+#include <functional>
+#include <string>
+
+#include "../../core/engine_error.h"
+#include "../kernels/elementwise.h"
+
+namespace sie {
+
+size_t EncoderWorkspace::bytes() const {
+  size_t total = hidden.bytes() + qkv.bytes() + context.bytes() + projected.bytes() + intermediate.bytes();
+  for (const auto* group : {&scores, &packed_keys, &packed_values})
+    for (const auto& b : *group) total += b.bytes();
+  return total;
+}
+
+BertEncoder::BertEncoder(const SafetensorsFile& file, const EncoderConfig& config)
+    : config_(config), weights_(load_bert_weights(file, config)) {}
+
+void BertEncoder::validate(const TokenBatch& b) const {
+  auto invalid = [](const std::string& what) { throw EngineError(ErrorCode::InvalidInput, what); };
+  if (b.num_sequences <= 0) invalid("batch has no sequences");
+  if (b.offsets[0] != 0 || b.offsets[b.num_sequences] != b.num_tokens) invalid("offsets do not span the token array");
+  for (int s = 0; s < b.num_sequences; ++s) {
+    const int length = b.offsets[s + 1] - b.offsets[s];
+    if (length <= 0) invalid("sequence " + std::to_string(s) + " is empty");
+    if (length > config_.max_positions)
+      invalid("sequence " + std::to_string(s) + " has " + std::to_string(length) + " tokens, more than the model's " +
+              std::to_string(config_.max_positions) + " positions");
+  }
+  for (int t = 0; t < b.num_tokens; ++t) {
+    if (b.input_ids[t] < 0 || b.input_ids[t] >= config_.vocab_size)
+      invalid("token id " + std::to_string(b.input_ids[t]) + " is outside the vocabulary of " +
+              std::to_string(config_.vocab_size));
+    if (b.token_type_ids && (b.token_type_ids[t] < 0 || b.token_type_ids[t] >= config_.type_vocab_size))
+      invalid("token type id " + std::to_string(b.token_type_ids[t]) + " is out of range");
+  }
+}
+
+namespace {
+
+// Row-wise work is split into chunks of rows so the pool's per-task overhead stays small.
+constexpr int kRowsPerTask = 16;
+
+void for_row_chunks(ThreadPool& pool, int rows, const std::function<void(int begin, int end)>& fn) {
+  const int64_t tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
+  pool.parallel_for(tasks, [&](int64_t task, int) {
+    const int begin = int(task) * kRowsPerTask;
+    fn(begin, std::min(rows, begin + kRowsPerTask));
+  });
+}
+
+void parallel_add_layer_norm(ThreadPool& pool, float* x, const float* residual, int rows, int cols,
+                             const LayerNormWeights& norm, float eps) {
+  for_row_chunks(pool, rows, [&](int begin, int end) {
+    add_layer_norm(x + int64_t(begin) * cols, residual ? residual + int64_t(begin) * cols : nullptr, end - begin, cols,
+                   cols, norm.gamma.data(), norm.beta.data(), eps);
+  });
+}
+
+}  // namespace
+
+void BertEncoder::embed(const TokenBatch& b, float* out, ThreadPool& pool) const {
+  const int h = config_.hidden_size;
+  pool.parallel_for(b.num_sequences, [&](int64_t s, int) {
+    for (int t = b.offsets[s]; t < b.offsets[s + 1]; ++t) {
+      const float* word = weights_.word_embeddings.data() + int64_t(b.input_ids[t]) * h;
+      const float* pos = weights_.position_embeddings.data() + int64_t(t - b.offsets[s]) * h;
+      const int type = b.token_type_ids ? b.token_type_ids[t] : 0;
+      const float* type_row = weights_.token_type_embeddings.data() + int64_t(type) * h;
+      float* dst = out + int64_t(t) * h;
+      for (int i = 0; i < h; ++i) dst[i] = word[i] + pos[i] + type_row[i];
+    }
+  });
+  parallel_add_layer_norm(pool, out, nullptr, b.num_tokens, h, weights_.embedding_norm, config_.layer_norm_eps);
+}
+
+void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPool& pool) const {
+  const int h = config_.hidden_size, heads = config_.num_heads, d = config_.head_dim();
+  const int64_t qkv_ld = 3 * h;
+  const int longest = b.max_length();
+  for (int w = 0; w < pool.size(); ++w) {
+    ws.scores[w].resize(size_t(longest) * longest);
+    ws.packed_keys[w].resize(size_t(packed_size(longest, d)));
+    ws.packed_values[w].resize(size_t(packed_size(d, longest)));
+  }
+  // Longest sequences first, so the tail of the task list is short work.
+  std::vector<int> order(b.num_sequences);
+  for (int s = 0; s < b.num_sequences; ++s) order[s] = s;
+  std::sort(order.begin(), order.end(), [&](int x, int y) {
+    return b.offsets[x + 1] - b.offsets[x] > b.offsets[y + 1] - b.offsets[y];
+  });
+  // With many sequences one task covers all heads of a sequence (fewer, larger tasks); with few,
+  // each (sequence, head) pair is its own task so every thread has work.
+  const int heads_per_task = b.num_sequences >= 4 * pool.size() ? heads : 1;
+  const int64_t tasks = int64_t(b.num_sequences) * (heads / heads_per_task);
+  pool.parallel_for(tasks, [&](int64_t task, int worker) {
+    const int groups = heads / heads_per_task;
+    const int s = order[task / groups];
+    const int begin = b.offsets[s], length = b.offsets[s + 1] - begin;
+    float* scores = ws.scores[worker].data();
+    for (int head = int(task % groups) * heads_per_task, last = head + heads_per_task; head < last; ++head) {
+      const float* q = ws.qkv.data() + int64_t(begin) * qkv_ld + head * d;
+      const float* k = q + h;
+      const float* v = q + 2 * h;
+      pack_nk(k, length, d, qkv_ld, ws.packed_keys[worker].data());
+      pack_kn(v, length, d, qkv_ld, ws.packed_values[worker].data());
+      gemm_packed(length, length, d, q, qkv_ld, ws.packed_keys[worker].data(), nullptr, scores, length, nullptr);
+      softmax_rows(scores, length, length, length);
+      gemm_packed(length, d, length, scores, length, ws.packed_values[worker].data(), nullptr,
+                  ws.context.data() + int64_t(begin) * h + head * d, h, nullptr);
+    }
+  });
+}
+
+const float* BertEncoder::forward(const TokenBatch& b, EncoderWorkspace& ws, ThreadPool& pool) const {
+  validate(b);
+  const int h = config_.hidden_size, inter = config_.intermediate_size, t = b.num_tokens;
+  const float eps = config_.layer_norm_eps;
+  ws.hidden.resize(size_t(t) * h);
+  ws.qkv.resize(size_t(t) * 3 * h);
+  ws.context.resize(size_t(t) * h);
+  ws.projected.resize(size_t(t) * h);
+  ws.intermediate.resize(size_t(t) * inter);
+  ws.scores.resize(pool.size());
+  ws.packed_keys.resize(pool.size());
+  ws.packed_values.resize(pool.size());
+
+  embed(b, ws.hidden.data(), pool);
+  for (const BertLayerWeights& layer : weights_.layers) {
+    gemm_packed(t, 3 * h, h, ws.hidden.data(), h, layer.qkv.weight.panels.data(), layer.qkv.bias.data(), ws.qkv.data(),
+                3 * h, &pool);
+    attention(b, ws, pool);
+    gemm_packed(t, h, h, ws.context.data(), h, layer.attention_output.weight.panels.data(),
+                layer.attention_output.bias.data(), ws.projected.data(), h, &pool);
+    // hidden <- LayerNorm(projected + hidden): normalise in the projected buffer, then swap roles.
+    parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.attention_norm, eps);
+    std::swap(ws.hidden, ws.projected);
+    gemm_packed(t, inter, h, ws.hidden.data(), h, layer.intermediate.weight.panels.data(), layer.intermediate.bias.data(),
+                ws.intermediate.data(), inter, &pool, Epilogue::Gelu);
+    gemm_packed(t, h, inter, ws.intermediate.data(), inter, layer.output.weight.panels.data(), layer.output.bias.data(),
+                ws.projected.data(), h, &pool);
+    parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.output_norm, eps);
+    std::swap(ws.hidden, ws.projected);
+  }
+  return ws.hidden.data();
+}
+
+}  // namespace sie

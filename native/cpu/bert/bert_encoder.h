@@ -1,0 +1,41 @@
+// The BERT encoder forward on a padding-free batch: embeddings -> LayerNorm -> layers of
+// self-attention and GELU FFN with residual LayerNorms. Attention runs per (sequence, head), so
+// no work is spent on padding. Produces the last hidden state of every token, [num_tokens, H].
+#pragma once
+#include <vector>
+
+#include "../../core/aligned_buffer.h"
+#include "../thread_pool.h"
+#include "../../backend/encoder_config.h"
+#include "bert_weights.h"
+#include "../../backend/token_batch.h"
+
+namespace sie {
+
+// Scratch memory of one forward, grown on demand and reused across calls.
+struct EncoderWorkspace {
+  AlignedBuffer hidden, qkv, context, projected, intermediate;
+  std::vector<AlignedBuffer> scores, packed_keys, packed_values;  // one per pool thread
+  size_t bytes() const;
+};
+
+class BertEncoder {
+ public:
+  BertEncoder(const SafetensorsFile& file, const EncoderConfig& config);
+  const EncoderConfig& config() const { return config_; }
+  size_t weight_bytes() const { return weights_.bytes(); }
+
+  // Checks ids, type ids, offsets and lengths; throws EngineError(INVALID_INPUT).
+  void validate(const TokenBatch& batch) const;
+  // Returns workspace.hidden holding [num_tokens, hidden_size].
+  const float* forward(const TokenBatch& batch, EncoderWorkspace& workspace, ThreadPool& pool) const;
+
+ private:
+  void embed(const TokenBatch& batch, float* out, ThreadPool& pool) const;
+  void attention(const TokenBatch& batch, EncoderWorkspace& ws, ThreadPool& pool) const;
+
+  EncoderConfig config_;
+  BertWeights weights_;
+};
+
+}  // namespace sie

@@ -1,0 +1,101 @@
+#include "bert_weights.h"
+
+#include <cmath>
+
+#include "../../core/engine_error.h"
+
+namespace sie {
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+LayerNormWeights read_layer_norm(const SafetensorsFile& file, const std::string& name, int size) {
+  return {read_tensor(file, name + ".weight", {size}), read_tensor(file, name + ".bias", {size})};
+}
+
+}  // namespace
+
+void validate_encoder_config(const EncoderConfig& c) {
+  auto check = [](bool ok, const std::string& what) {
+    if (!ok) throw EngineError(ErrorCode::BadConfig, "invalid model config: " + what);
+  };
+  check(c.hidden_size > 0 && c.hidden_size <= 8192, "hidden_size out of range");
+  check(c.num_layers > 0 && c.num_layers <= 128, "num_hidden_layers out of range");
+  check(c.num_heads > 0 && c.hidden_size % c.num_heads == 0, "hidden_size must be divisible by num_attention_heads");
+  check(c.intermediate_size > 0 && c.intermediate_size <= 65536, "intermediate_size out of range");
+  check(c.vocab_size > 0, "vocab_size must be positive");
+  check(c.max_positions > 0 && c.max_positions <= 65536, "max_position_embeddings out of range");
+  check(c.type_vocab_size > 0, "type_vocab_size must be positive");
+  check(c.layer_norm_eps > 0 && c.layer_norm_eps < 1, "layer_norm_eps out of range");
+}
+
+std::vector<float> read_tensor(const SafetensorsFile& file, const std::string& name, std::vector<int64_t> shape) {
+  const TensorView& tensor = file.get(name);
+  if (tensor.shape != shape)
+    throw EngineError(ErrorCode::BadWeights, file.path() + ": tensor '" + name + "' has shape " +
+                                                 shape_text(tensor.shape) + ", expected " + shape_text(shape));
+  return tensor_to_f32(tensor);
+}
+
+std::string bert_prefix(const SafetensorsFile& file) {
+  return file.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+}
+
+PackedLinear read_linear(const SafetensorsFile& file, const std::string& name, int out_features, int in_features) {
+  const std::vector<float> w = read_tensor(file, name + ".weight", {out_features, in_features});
+  PackedLinear linear{pack_linear_weights(w.data(), out_features, in_features), {}};
+  linear.bias = file.has(name + ".bias") ? read_tensor(file, name + ".bias", {out_features}) : std::vector<float>(out_features, 0.0f);
+  return linear;
+}
+
+BertWeights load_bert_weights(const SafetensorsFile& file, const EncoderConfig& c) {
+  validate_encoder_config(c);
+  const std::string p = bert_prefix(file);
+  const int h = c.hidden_size;
+  BertWeights w;
+  w.word_embeddings = read_tensor(file, p + "embeddings.word_embeddings.weight", {c.vocab_size, h});
+  w.position_embeddings = read_tensor(file, p + "embeddings.position_embeddings.weight", {c.max_positions, h});
+  w.token_type_embeddings = read_tensor(file, p + "embeddings.token_type_embeddings.weight", {c.type_vocab_size, h});
+  w.embedding_norm = read_layer_norm(file, p + "embeddings.LayerNorm", h);
+  const float q_scale = 1.0f / std::sqrt(float(c.head_dim()));
+  for (int l = 0; l < c.num_layers; ++l) {
+    const std::string lp = p + "encoder.layer." + std::to_string(l) + ".";
+    BertLayerWeights layer;
+    std::vector<float> qkv_w(size_t(3) * h * h), qkv_b(size_t(3) * h);
+    const char* parts[3] = {"query", "key", "value"};
+    for (int i = 0; i < 3; ++i) {
+      const std::string name = lp + "attention.self." + parts[i];
+      std::vector<float> part_w = read_tensor(file, name + ".weight", {h, h});
+      std::vector<float> part_b = read_tensor(file, name + ".bias", {h});
+      const float scale = i == 0 ? q_scale : 1.0f;
+      for (size_t j = 0; j < part_w.size(); ++j) qkv_w[size_t(i) * h * h + j] = part_w[j] * scale;
+      for (int j = 0; j < h; ++j) qkv_b[size_t(i) * h + j] = part_b[j] * scale;
+    }
+    layer.qkv = {pack_linear_weights(qkv_w.data(), 3 * h, h), std::move(qkv_b)};
+    layer.attention_output = read_linear(file, lp + "attention.output.dense", h, h);
+    layer.attention_norm = read_layer_norm(file, lp + "attention.output.LayerNorm", h);
+    layer.intermediate = read_linear(file, lp + "intermediate.dense", c.intermediate_size, h);
+    layer.output = read_linear(file, lp + "output.dense", h, c.intermediate_size);
+    layer.output_norm = read_layer_norm(file, lp + "output.LayerNorm", h);
+    w.layers.push_back(std::move(layer));
+  }
+  return w;
+}
+
+size_t BertWeights::bytes() const {
+  size_t floats = word_embeddings.size() + position_embeddings.size() + token_type_embeddings.size() +
+                  2 * embedding_norm.gamma.size();
+  size_t total = floats * sizeof(float);
+  for (const auto& l : layers) {
+    for (const PackedLinear* lin : {&l.qkv, &l.attention_output, &l.intermediate, &l.output})
+      total += lin->weight.panels.bytes() + lin->bias.size() * sizeof(float);
+    total += 4 * l.attention_norm.gamma.size() * sizeof(float);
+  }
+  return total;
+}
+
+}  // namespace sie

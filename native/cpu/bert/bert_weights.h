@@ -1,0 +1,48 @@
+// The encoder's weights in compute layout: fp32, Q/K/V fused into one packed matrix with the
+// 1/sqrt(head_dim) attention scale folded into Q, every Linear packed for gemm_packed.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "../gemm/packed_gemm.h"
+#include "../../weights/safetensors.h"
+#include "../../backend/encoder_config.h"
+
+namespace sie {
+
+struct PackedLinear {
+  PackedMatrix weight;
+  std::vector<float> bias;
+};
+
+struct LayerNormWeights {
+  std::vector<float> gamma, beta;
+};
+
+struct BertLayerWeights {
+  PackedLinear qkv;        // [3H, H]
+  PackedLinear attention_output;
+  LayerNormWeights attention_norm;
+  PackedLinear intermediate;
+  PackedLinear output;
+  LayerNormWeights output_norm;
+};
+
+struct BertWeights {
+  std::vector<float> word_embeddings, position_embeddings, token_type_embeddings;
+  LayerNormWeights embedding_norm;
+  std::vector<BertLayerWeights> layers;
+  size_t bytes() const;
+};
+
+// Finds the encoder's tensors with or without a "bert." prefix, checks every shape against the
+// config and converts F16/BF16 to fp32. Throws EngineError(BAD_WEIGHTS) naming the tensor.
+BertWeights load_bert_weights(const SafetensorsFile& file, const EncoderConfig& config);
+
+// Reads a tensor under the encoder's prefix with exactly the expected shape, as fp32.
+std::vector<float> read_tensor(const SafetensorsFile& file, const std::string& name, std::vector<int64_t> shape);
+// "" or "bert.", whichever the file uses for its encoder.
+std::string bert_prefix(const SafetensorsFile& file);
+PackedLinear read_linear(const SafetensorsFile& file, const std::string& name, int out_features, int in_features);
+
+}  // namespace sie

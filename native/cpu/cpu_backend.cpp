@@ -1,0 +1,49 @@
+#include "cpu_backend.h"
+
+#include <thread>
+
+#include "../core/engine_error.h"
+
+namespace sie {
+
+CpuModel::CpuModel(const ModelDescription& description, std::shared_ptr<ThreadPool> pool)
+    : encoder_model_(description), pool_(std::move(pool)) {}
+
+ModelOutput CpuModel::run(const TokenBatch& batch) {
+  // Holding the pool also makes the model's workspace ours for the whole forward.
+  auto lock = pool_->acquire();
+  ModelOutput output = encoder_model_.run(batch, *pool_);
+  workspace_bytes_.store(encoder_model_.workspace_bytes(), std::memory_order_relaxed);
+  return output;
+}
+
+CpuBackend::CpuBackend(int threads) {
+  if (threads == 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads < 1 || threads > 1024) throw EngineError(ErrorCode::InvalidArgument, "threads must be between 1 and 1024");
+  pool_ = std::make_shared<ThreadPool>(threads);
+}
+
+std::shared_ptr<Model> CpuBackend::load(const ModelDescription& description) {
+  if (description.architecture != "bert")
+    throw EngineError(ErrorCode::BadConfig, "the CPU backend has no encoder for architecture '" + description.architecture + "'");
+  auto model = std::make_shared<CpuModel>(description, pool_);
+  std::lock_guard<std::mutex> lock(models_mutex_);
+  models_.push_back(model);
+  return model;
+}
+
+DeviceMemory CpuBackend::memory() const {
+  DeviceMemory memory{"cpu", 0, 0};
+  std::lock_guard<std::mutex> lock(models_mutex_);
+  std::vector<std::weak_ptr<CpuModel>> live;
+  for (auto& weak : models_) {
+    if (auto model = weak.lock()) {
+      memory.used_bytes += model->weight_bytes() + model->workspace_bytes();
+      live.push_back(weak);
+    }
+  }
+  models_ = std::move(live);
+  return memory;
+}
+
+}  // namespace sie

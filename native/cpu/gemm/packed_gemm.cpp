@@ -1,0 +1,100 @@
+#include "packed_gemm.h"
+
+#include <algorithm>
+
+#include "../../core/cpu_features.h"
+#include "gemm_microkernels.h"
+
+namespace sie {
+
+void pack_nk(const float* w, int n, int k, int64_t ldw, float* dst) {
+  const int panels = PackedMatrix::panel_count(n);
+  for (int p = 0; p < panels; ++p) {
+    float* panel = dst + int64_t(p) * k * kPanelWidth;
+    const int cols = std::min(kPanelWidth, n - p * kPanelWidth);
+    for (int kk = 0; kk < k; ++kk) {
+      float* row = panel + int64_t(kk) * kPanelWidth;
+      for (int c = 0; c < cols; ++c) row[c] = w[int64_t(p * kPanelWidth + c) * ldw + kk];
+      for (int c = cols; c < kPanelWidth; ++c) row[c] = 0.0f;
+    }
+  }
+}
+
+void pack_kn(const float* b, int k, int n, int64_t ldb, float* dst) {
+  const int panels = PackedMatrix::panel_count(n);
+  for (int p = 0; p < panels; ++p) {
+    float* panel = dst + int64_t(p) * k * kPanelWidth;
+    const int cols = std::min(kPanelWidth, n - p * kPanelWidth);
+    for (int kk = 0; kk < k; ++kk) {
+      const float* src = b + int64_t(kk) * ldb + p * kPanelWidth;
+      float* row = panel + int64_t(kk) * kPanelWidth;
+      for (int c = 0; c < cols; ++c) row[c] = src[c];
+      for (int c = cols; c < kPanelWidth; ++c) row[c] = 0.0f;
+    }
+  }
+}
+
+PackedMatrix pack_linear_weights(const float* w, int n, int k) {
+  PackedMatrix packed;
+  packed.n = n;
+  packed.k = k;
+  packed.panels.resize(size_t(packed_size(n, k)));
+  pack_nk(w, n, k, k, packed.panels.data());
+  return packed;
+}
+
+const char* gemm_kernel_name() { return cpu_has_avx512() ? "avx512" : "portable"; }
+
+void gemm_packed(int m, int n, int k, const float* x, int64_t ldx, const float* packed, const float* bias, float* y,
+                 int64_t ldy, ThreadPool* pool, Epilogue epilogue) {
+  if (m <= 0 || n <= 0) return;
+  const bool wide = cpu_has_avx512();
+  const MicroKernel kernel = wide ? microkernel_avx512 : microkernel_portable;
+  const int tile_rows = wide ? kAvx512TileRows : kPortableTileRows;
+  // A row block of X (block_rows x k) stays in L2 while every panel of the task passes over it.
+  const int block_rows = tile_rows * 4;
+  const int row_blocks = (m + block_rows - 1) / block_rows;
+  const int panels = PackedMatrix::panel_count(n);
+  const int threads = pool ? pool->size() : 1;
+  // Split columns too when there are too few row blocks to keep every thread busy.
+  const int wanted_tasks = threads * 4;
+  int panel_groups = row_blocks >= wanted_tasks ? 1 : std::min(panels, (wanted_tasks + row_blocks - 1) / row_blocks);
+  const int panels_per_group = (panels + panel_groups - 1) / panel_groups;
+  panel_groups = (panels + panels_per_group - 1) / panels_per_group;
+
+  auto run_task = [&](int64_t task, int) {
+    const int group = int(task / row_blocks);
+    const int block = int(task % row_blocks);
+    const int row_begin = block * block_rows;
+    const int row_end = std::min(m, row_begin + block_rows);
+    const int panel_end = std::min(panels, (group + 1) * panels_per_group);
+    for (int p = group * panels_per_group; p < panel_end; ++p) {
+      const float* panel = packed + int64_t(p) * k * kPanelWidth;
+      const int col = p * kPanelWidth;
+      const int cols = std::min(kPanelWidth, n - col);
+      for (int r = row_begin; r < row_end; r += tile_rows) {
+        const int rows = std::min(tile_rows, row_end - r);
+        kernel(rows, k, x + int64_t(r) * ldx, ldx, panel, bias ? bias + col : nullptr, cols, y + int64_t(r) * ldy + col,
+               ldy, epilogue);
+      }
+    }
+  };
+  const int64_t tasks = int64_t(panel_groups) * row_blocks;
+  if (pool && tasks > 1) {
+    pool->parallel_for(tasks, run_task);
+  } else {
+    for (int64_t t = 0; t < tasks; ++t) run_task(t, 0);
+  }
+}
+
+void gemm_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, int64_t ldw, const float* bias,
+                    float* y, int64_t ldy) {
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      double sum = bias ? bias[j] : 0.0;
+      for (int p = 0; p < k; ++p) sum += double(x[int64_t(i) * ldx + p]) * double(w[int64_t(j) * ldw + p]);
+      y[int64_t(i) * ldy + j] = float(sum);
+    }
+}
+
+}  // namespace sie

@@ -1,0 +1,48 @@
+#include "classifier_heads.h"
+
+#include <cmath>
+
+namespace sie {
+
+SequenceClassifierHead::SequenceClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels)
+    : hidden_size_(hidden_size), num_labels_(num_labels) {
+  pooler_ = read_linear(file, bert_prefix(file) + "pooler.dense", hidden_size, hidden_size);
+  classifier_ = read_linear(file, "classifier", num_labels, hidden_size);
+}
+
+size_t SequenceClassifierHead::weight_bytes() const {
+  return pooler_.weight.panels.bytes() + classifier_.weight.panels.bytes();
+}
+
+ModelOutput SequenceClassifierHead::run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) {
+  const int b = batch.num_sequences;
+  std::vector<float> cls(size_t(b) * hidden_size_), pooled(size_t(b) * hidden_size_);
+  for (int s = 0; s < b; ++s)
+    std::copy(hidden + int64_t(batch.offsets[s]) * hidden_size_, hidden + int64_t(batch.offsets[s] + 1) * hidden_size_,
+              cls.data() + int64_t(s) * hidden_size_);
+  gemm_packed(b, hidden_size_, hidden_size_, cls.data(), hidden_size_, pooler_.weight.panels.data(), pooler_.bias.data(),
+              pooled.data(), hidden_size_, &pool);
+  for (float& v : pooled) v = std::tanh(v);
+  ModelOutput out;
+  out.width = num_labels_;
+  out.values.resize(size_t(b) * num_labels_);
+  gemm_packed(b, num_labels_, hidden_size_, pooled.data(), hidden_size_, classifier_.weight.panels.data(),
+              classifier_.bias.data(), out.values.data(), num_labels_, &pool);
+  return out;
+}
+
+TokenClassifierHead::TokenClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels)
+    : hidden_size_(hidden_size), num_labels_(num_labels) {
+  classifier_ = read_linear(file, "classifier", num_labels, hidden_size);
+}
+
+ModelOutput TokenClassifierHead::run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) {
+  ModelOutput out;
+  out.width = num_labels_;
+  out.values.resize(size_t(batch.num_tokens) * num_labels_);
+  gemm_packed(batch.num_tokens, num_labels_, hidden_size_, hidden, hidden_size_, classifier_.weight.panels.data(),
+              classifier_.bias.data(), out.values.data(), num_labels_, &pool);
+  return out;
+}
+
+}  // namespace sie

@@ -1,0 +1,19 @@
+#include "encoder_model.h"
+
+#include "head_registry.h"
+
+namespace sie {
+
+EncoderModel::EncoderModel(const ModelDescription& description) {
+  // The mapping is only needed while the weights are converted and packed.
+  SafetensorsFile file(description.weights_path);
+  encoder_ = std::make_unique<BertEncoder>(file, description.encoder);
+  head_ = make_head(description.head, description.encoder, file);
+}
+
+ModelOutput EncoderModel::run(const TokenBatch& batch, ThreadPool& pool) {
+  const float* hidden = encoder_->forward(batch, workspace_, pool);
+  return head_->run(hidden, batch, pool);
+}
+
+}  // namespace sie

@@ -1,0 +1,66 @@
+#include "head_registry.h"
+
+#include "../../core/engine_error.h"
+#include "classifier_heads.h"
+#include "pooled_embedding_head.h"
+#include "splade_head.h"
+#include "token_projection_head.h"
+
+namespace sie {
+namespace {
+
+PoolingMode pooling_mode(const std::string& name) {
+  if (name == "mean") return PoolingMode::Mean;
+  if (name == "cls") return PoolingMode::Cls;
+  if (name == "last") return PoolingMode::LastToken;
+  throw EngineError(ErrorCode::BadConfig, "pooling must be 'mean', 'cls' or 'last', got '" + name + "'");
+}
+
+int output_size(const HeadOptions& o) {
+  if (o.output_size < 1 || o.output_size > 65536)
+    throw EngineError(ErrorCode::BadConfig, "head '" + o.kind + "' needs an output size between 1 and 65536");
+  return o.output_size;
+}
+
+using HeadFactory = std::unique_ptr<ModelHead> (*)(const HeadOptions&, const EncoderConfig&, const SafetensorsFile&);
+
+struct HeadKind {
+  const char* name;
+  HeadFactory make;
+};
+
+const HeadKind kHeadKinds[] = {
+    {"pooled", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile&) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<PooledEmbeddingHead>(c.hidden_size, pooling_mode(o.pooling), o.normalize);
+     }},
+    {"token-projection", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile&) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<TokenProjectionHead>(o.projection_path, c.hidden_size, output_size(o));
+     }},
+    {"splade", [](const HeadOptions&, const EncoderConfig& c, const SafetensorsFile& f) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<SpladeHead>(f, c);
+     }},
+    {"sequence-classifier", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile& f) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<SequenceClassifierHead>(f, c.hidden_size, output_size(o));
+     }},
+    {"token-classifier", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile& f) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<TokenClassifierHead>(f, c.hidden_size, output_size(o));
+     }},
+};
+
+}  // namespace
+
+std::unique_ptr<ModelHead> make_head(const HeadOptions& options, const EncoderConfig& encoder, const SafetensorsFile& weights) {
+  for (const HeadKind& kind : kHeadKinds)
+    if (options.kind == kind.name) return kind.make(options, encoder, weights);
+  std::string known;
+  for (const HeadKind& kind : kHeadKinds) known += std::string(known.empty() ? "" : ", ") + kind.name;
+  throw EngineError(ErrorCode::BadConfig, "unknown head '" + options.kind + "' (known: " + known + ")");
+}
+
+std::vector<std::string> head_kinds() {
+  std::vector<std::string> names;
+  for (const HeadKind& kind : kHeadKinds) names.push_back(kind.name);
+  return names;
+}
+
+}  // namespace sie

@@ -1,0 +1,18 @@
+// Heads are made by name, from one table (head_registry.cpp): adding a head is adding a row.
+// The names are what lib/families asks for (NATIVE_HEAD_KINDS in lib/bindings/native-addon.ts;
+// test/native-contract.test.ts checks the two lists agree).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../../backend/model_description.h"
+#include "../../weights/safetensors.h"
+#include "model_head.h"
+
+namespace sie {
+
+std::unique_ptr<ModelHead> make_head(const HeadOptions& options, const EncoderConfig& encoder, const SafetensorsFile& weights);
+std::vector<std::string> head_kinds();
+
+}  // namespace sie

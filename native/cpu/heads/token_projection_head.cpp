@@ -1,0 +1,24 @@
+#include "token_projection_head.h"
+
+#include "../kernels/pooling.h"
+#include "../../weights/safetensors.h"
+
+namespace sie {
+
+TokenProjectionHead::TokenProjectionHead(const std::string& projection_path, int hidden_size, int out_features)
+    : hidden_size_(hidden_size), out_features_(out_features) {
+  SafetensorsFile file(projection_path);
+  projection_ = read_linear(file, "linear", out_features, hidden_size);
+}
+
+ModelOutput TokenProjectionHead::run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) {
+  ModelOutput out;
+  out.width = out_features_;
+  out.values.resize(size_t(batch.num_tokens) * out_features_);
+  gemm_packed(batch.num_tokens, out_features_, hidden_size_, hidden, hidden_size_, projection_.weight.panels.data(),
+              projection_.bias.data(), out.values.data(), out_features_, &pool);
+  l2_normalize_rows(out.values.data(), batch.num_tokens, out_features_);
+  return out;
+}
+
+}  // namespace sie
