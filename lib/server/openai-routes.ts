@@ -34,7 +34,7 @@ const embeddingsBodySchema = (maxInputs: number) => ({
   properties: {
     model: modelIdSchema,
     // Its shape is checked by parseEmbeddingInput (clearer messages than anyOf); its length here.
-    input: { maxItems: maxInputs },
+    input: { if: { type: 'array' }, then: { type: 'array', maxItems: maxInputs } },
     encoding_format: { type: 'string', enum: ['float', 'base64'] },
     dimensions: { type: 'integer', minimum: 1 },
     user: { type: 'string' },
