@@ -5,23 +5,12 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import t from 'tap';
 import { Engine } from '../lib/engine/engine.js';
-import { buildServer } from '../lib/server/app.js';
 import { cosine, readJson, referenceDir, referenceModel, repoRoot, sentences } from './helpers/fixtures.js';
+import { serveEngine } from './helpers/server.js';
 
 const MODELS = ['tiny-dense-mean', 'tiny-dense-cls', 'tiny-dense-mean-f16'];
 const reference = Object.fromEntries(MODELS.map((m) => [m, readJson<number[][]>(path.join(referenceDir, 'outputs', `${m}.dense.json`))]));
 const RETRYABLE = new Set(['MODEL_LOADING', 'OVERLOADED']);
-
-async function startServer(t: { teardown: (fn: () => Promise<void>) => void }, budgetBytes: number) {
-  const engine = new Engine({ threads: 2, progress: null, modelsDir: path.join(referenceDir, 'models'), memoryBudgetBytes: budgetBytes, loadWaitMs: 3000, env: { HF_HUB_OFFLINE: '1' } });
-  const app = buildServer({ engine });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(async () => {
-    await app.close();
-    engine.close();
-  });
-  return { engine, base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
-}
 
 async function embed(base: string, model: string, text: string) {
   const response = await fetch(`${base}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, input: text }) });
@@ -32,7 +21,7 @@ t.test('64 clients while models are unloaded and evicted: only retryable 503s, e
   const probe = new Engine({ threads: 1, progress: null });
   const bytes = (await probe.load(referenceModel('tiny-dense-mean'))).weightBytes;
   probe.close();
-  const { engine, base } = await startServer(t, Math.floor(bytes * 2.5));
+  const { engine, baseUrl: base } = await serveEngine(t, { modelsDir: path.join(referenceDir, 'models'), memoryBudgetBytes: Math.floor(bytes * 2.5), loadWaitMs: 3000 });
   const texts = sentences();
   const statuses = new Map<string, number>();
   let wrong = 0, done = false;

@@ -4,9 +4,8 @@
 import path from 'node:path';
 import t from 'tap';
 import { Engine } from '../lib/engine/engine.js';
-import { buildServer } from '../lib/server/app.js';
-import { ServerMetrics } from '../lib/server/server-metrics.js';
 import { cosine, readJson, referenceDir, referenceModel, sentences } from './helpers/fixtures.js';
+import { serveEngine } from './helpers/server.js';
 
 const models = path.join(referenceDir, 'models');
 const reference = readJson<number[][]>(path.join(referenceDir, 'outputs', 'tiny-dense-mean.dense.json'));
@@ -98,15 +97,7 @@ t.test('score and extract tokenize large requests off the event loop like encode
 });
 
 t.test('readiness follows the preload set: a lazy load does not make the server unready, a failed preload does', async (t) => {
-  const metrics = new ServerMetrics();
-  const engine = new Engine({ threads: 1, progress: null, modelsDir: models, observer: metrics.observer, env: { HF_HUB_OFFLINE: '1' } });
-  const app = buildServer({ engine, metrics });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(async () => {
-    await app.close();
-    engine.close();
-  });
-  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const { engine, baseUrl: base } = await serveEngine(t, { threads: 1, modelsDir: models });
   t.equal((await fetch(`${base}/readyz`)).status, 200, 'nothing to preload: ready');
   const preloading = engine.preload(['tiny-dense-mean']);
   const during = await fetch(`${base}/readyz`);
@@ -125,15 +116,7 @@ t.test('readiness follows the preload set: a lazy load does not make the server 
 });
 
 t.test('SIE timing reports real queue and tokenization time; the tokenization histogram is observed', async (t) => {
-  const metrics = new ServerMetrics();
-  const engine = new Engine({ threads: 1, progress: null, modelsDir: models, observer: metrics.observer, maxBatchTokens: 300 });
-  const app = buildServer({ engine, metrics });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(async () => {
-    await app.close();
-    engine.close();
-  });
-  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const { engine, metrics, baseUrl: base } = await serveEngine(t, { threads: 1, modelsDir: models, maxBatchTokens: 300 });
   await engine.load('tiny-dense-mean');
   const busy = engine.embed('tiny-dense-mean', Array(8).fill(long));
   const response = await fetch(`${base}/v1/encode/tiny-dense-mean`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ items: [{ text: 'queued behind a busy batch' }] }) });

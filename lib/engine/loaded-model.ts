@@ -68,6 +68,8 @@ export interface ModelDescription {
 }
 
 export class LoadedModel implements SchedulableModel {
+  readonly maxBatchesInFlight: number;
+
   private constructor(
     readonly id: string,
     readonly directory: string,
@@ -76,7 +78,9 @@ export class LoadedModel implements SchedulableModel {
     readonly native: NativeModel,
     private readonly scheduler: BatchScheduler,
     private readonly tokenization: Tokenization,
-  ) {}
+  ) {
+    this.maxBatchesInFlight = Math.max(1, native.info.maxBatchesInFlight ?? 1);
+  }
 
   static async load(id: string, directory: string, adapter: ModelAdapter, loadNative: () => Promise<NativeModel>, scheduler: BatchScheduler, tokenization: Tokenization): Promise<LoadedModel> {
     const tokenizer = new TextTokenizer(directory);

@@ -29,6 +29,8 @@ export interface SchedulableModel {
   readonly native: NativeModel;
   /** Per-token heads return one row per token, the others one row (or sparse row) per sequence. */
   readonly perTokenOutput: boolean;
+  /** Batches the backend wants in flight at once (the CPU: one). */
+  readonly maxBatchesInFlight: number;
 }
 
 /** A request's outputs, in input order, with how long it waited and how long its batches ran. */
@@ -167,7 +169,7 @@ export class BatchScheduler {
     for (let i = 0; i < this.queues.length; i++) {
       const at = (this.next + i) % this.queues.length;
       const queue = this.queues[at];
-      if (this.running < (queue.model.native.info.maxBatchesInFlight ?? 1)) {
+      if (this.running < queue.model.maxBatchesInFlight) {
         this.next = at + 1;
         return queue;
       }

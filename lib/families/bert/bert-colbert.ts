@@ -42,13 +42,10 @@ export const bertColbert: ModelFamily = {
       return { values, numTokens: kept.length, tokenDims: width };
     };
 
-    return {
-      family: 'bert-colbert',
-      description: base.description({ kind: 'token-projection', projectionPath, outputSize: width }),
-      weightFiles: [base.weightsPath, projectionPath],
-      vocabSize: base.shape.vocabSize,
-      maxSeqLength: base.maxSeqLength,
+    return base.adapter('bert-colbert', {
+      head: { kind: 'token-projection', projectionPath, outputSize: width },
       perTokenOutput: true,
+      extraWeightFiles: [projectionPath],
       encoder: {
         outputs: ['multivector'],
         dims: { multivector: width },
@@ -58,6 +55,6 @@ export const bertColbert: ModelFamily = {
         },
         decode: (outputs, context) => outputs.map((o, i) => ({ multivector: vectorsOf(o, i, context) })),
       },
-    };
+    });
   },
 };

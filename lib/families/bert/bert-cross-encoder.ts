@@ -10,14 +10,9 @@ export const bertCrossEncoder: ModelFamily = {
     if (!isBertCheckpoint(checkpoint) || !checkpoint.architectures.includes('BertForSequenceClassification')) return undefined;
     if (readLabels(checkpoint.config).length !== 1) return undefined;
     const base = readBertBase(checkpoint);
-    return {
-      family: 'bert-cross-encoder',
-      description: base.description({ kind: 'sequence-classifier', outputSize: 1 }),
-      weightFiles: [base.weightsPath],
-      vocabSize: base.shape.vocabSize,
-      maxSeqLength: base.maxSeqLength,
-      perTokenOutput: false,
+    return base.adapter('bert-cross-encoder', {
+      head: { kind: 'sequence-classifier', outputSize: 1 },
       scorer: { decode: (outputs) => outputs.map((o) => sigmoid(o.values[0])) },
-    };
+    });
   },
 };

@@ -14,18 +14,13 @@ export const bertDense: ModelFamily = {
     const base = readBertBase(checkpoint);
     const { pooling, normalize } = readPooling(checkpoint);
     const dims = base.shape.hiddenSize;
-    return {
-      family: 'bert-dense',
-      description: base.description({ kind: 'pooled', pooling, normalize }),
-      weightFiles: [base.weightsPath],
-      vocabSize: base.shape.vocabSize,
-      maxSeqLength: base.maxSeqLength,
-      perTokenOutput: false,
+    return base.adapter('bert-dense', {
+      head: { kind: 'pooled', pooling, normalize },
       encoder: {
         outputs: ['dense'],
         dims: { dense: dims },
         decode: (outputs) => outputs.map((o) => ({ dense: o.values })),
       },
-    };
+    });
   },
 };

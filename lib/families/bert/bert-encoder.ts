@@ -2,9 +2,10 @@
  * What every BERT-family adapter shares: the encoder shape read from config.json (refusing what
  * the native BERT encoder does not implement) and the native description around one head.
  */
-import type { EncoderShape, NativeHeadOptions, NativeModelDescription } from '../../bindings/native-addon.js';
+import type { EncoderShape, NativeHeadOptions } from '../../bindings/native-addon.js';
 import { EngineError } from '../../errors/engine-error.js';
 import { readMaxSeqLength, weightsPathOf, type Checkpoint } from '../checkpoint.js';
+import type { Encoder, Extractor, ModelAdapter, Scorer } from '../model-family.js';
 
 export function isBertCheckpoint(checkpoint: Checkpoint): boolean {
   const type = checkpoint.config.model_type;
@@ -40,21 +41,37 @@ export function readBertShape(config: Record<string, unknown>): EncoderShape {
   };
 }
 
+/** What a BERT adapter adds to the shared encoder: its head and what it answers. */
+export interface BertHeadParts {
+  head: NativeHeadOptions;
+  perTokenOutput?: boolean;
+  /** Weight files besides the encoder's (ColBERT's projection). */
+  extraWeightFiles?: string[];
+  encoder?: Encoder;
+  scorer?: Scorer;
+  extractor?: Extractor;
+}
+
 /** The parts of a BERT adapter that do not depend on its head. */
 export interface BertBase {
   shape: EncoderShape;
-  weightsPath: string;
-  maxSeqLength: number;
-  description(head: NativeHeadOptions): NativeModelDescription;
+  adapter(family: string, parts: BertHeadParts): ModelAdapter;
 }
 
 export function readBertBase(checkpoint: Checkpoint): BertBase {
   const shape = readBertShape(checkpoint.config);
   const weightsPath = weightsPathOf(checkpoint);
+  const maxSeqLength = readMaxSeqLength(checkpoint, shape.maxPositions);
   return {
     shape,
-    weightsPath,
-    maxSeqLength: readMaxSeqLength(checkpoint, shape.maxPositions),
-    description: (head) => ({ architecture: 'bert', weightsPath, encoder: shape, head }),
+    adapter: (family, { head, perTokenOutput = false, extraWeightFiles = [], ...answers }) => ({
+      family,
+      description: { architecture: 'bert', weightsPath, encoder: shape, head },
+      weightFiles: [weightsPath, ...extraWeightFiles],
+      vocabSize: shape.vocabSize,
+      maxSeqLength,
+      perTokenOutput,
+      ...answers,
+    }),
   };
 }

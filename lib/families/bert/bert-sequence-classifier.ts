@@ -16,13 +16,8 @@ export const bertSequenceClassifier: ModelFamily = {
     if (labels.length < 2) return undefined;
     const multiLabel = checkpoint.config.problem_type === 'multi_label_classification';
     const base = readBertBase(checkpoint);
-    return {
-      family: 'bert-sequence-classifier',
-      description: base.description({ kind: 'sequence-classifier', outputSize: labels.length }),
-      weightFiles: [base.weightsPath],
-      vocabSize: base.shape.vocabSize,
-      maxSeqLength: base.maxSeqLength,
-      perTokenOutput: false,
+    return base.adapter('bert-sequence-classifier', {
+      head: { kind: 'sequence-classifier', outputSize: labels.length },
       extractor: {
         labels,
         needsTokens: false,
@@ -38,6 +33,6 @@ export const bertSequenceClassifier: ModelFamily = {
           });
         },
       },
-    };
+    });
   },
 };

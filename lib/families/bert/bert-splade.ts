@@ -11,18 +11,13 @@ export const bertSplade: ModelFamily = {
     if (!isBertCheckpoint(checkpoint) || !checkpoint.architectures.includes('BertForMaskedLM')) return undefined;
     const base = readBertBase(checkpoint);
     const dims = base.shape.vocabSize;
-    return {
-      family: 'bert-splade',
-      description: base.description({ kind: 'splade' }),
-      weightFiles: [base.weightsPath],
-      vocabSize: dims,
-      maxSeqLength: base.maxSeqLength,
-      perTokenOutput: false,
+    return base.adapter('bert-splade', {
+      head: { kind: 'splade' },
       encoder: {
         outputs: ['sparse'],
         dims: { sparse: dims },
         decode: (outputs) => outputs.map((o) => ({ sparse: { indices: o.indices!, values: o.values, dims } })),
       },
-    };
+    });
   },
 };

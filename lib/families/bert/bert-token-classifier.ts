@@ -19,12 +19,8 @@ export const bertTokenClassifier: ModelFamily = {
     const labels = readLabels(checkpoint.config);
     const types = entityTypes(labels);
     const base = readBertBase(checkpoint);
-    return {
-      family: 'bert-token-classifier',
-      description: base.description({ kind: 'token-classifier', outputSize: labels.length }),
-      weightFiles: [base.weightsPath],
-      vocabSize: base.shape.vocabSize,
-      maxSeqLength: base.maxSeqLength,
+    return base.adapter('bert-token-classifier', {
+      head: { kind: 'token-classifier', outputSize: labels.length },
       perTokenOutput: true,
       extractor: {
         labels: [...types],
@@ -49,6 +45,6 @@ export const bertTokenClassifier: ModelFamily = {
           });
         },
       },
-    };
+    });
   },
 };

@@ -37,11 +37,15 @@ TokenClassifierHead::TokenClassifierHead(const SafetensorsFile& file, int hidden
 }
 
 ModelOutput TokenClassifierHead::run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) {
+  return project_rows(classifier_, hidden, batch.num_tokens, hidden_size_, num_labels_, pool);
+}
+
+ModelOutput project_rows(const PackedLinear& linear, const float* x, int rows, int in_features, int out_features, ThreadPool& pool) {
   ModelOutput out;
-  out.width = num_labels_;
-  out.values.resize(size_t(batch.num_tokens) * num_labels_);
-  gemm_packed(batch.num_tokens, num_labels_, hidden_size_, hidden, hidden_size_, classifier_.weight.panels.data(),
-              classifier_.bias.data(), out.values.data(), num_labels_, &pool);
+  out.width = out_features;
+  out.values.resize(size_t(rows) * out_features);
+  gemm_packed(rows, out_features, in_features, x, in_features, linear.weight.panels.data(), linear.bias.data(), out.values.data(),
+              out_features, &pool);
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include "../../backend/model_output.h"
 #include "../../backend/token_batch.h"
+#include "../bert/bert_weights.h"
 #include "../thread_pool.h"
 
 namespace sie {
@@ -19,5 +20,8 @@ class ModelHead {
   virtual size_t weight_bytes() const = 0;
   virtual size_t workspace_bytes() const { return 0; }
 };
+
+// Every row of x [rows, in_features] through a packed Linear: the per-token heads' projection.
+ModelOutput project_rows(const PackedLinear& linear, const float* x, int rows, int in_features, int out_features, ThreadPool& pool);
 
 }  // namespace sie

@@ -12,11 +12,7 @@ TokenProjectionHead::TokenProjectionHead(const std::string& projection_path, int
 }
 
 ModelOutput TokenProjectionHead::run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) {
-  ModelOutput out;
-  out.width = out_features_;
-  out.values.resize(size_t(batch.num_tokens) * out_features_);
-  gemm_packed(batch.num_tokens, out_features_, hidden_size_, hidden, hidden_size_, projection_.weight.panels.data(),
-              projection_.bias.data(), out.values.data(), out_features_, &pool);
+  ModelOutput out = project_rows(projection_, hidden, batch.num_tokens, hidden_size_, out_features_, pool);
   l2_normalize_rows(out.values.data(), batch.num_tokens, out_features_);
   return out;
 }
