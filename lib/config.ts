@@ -25,6 +25,7 @@ export interface ServeConfig {
   maxQueuedTokensPerModel: number;
   overloadStatus: 503 | 429;
   loadWaitMs: number;
+  device: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
 }
 
 export class ConfigError extends Error {}
@@ -90,6 +91,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
         'max-queued-tokens': { type: 'string' },
         'overload-status': { type: 'string' },
         'load-wait-ms': { type: 'string' },
+        device: { type: 'string' },
       },
       allowPositionals: false,
       strict: true,
@@ -111,9 +113,12 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   }
   const overload = v['overload-status'] ?? env.SIE_OVERLOAD_STATUS ?? '503';
   if (overload !== '503' && overload !== '429') throw new ConfigError(`overload-status must be 503 or 429, got '${overload}'`);
+  const device = v.device ?? env.SIE_DEVICE ?? 'cpu';
+  if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new ConfigError(`device must be auto, cpu, cuda or cuda:N, got '${device}'`);
   const maxBatchTokens = integer(v['max-batch-tokens'] ?? env.SIE_MAX_BATCH_TOKENS, 'max-batch-tokens', 16384, 16);
   return {
     memoryBudgetBytes,
+    device: device as ServeConfig['device'],
     pinned: v.pin ?? [],
     apiKey: v['api-key'] ?? env.SIE_API_KEY ?? undefined,
     privateMetrics: v['private-metrics'] ?? false,
@@ -138,10 +143,11 @@ export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [-m MOD
                         [--body-limit-bytes N] [--log-level info] [--memory-budget 4GiB|80%]
                         [--pin MODEL]... [--api-key KEY] [--private-metrics] [--batch-wait-ms 1]
                         [--max-queued-tokens N] [--overload-status 503|429] [--load-wait-ms 60000]
+                        [--device cpu|cuda[:N]|auto]
 
 MODEL is a Hugging Face id (org/name), a name under --models-dir, or a model directory.
 Default model: ${DEFAULT_MODEL}. Environment: SIE_MODELS (comma-separated), SIE_MODELS_DIR,
-SIE_PORT, SIE_HOST, SIE_THREADS, SIE_MEMORY_BUDGET, SIE_API_KEY, HF_HOME, HF_ENDPOINT, HF_TOKEN,
+SIE_PORT, SIE_HOST, SIE_THREADS, SIE_DEVICE, SIE_MEMORY_BUDGET, SIE_API_KEY, HF_HOME, HF_ENDPOINT, HF_TOKEN,
 HF_HUB_OFFLINE. Models listed with -m are preloaded; --pin ones are never evicted.`;
 
 /** "4GiB", "512MiB", "1.5GB", "80%" (of total), "0.5" (fraction of total) or bytes -> bytes. */

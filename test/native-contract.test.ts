@@ -46,3 +46,15 @@ t.test('a backend reports the memory of the models it holds, and frees it on dis
   t.equal(backend.memory().usedBytes, 0);
   await t.rejects(async () => model.run(Int32Array.of(101, 102), Int32Array.of(0, 0), Int32Array.of(0, 2)), { code: 'MODEL_DISPOSED' });
 });
+
+t.test('Engine devices: auto falls back to the CPU and says why; cuda without a CUDA backend is refused', async (t) => {
+  const { Engine } = await import('../lib/engine/engine.js');
+  const auto = new Engine({ threads: 1, device: 'auto', progress: null });
+  t.teardown(() => auto.close());
+  t.equal(auto.device, 'cpu');
+  t.match(auto.deviceNote, /device auto: running on the CPU \(.*CUDA/);
+  t.throws(() => new Engine({ threads: 1, device: 'cuda', progress: null }), { name: 'EngineError', code: 'DEVICE_UNAVAILABLE' });
+  const cpu = new Engine({ threads: 1, progress: null });
+  t.teardown(() => cpu.close());
+  t.equal(cpu.deviceNote, undefined, 'no note when the device was asked for');
+});

@@ -40,3 +40,10 @@ t.test('bad values are refused with a message', async (t) => {
   t.throws(() => buildServeConfig(['--nope'], {}), /nope/);
   t.throws(() => buildServeConfig(['--config', '/does/not/exist.json'], {}), /cannot read config file/);
 });
+
+t.test('--device / SIE_DEVICE: cpu by default, cuda[:N] or auto accepted, anything else refused', async (t) => {
+  t.equal(buildServeConfig([], {}).device, 'cpu');
+  t.equal(buildServeConfig(['--device', 'cuda:1'], {}).device, 'cuda:1');
+  t.equal(buildServeConfig([], { SIE_DEVICE: 'auto' }).device, 'auto');
+  t.throws(() => buildServeConfig(['--device', 'gpu'], {}), { message: /device must be auto, cpu, cuda or cuda:N, got 'gpu'/ });
+});

@@ -2,6 +2,7 @@
 /** `sie-server serve ...`: parse the configuration, start the server, preload models. */
 import { buildServeConfig, ConfigError, SERVE_USAGE, type ServeConfig } from '../config.js';
 import { Engine } from '../engine/engine.js';
+import { EngineError } from '../errors/engine-error.js';
 import { buildServer } from '../server/app.js';
 import { ServerMetrics } from '../server/server-metrics.js';
 
@@ -9,6 +10,7 @@ async function serve(config: ServeConfig): Promise<void> {
   const metrics = new ServerMetrics();
   const engine = new Engine({
     threads: config.threads,
+    device: config.device,
     modelsDir: config.modelsDirs,
     maxBatchTokens: config.maxBatchTokens,
     batchWaitMs: config.batchWaitMs,
@@ -28,7 +30,8 @@ async function serve(config: ServeConfig): Promise<void> {
     logger: { level: config.logLevel },
   });
   await app.listen({ host: config.host, port: config.port });
-  app.log.info({ threads: engine.threads }, 'sie-server listening');
+  app.log.info({ threads: engine.threads, device: engine.device }, 'sie-server listening');
+  if (engine.deviceNote) app.log.info(engine.deviceNote);
   // A model that fails to load is reported (and /readyz says so); the others keep serving.
   const models = [...new Set([...config.models, ...config.pinned])];
   for (const result of await engine.preload(models, { pin: (id) => config.pinned.includes(id) })) {
@@ -65,6 +68,11 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ConfigError) {
       process.stderr.write(`sie-server: ${error.message}\n${SERVE_USAGE}\n`);
       return 2;
+    }
+    if (error instanceof EngineError) {
+      // A device that is not there, a thread count out of range: one line, no stack.
+      process.stderr.write(`sie-server: ${error.code}: ${error.message}\n`);
+      return 1;
     }
     throw error;
   }

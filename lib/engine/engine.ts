@@ -29,8 +29,8 @@ export type { Lease } from './registry/model-registry.js';
 export interface EngineOptions {
   /** Compute threads; default: all cores. */
   threads?: number;
-  /** Where models run: 'cpu' (default) or 'cuda[:N]' where the build and machine have one. */
-  device?: Device;
+  /** Where models run: 'cpu' (default), 'cuda[:N]', or 'auto' (a GPU when there is one, else the CPU). */
+  device?: Device | 'auto';
   /** Folders searched for `<org>/<name>` or `<name>` model directories (SIE_MODELS_DIR). */
   modelsDir?: string | string[];
   /** Most tokens in one native forward; requests are merged up to it and split beyond it. */
@@ -76,6 +76,8 @@ export interface ModelStatus {
 
 export class Engine {
   readonly threads: number;
+  /** Why 'auto' chose the CPU, when it did (for the one log line the server prints). */
+  readonly deviceNote: string | undefined;
   private readonly backend: NativeBackend;
   private readonly resolver: ResolverOptions;
   private readonly registry: ModelRegistry;
@@ -89,11 +91,7 @@ export class Engine {
     const threads = options.threads ?? os.availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) throw new EngineError('INVALID_ARGUMENT', 'threads must be a positive integer');
     this.threads = threads;
-    try {
-      this.backend = nativeAddon().openBackend({ device: options.device ?? 'cpu', threads });
-    } catch (error) {
-      throw EngineError.from(error);
-    }
+    [this.backend, this.deviceNote] = openBackend(options.device ?? 'cpu', threads);
     const env = options.env ?? process.env;
     const dirs = options.modelsDir ?? env.SIE_MODELS_DIR?.split(path.delimiter).filter(Boolean) ?? [];
     this.resolver = { ...resolverOptionsFromEnv(env, Array.isArray(dirs) ? dirs : [dirs]), progress: options.progress };
@@ -236,6 +234,23 @@ export class Engine {
       },
       load: () => LoadedModel.load(id, directory!, adapter!, () => this.backend.loadModel(adapter!.description), this.scheduler, this.tokenization),
     };
+  }
+}
+
+/** The backend for a device; 'auto' tries CUDA and falls back to the CPU, saying why. */
+function openBackend(device: Device | 'auto', threads: number): [NativeBackend, string | undefined] {
+  const addon = nativeAddon();
+  try {
+    if (device !== 'auto') return [addon.openBackend({ device, threads }), undefined];
+    try {
+      return [addon.openBackend({ device: 'cuda', threads }), undefined];
+    } catch (error) {
+      const reason = EngineError.from(error);
+      if (reason.code !== 'DEVICE_UNAVAILABLE') throw reason;
+      return [addon.openBackend({ device: 'cpu', threads }), `device auto: running on the CPU (${reason.message})`];
+    }
+  } catch (error) {
+    throw EngineError.from(error);
   }
 }
 
