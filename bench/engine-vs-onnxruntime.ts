@@ -5,6 +5,9 @@
  * padding-free. Throughput counts real (unpadded) tokens for both. The two alternate in three
  * rounds per workload and each keeps its best round.
  *
+ * Where the CPU computes bf16 natively (AVX512-BF16 or AMX), a bf16 engine is measured in the
+ * same rounds (its weights in bf16, fp32 accumulation, past its fidelity gate).
+ *
  *   npm run bench [-- --threads 2 --seconds 3]
  */
 import os from 'node:os';
@@ -80,18 +83,28 @@ async function main(): Promise<void> {
   const { modelDir, onnxPath } = minilmCheckpoint();
   const engine = new Engine({ threads, progress: null });
   await engine.load(modelDir);
+  const addon = (await import('../lib/bindings/native-addon.js')).nativeAddon();
+  const bf16 = addon.openBackend({ threads: 1 }).dtypes.includes('bf16') ? new Engine({ threads, progress: null, dtype: 'bf16' }) : undefined;
+  const bf16Model = bf16 ? await bf16.load(modelDir) : undefined;
+  if (bf16Model && bf16Model.dtype !== 'bf16') throw new Error(`the bf16 model failed its fidelity gate: ${bf16Model.fidelity?.detail}`);
   const session = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`# sie-server engine vs onnxruntime-node ${ort.env.versions.common} — ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`# ${cpu}, ${threads} threads, MiniLM-shaped (384/6/12/1536) fp32, gemm kernel: ${(await import('../lib/bindings/native-addon.js')).nativeAddon().kernels.gemmKernel}`);
-  console.log('| workload | sie tokens/s | ort tokens/s | ratio | sie ms/call | ort ms/call | sie sentences/s |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(`# ${cpu}, ${threads} threads, MiniLM-shaped (384/6/12/1536), fp32 gemm kernel: ${addon.kernels.gemmKernel}, CPU ISA: ${addon.kernels.cpuIsa.active}${bf16Model ? `, bf16 fidelity: ${bf16Model.fidelity?.detail}` : ', no native bf16'}`);
+  console.log('| workload | sie tokens/s | ort tokens/s | ratio | sie ms/call | ort ms/call | sie sentences/s | sie bf16 tokens/s | bf16 vs ort | bf16 ms/call |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const workload of workloads) {
     const contentIds = workload.batches.map((b) => b.map((s) => s.slice(1, -1)));
     let i = 0, j = 0;
     const runSie = async () => {
       const batch = contentIds[i++ % contentIds.length];
       await engine.embed(modelDir, batch);
+      return batch.reduce((n, s) => n + s.length + 2, 0);
+    };
+    let h = 0;
+    const runBf16 = async () => {
+      const batch = contentIds[h++ % contentIds.length];
+      await bf16!.embed(modelDir, batch);
       return batch.reduce((n, s) => n + s.length + 2, 0);
     };
     const runPeer = async () => {
@@ -103,17 +116,21 @@ async function main(): Promise<void> {
     // machine noise cannot land on one side only.
     let sie = { tokensPerSec: 0, msPerCall: Infinity, calls: 0 };
     let peer = { tokensPerSec: 0, msPerCall: Infinity, calls: 0 };
+    let fast = { tokensPerSec: 0, msPerCall: Infinity, calls: 0 };
     for (let round = 0; round < ROUNDS; round++) {
       const a = await timeRuns(seconds / ROUNDS, runSie);
       const b = await timeRuns(seconds / ROUNDS, runPeer);
+      const c = bf16 ? await timeRuns(seconds / ROUNDS, runBf16) : fast;
       if (a.tokensPerSec > sie.tokensPerSec) sie = a;
       if (b.tokensPerSec > peer.tokensPerSec) peer = b;
+      if (c.tokensPerSec > fast.tokensPerSec) fast = c;
     }
     const avgLen = workload.batches.flat().reduce((n, s) => n + s.length, 0) / workload.batches.flat().length;
-    console.log(`| ${workload.name} | ${sie.tokensPerSec.toFixed(0)} | ${peer.tokensPerSec.toFixed(0)} | ${(sie.tokensPerSec / peer.tokensPerSec).toFixed(2)}x | ${sie.msPerCall.toFixed(2)} | ${peer.msPerCall.toFixed(2)} | ${(sie.tokensPerSec / avgLen).toFixed(0)} |`);
+    console.log(`| ${workload.name} | ${sie.tokensPerSec.toFixed(0)} | ${peer.tokensPerSec.toFixed(0)} | ${(sie.tokensPerSec / peer.tokensPerSec).toFixed(2)}x | ${sie.msPerCall.toFixed(2)} | ${peer.msPerCall.toFixed(2)} | ${(sie.tokensPerSec / avgLen).toFixed(0)} | ${bf16 ? `${fast.tokensPerSec.toFixed(0)} | ${(fast.tokensPerSec / peer.tokensPerSec).toFixed(2)}x | ${fast.msPerCall.toFixed(2)}` : '- | - | -'} |`);
   }
   await session.release();
   engine.close();
+  bf16?.close();
 }
 
 main().catch((error: unknown) => {

@@ -48,7 +48,7 @@ class LoadWorker : public CodedAsyncWorker {
 Napi::Function BackendHandle::define(Napi::Env env) {
   return DefineClass(env, "BackendHandle",
                      {InstanceAccessor<&BackendHandle::device>("device"), InstanceMethod<&BackendHandle::load_model>("loadModel"),
-                      InstanceMethod<&BackendHandle::memory>("memory")});
+                      InstanceMethod<&BackendHandle::memory>("memory"), InstanceAccessor<&BackendHandle::dtypes>("dtypes")});
 }
 
 BackendHandle::BackendHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BackendHandle>(info) {
@@ -70,6 +70,13 @@ Napi::Value BackendHandle::load_model(const Napi::CallbackInfo& info) {
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;
+}
+
+Napi::Value BackendHandle::dtypes(const Napi::CallbackInfo& info) {
+  const std::vector<std::string> dtypes = backend_->dtypes();
+  Napi::Array out = Napi::Array::New(info.Env(), dtypes.size());
+  for (uint32_t i = 0; i < dtypes.size(); ++i) out.Set(i, dtypes[i]);
+  return out;
 }
 
 Napi::Value BackendHandle::memory(const Napi::CallbackInfo& info) {

@@ -20,6 +20,7 @@ class BackendHandle : public Napi::ObjectWrap<BackendHandle> {
   Napi::Value device(const Napi::CallbackInfo& info);
   Napi::Value load_model(const Napi::CallbackInfo& info);
   Napi::Value memory(const Napi::CallbackInfo& info);
+  Napi::Value dtypes(const Napi::CallbackInfo& info);
   std::shared_ptr<sie::Backend> backend_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "../native/core/cpu_features.h"
+#include "../native/cpu/gemm/bf16_gemm.h"
 #include "../native/cpu/gemm/packed_gemm.h"
 #include "../native/cpu/kernels/elementwise.h"
 #include "../native/cpu/kernels/pooling.h"
@@ -54,6 +56,47 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   return float32_array_from(env, std::move(y));
 }
 
+// gemmBf16(x, w, bias|null, m, n, k, kernel, threads, gelu): kernel 'amx' | 'avx512bf16' (the
+// fast paths, refused where the CPU lacks them) or 'reference' (the double-precision twin).
+Napi::Value gemm_bf16(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = float32_array(info[0], "x");
+  auto w = float32_array(info[1], "w");
+  const bool has_bias = !info[2].IsNull() && !info[2].IsUndefined();
+  const int m = int_arg(info, 3, "m"), n = int_arg(info, 4, "n"), k = int_arg(info, 5, "k");
+  if (!info[6].IsString()) throw argument_error(env, "kernel must be 'amx', 'avx512bf16' or 'reference'");
+  const std::string kernel = info[6].As<Napi::String>().Utf8Value();
+  const int threads = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().Int32Value() : 1;
+  const sie::Epilogue epilogue = info.Length() > 8 && info[8].ToBoolean() ? sie::Epilogue::Gelu : sie::Epilogue::None;
+  require_length(env, x.ElementLength(), size_t(m) * k, "x");
+  require_length(env, w.ElementLength(), size_t(n) * k, "w");
+  const float* bias = nullptr;
+  if (has_bias) {
+    auto b = float32_array(info[2], "bias");
+    require_length(env, b.ElementLength(), size_t(n), "bias");
+    bias = b.Data();
+  }
+  std::vector<float> y(size_t(m) * n);
+  if (kernel == "reference") {
+    sie::gemm_bf16_reference(m, n, k, x.Data(), k, w.Data(), bias, y.data(), n, epilogue);
+    return float32_array_from(env, std::move(y));
+  }
+  const sie::CpuIsa isa = kernel == "amx" ? sie::CpuIsa::Amx : kernel == "avx512bf16" ? sie::CpuIsa::Avx512Bf16 : sie::CpuIsa::Portable;
+  if (isa == sie::CpuIsa::Portable) throw argument_error(env, "kernel must be 'amx', 'avx512bf16' or 'reference'");
+  if (sie::cpu_isa_detected() < isa) throw coded_error(env, sie::ErrorCode::DeviceUnavailable, kernel + " is not available on this CPU");
+  const sie::PackedBf16Matrix packed = sie::pack_bf16_nk(w.Data(), n, k);
+  sie::ThreadPool pool(threads < 1 ? 1 : threads);
+  translate_errors(env, [&]() { sie::gemm_bf16(m, n, k, x.Data(), k, packed, bias, y.data(), n, &pool, epilogue, isa); });
+  return float32_array_from(env, std::move(y));
+}
+
+Napi::Object cpu_isa_info(Napi::Env env) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("detected", sie::cpu_isa_name(sie::cpu_isa_detected()));
+  out.Set("active", sie::cpu_isa_name(sie::cpu_isa()));
+  return out;
+}
+
 std::vector<float> copy_of(const Napi::TypedArrayOf<float>& a) { return std::vector<float>(a.Data(), a.Data() + a.ElementLength()); }
 
 // gelu(x, reference) -> Float32Array
@@ -104,6 +147,8 @@ Napi::Object define_kernel_probes(Napi::Env env) {
   probes.Set("softmax", Napi::Function::New(env, softmax));
   probes.Set("addLayerNorm", Napi::Function::New(env, add_layer_norm));
   probes.Set("gemmKernel", Napi::String::New(env, sie::gemm_kernel_name()));
+  probes.Set("gemmBf16", Napi::Function::New(env, gemm_bf16));
+  probes.Set("cpuIsa", cpu_isa_info(env));
   return probes;
 }
 

@@ -34,6 +34,9 @@ sie::ModelDescription model_description_from_js(const Napi::Value& value) {
   sie::ModelDescription d;
   d.architecture = string_field(o, "architecture", "", true);
   d.weights_path = string_field(o, "weightsPath", "", true);
+  d.dtype = string_field(o, "dtype", "", false);
+  if (d.dtype.empty()) d.dtype = "fp32";
+  if (d.dtype != "fp32" && d.dtype != "bf16") throw argument_error(o.Env(), "dtype must be 'fp32' or 'bf16'");
   const Napi::Object e = object_field(o, "encoder", "");
   d.encoder.hidden_size = int_field(e, "hiddenSize", "encoder.");
   d.encoder.num_layers = int_field(e, "numLayers", "encoder.");

@@ -26,6 +26,7 @@ export interface ServeConfig {
   overloadStatus: 503 | 429;
   loadWaitMs: number;
   device: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+  dtype: 'auto' | 'fp32' | 'bf16';
 }
 
 export class ConfigError extends Error {}
@@ -92,6 +93,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
         'overload-status': { type: 'string' },
         'load-wait-ms': { type: 'string' },
         device: { type: 'string' },
+        dtype: { type: 'string' },
       },
       allowPositionals: false,
       strict: true,
@@ -115,10 +117,13 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   if (overload !== '503' && overload !== '429') throw new ConfigError(`overload-status must be 503 or 429, got '${overload}'`);
   const device = v.device ?? env.SIE_DEVICE ?? 'cpu';
   if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new ConfigError(`device must be auto, cpu, cuda or cuda:N, got '${device}'`);
+  const dtype = v.dtype ?? env.SIE_DTYPE ?? 'fp32';
+  if (!['auto', 'fp32', 'bf16'].includes(dtype)) throw new ConfigError(`dtype must be auto, fp32 or bf16, got '${dtype}'`);
   const maxBatchTokens = integer(v['max-batch-tokens'] ?? env.SIE_MAX_BATCH_TOKENS, 'max-batch-tokens', 16384, 16);
   return {
     memoryBudgetBytes,
     device: device as ServeConfig['device'],
+    dtype: dtype as ServeConfig['dtype'],
     pinned: v.pin ?? [],
     apiKey: v['api-key'] ?? env.SIE_API_KEY ?? undefined,
     privateMetrics: v['private-metrics'] ?? false,
@@ -143,11 +148,11 @@ export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [-m MOD
                         [--body-limit-bytes N] [--log-level info] [--memory-budget 4GiB|80%]
                         [--pin MODEL]... [--api-key KEY] [--private-metrics] [--batch-wait-ms 1]
                         [--max-queued-tokens N] [--overload-status 503|429] [--load-wait-ms 60000]
-                        [--device cpu|cuda[:N]|auto]
+                        [--device cpu|cuda[:N]|auto] [--dtype fp32|bf16|auto]
 
 MODEL is a Hugging Face id (org/name), a name under --models-dir, or a model directory.
 Default model: ${DEFAULT_MODEL}. Environment: SIE_MODELS (comma-separated), SIE_MODELS_DIR,
-SIE_PORT, SIE_HOST, SIE_THREADS, SIE_DEVICE, SIE_MEMORY_BUDGET, SIE_API_KEY, HF_HOME, HF_ENDPOINT, HF_TOKEN,
+SIE_PORT, SIE_HOST, SIE_THREADS, SIE_DEVICE, SIE_DTYPE, SIE_MEMORY_BUDGET, SIE_API_KEY, HF_HOME, HF_ENDPOINT, HF_TOKEN,
 HF_HUB_OFFLINE. Models listed with -m are preloaded; --pin ones are never evicted.`;
 
 /** "4GiB", "512MiB", "1.5GB", "80%" (of total), "0.5" (fraction of total) or bytes -> bytes. */

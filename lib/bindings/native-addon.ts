@@ -33,8 +33,12 @@ export interface NativeHeadOptions {
 }
 
 /** Everything a backend needs to load one model (native/backend/model_description.h). */
+export type WeightDtype = 'fp32' | 'bf16';
+
 export interface NativeModelDescription {
   architecture: 'bert';
+  /** Weights of the matrix products (default fp32); bf16 only where the backend lists it in dtypes. */
+  dtype?: WeightDtype;
   weightsPath: string;
   encoder: EncoderShape;
   head: NativeHeadOptions;
@@ -64,6 +68,8 @@ export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
 export interface NativeBackend {
   readonly device: string;
+  /** Weight dtypes this backend computes natively here (always 'fp32'; 'bf16' with AVX512-BF16 or AMX). */
+  readonly dtypes: WeightDtype[];
   loadModel(description: NativeModelDescription): Promise<NativeModel>;
   memory(): { device: string; usedBytes: number; totalBytes: number };
 }
@@ -81,6 +87,9 @@ export interface NativeKernelProbes {
   softmax(x: Float32Array, rows: number, cols: number, reference: boolean): Float32Array;
   addLayerNorm(x: Float32Array, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number, reference: boolean): Float32Array;
   readonly gemmKernel: string;
+  gemmBf16(x: Float32Array, w: Float32Array, bias: Float32Array | null, m: number, n: number, k: number, kernel: 'amx' | 'avx512bf16' | 'reference', threads?: number, gelu?: boolean): Float32Array;
+  /** The ISA level the hardware offers and the one in use (SIE_CPU_ISA caps it). */
+  readonly cpuIsa: { detected: string; active: string };
 }
 
 export interface NativeAddon {

@@ -8,16 +8,22 @@ import { ServerMetrics } from '../server/server-metrics.js';
 
 async function serve(config: ServeConfig): Promise<void> {
   const metrics = new ServerMetrics();
+  // The fidelity gate reports through the app's logger, which exists once the app does.
+  let log: ((ok: boolean, fields: object, message: string) => void) | undefined;
   const engine = new Engine({
     threads: config.threads,
     device: config.device,
+    dtype: config.dtype,
     modelsDir: config.modelsDirs,
     maxBatchTokens: config.maxBatchTokens,
     batchWaitMs: config.batchWaitMs,
     maxQueuedTokensPerModel: config.maxQueuedTokensPerModel,
     memoryBudgetBytes: config.memoryBudgetBytes,
     loadWaitMs: config.loadWaitMs,
-    observer: metrics.observer,
+    observer: {
+      ...metrics.observer,
+      onFidelity: (model, dtype, verdict) => log?.(verdict.ok, { model, dtype, detail: verdict.detail }, verdict.ok ? 'fast dtype passed the fidelity gate' : 'fast dtype failed the fidelity gate: serving fp32'),
+    },
   });
   const app = buildServer({
     engine,
@@ -29,8 +35,9 @@ async function serve(config: ServeConfig): Promise<void> {
     bodyLimitBytes: config.bodyLimitBytes,
     logger: { level: config.logLevel },
   });
+  log = (ok, fields, message) => (ok ? app.log.info(fields, message) : app.log.warn(fields, message));
   await app.listen({ host: config.host, port: config.port });
-  app.log.info({ threads: engine.threads, device: engine.device }, 'sie-server listening');
+  app.log.info({ threads: engine.threads, device: engine.device, dtype: engine.dtype }, 'sie-server listening');
   if (engine.deviceNote) app.log.info(engine.deviceNote);
   // A model that fails to load is reported (and /readyz says so); the others keep serving.
   const models = [...new Set([...config.models, ...config.pinned])];

@@ -11,12 +11,13 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { nativeAddon, type Device, type NativeBackend } from '../bindings/native-addon.js';
+import { nativeAddon, type Device, type NativeBackend, type WeightDtype } from '../bindings/native-addon.js';
 import { EngineError } from '../errors/engine-error.js';
 import { adapterFor, type ModelAdapter } from '../families/index.js';
 import { estimatedLoadedBytes } from '../families/loaded-size.js';
 import { isSafeModelId } from '../models/model-id.js';
 import { resolveModel, resolverOptionsFromEnv, type ResolverOptions } from '../models/model-resolver.js';
+import type { FidelityVerdict } from './fidelity-gate.js';
 import { LoadedModel, type EmbedOptions, type EmbedResult, type EmbeddingInput, type ModelDescription } from './loaded-model.js';
 import { ModelRegistry, type Lease, type LoadError, type ModelLoader, type ModelState, type RegistryObserver } from './registry/model-registry.js';
 import { BatchScheduler, type SchedulerObserver } from './scheduling/batch-scheduler.js';
@@ -29,6 +30,12 @@ export type { Lease } from './registry/model-registry.js';
 export interface EngineOptions {
   /** Compute threads; default: all cores. */
   threads?: number;
+  /**
+   * Weights of the matrix products: 'fp32' (default: the Python stack's numbers), 'bf16', or
+   * 'auto' (bf16 where the CPU computes it natively). A bf16 model passes a fidelity gate at load
+   * or stays fp32.
+   */
+  dtype?: WeightDtype | 'auto';
   /** Where models run: 'cpu' (default), 'cuda[:N]', or 'auto' (a GPU when there is one, else the CPU). */
   device?: Device | 'auto';
   /** Folders searched for `<org>/<name>` or `<name>` model directories (SIE_MODELS_DIR). */
@@ -52,7 +59,12 @@ export interface EngineOptions {
   /** Worker threads that tokenize large requests off the event loop (default 1). */
   tokenizerThreads?: number;
   /** Hooks for metrics. */
-  observer?: RegistryObserver & SchedulerObserver & TokenizationObserver;
+  observer?: RegistryObserver & SchedulerObserver & TokenizationObserver & FidelityObserver;
+}
+
+export interface FidelityObserver {
+  /** A fast dtype was tried at load: the dtype kept and the gate's verdict. */
+  onFidelity?(model: string, dtype: WeightDtype, verdict: FidelityVerdict): void;
 }
 
 export interface LoadOptions {
@@ -78,7 +90,10 @@ export class Engine {
   readonly threads: number;
   /** Why 'auto' chose the CPU, when it did (for the one log line the server prints). */
   readonly deviceNote: string | undefined;
+  /** The weight dtype models are loaded in (before each model's fidelity gate). */
+  readonly dtype: WeightDtype;
   private readonly backend: NativeBackend;
+  private readonly observer: FidelityObserver;
   private readonly resolver: ResolverOptions;
   private readonly registry: ModelRegistry;
   private readonly scheduler: BatchScheduler;
@@ -92,6 +107,8 @@ export class Engine {
     if (!Number.isInteger(threads) || threads < 1) throw new EngineError('INVALID_ARGUMENT', 'threads must be a positive integer');
     this.threads = threads;
     [this.backend, this.deviceNote] = openBackend(options.device ?? 'cpu', threads);
+    this.dtype = chooseDtype(options.dtype ?? 'fp32', this.backend);
+    this.observer = options.observer ?? {};
     const env = options.env ?? process.env;
     const dirs = options.modelsDir ?? env.SIE_MODELS_DIR?.split(path.delimiter).filter(Boolean) ?? [];
     this.resolver = { ...resolverOptionsFromEnv(env, Array.isArray(dirs) ? dirs : [dirs]), progress: options.progress };
@@ -232,9 +249,24 @@ export class Engine {
         adapter = adapterFor(directory);
         return estimatedLoadedBytes(adapter.weightFiles);
       },
-      load: () => LoadedModel.load(id, directory!, adapter!, () => this.backend.loadModel(adapter!.description), this.scheduler, this.tokenization),
+      load: async () => {
+        const model = await LoadedModel.load(id, directory!, adapter!, {
+          dtype: this.dtype,
+          loadNative: (dtype) => this.backend.loadModel({ ...adapter!.description, dtype }),
+        }, this.scheduler, this.tokenization);
+        if (model.fidelity) this.observer.onFidelity?.(id, model.dtype, model.fidelity);
+        return model;
+      },
     };
   }
+}
+
+function chooseDtype(wanted: WeightDtype | 'auto', backend: NativeBackend): WeightDtype {
+  if (wanted === 'auto') return backend.dtypes.includes('bf16') ? 'bf16' : 'fp32';
+  if (!backend.dtypes.includes(wanted)) {
+    throw new EngineError('DEVICE_UNAVAILABLE', `dtype '${wanted}' is not computed natively on this ${backend.device} (it has: ${backend.dtypes.join(', ')}); use --dtype auto or fp32`);
+  }
+  return wanted;
 }
 
 /** The backend for a device; 'auto' tries CUDA and falls back to the CPU, saying why. */

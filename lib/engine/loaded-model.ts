@@ -4,7 +4,7 @@
  * run through the scheduler, and let the adapter turn raw outputs into answers.
  */
 import path from 'node:path';
-import type { NativeModel, NativeRunOutput } from '../bindings/native-addon.js';
+import type { NativeModel, NativeRunOutput, WeightDtype } from '../bindings/native-addon.js';
 import { EngineError } from '../errors/engine-error.js';
 import { tasksOf, type EncodedItem, type Extraction, type ModelAdapter, type OutputType, type Task } from '../families/index.js';
 import { truncateAndNormalize } from '../families/postprocessing/score-functions.js';
@@ -12,6 +12,7 @@ import type { BatchScheduler, SchedulableModel } from './scheduling/batch-schedu
 import type { TokenBatch } from './scheduling/token-batch.js';
 import { TextTokenizer } from './tokenization/text-tokenizer.js';
 import type { Tokenization } from './tokenization/tokenization.js';
+import { compareOutputs, fidelityCheckOf, PROBE_QUERY, PROBE_TEXTS, type FidelityVerdict } from './fidelity-gate.js';
 
 export type EmbeddingInput = string | ReadonlyArray<number>;
 export type { EncodedItem, Extraction, OutputType, Task, Classification, Entity, SparseEncoding, MultiVectorEncoding } from '../families/index.js';
@@ -65,6 +66,16 @@ export interface ModelDescription {
   labels?: string[];
   maxSeqLength: number;
   weightBytes: number;
+  /** The weight dtype in use (after the fidelity gate). */
+  dtype: WeightDtype;
+  /** The fidelity gate's verdict when a fast dtype was tried. */
+  fidelity?: FidelityVerdict;
+}
+
+/** How the engine wants a model loaded: its weights in `dtype`, through `loadNative`. */
+export interface NativeLoad {
+  dtype: WeightDtype;
+  loadNative(dtype: WeightDtype): Promise<NativeModel>;
 }
 
 export class LoadedModel implements SchedulableModel {
@@ -76,24 +87,34 @@ export class LoadedModel implements SchedulableModel {
     readonly adapter: ModelAdapter,
     private readonly tokenizer: TextTokenizer,
     readonly native: NativeModel,
+    readonly dtype: WeightDtype,
+    readonly fidelity: FidelityVerdict | undefined,
     private readonly scheduler: BatchScheduler,
     private readonly tokenization: Tokenization,
   ) {
     this.maxBatchesInFlight = Math.max(1, native.info.maxBatchesInFlight ?? 1);
   }
 
-  static async load(id: string, directory: string, adapter: ModelAdapter, loadNative: () => Promise<NativeModel>, scheduler: BatchScheduler, tokenization: Tokenization): Promise<LoadedModel> {
+  static async load(id: string, directory: string, adapter: ModelAdapter, load: NativeLoad, scheduler: BatchScheduler, tokenization: Tokenization): Promise<LoadedModel> {
     const tokenizer = new TextTokenizer(directory);
     if (tokenizer.vocabSize > adapter.vocabSize) {
       throw new EngineError('BAD_CONFIG', `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${adapter.vocabSize}`);
     }
-    let native: NativeModel;
     try {
-      native = await loadNative();
+      const exact = await load.loadNative('fp32');
+      if (load.dtype === 'fp32') return new LoadedModel(id, directory, adapter, tokenizer, exact, 'fp32', undefined, scheduler, tokenization);
+      // The fidelity gate: keep the fast model only if it answers the probe like the exact one.
+      const fast = await load.loadNative(load.dtype);
+      const probe = adapter.scorer
+        ? tokenizer.pairBatch(PROBE_TEXTS.map((text) => [PROBE_QUERY, text] as const), { truncate: true, maxLength: adapter.maxSeqLength }).batch
+        : tokenizer.batch(PROBE_TEXTS, { truncate: true, maxLength: adapter.maxSeqLength }).batch;
+      const [a, b] = await Promise.all([exact.run(probe.ids, probe.typeIds, probe.offsets), fast.run(probe.ids, probe.typeIds, probe.offsets)]);
+      const verdict = compareOutputs(fidelityCheckOf(adapter), a, b);
+      (verdict.ok ? exact : fast).dispose();
+      return new LoadedModel(id, directory, adapter, tokenizer, verdict.ok ? fast : exact, verdict.ok ? load.dtype : 'fp32', verdict, scheduler, tokenization);
     } catch (error) {
       throw EngineError.from(error, 'MODEL_LOAD_FAILED');
     }
-    return new LoadedModel(id, directory, adapter, tokenizer, native, scheduler, tokenization);
   }
 
   get perTokenOutput(): boolean {
@@ -123,6 +144,8 @@ export class LoadedModel implements SchedulableModel {
       labels: this.adapter.extractor?.labels,
       maxSeqLength: this.adapter.maxSeqLength,
       weightBytes: this.native.info.weightBytes ?? 0,
+      dtype: this.dtype,
+      fidelity: this.fidelity,
     };
   }
 

@@ -89,6 +89,7 @@ export function modelInfo(status: ModelStatus): ModelInfo {
     state: status.state,
     last_error: status.error ?? null,
     max_sequence_length: model?.maxSeqLength ?? null,
+    ...(model ? { dtype: model.dtype } : {}),
   };
 }
 

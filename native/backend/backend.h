@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "model_description.h"
 #include "model_output.h"
@@ -40,6 +41,8 @@ class Backend {
   // Throws EngineError (BAD_WEIGHTS, BAD_CONFIG, DEVICE_UNAVAILABLE, ...) on failure.
   virtual std::shared_ptr<Model> load(const ModelDescription& description) = 0;
   virtual DeviceMemory memory() const = 0;
+  // The weight dtypes this backend computes natively on this machine ("fp32" always).
+  virtual std::vector<std::string> dtypes() const = 0;
 };
 
 struct BackendOptions {

@@ -18,6 +18,7 @@ struct HeadOptions {
 
 struct ModelDescription {
   std::string architecture;  // "bert"
+  std::string dtype = "fp32";  // weights of the matrix products: "fp32" | "bf16" (Backend::dtypes())
   std::string weights_path;
   EncoderConfig encoder;
   HeadOptions head;

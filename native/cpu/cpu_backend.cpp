@@ -1,6 +1,9 @@
 #include "cpu_backend.h"
 
+#include <algorithm>
 #include <thread>
+
+#include "../core/cpu_features.h"
 
 #include "../core/engine_error.h"
 
@@ -26,10 +29,19 @@ CpuBackend::CpuBackend(int threads) {
 std::shared_ptr<Model> CpuBackend::load(const ModelDescription& description) {
   if (description.architecture != "bert")
     throw EngineError(ErrorCode::BadConfig, "the CPU backend has no encoder for architecture '" + description.architecture + "'");
+  const auto supported = dtypes();
+  if (std::find(supported.begin(), supported.end(), description.dtype) == supported.end())
+    throw EngineError(ErrorCode::DeviceUnavailable, "this CPU does not compute dtype '" + description.dtype + "' natively (it has: " +
+                                                        std::string(cpu_isa_name(cpu_isa())) + ")");
   auto model = std::make_shared<CpuModel>(description, pool_);
   std::lock_guard<std::mutex> lock(models_mutex_);
   models_.push_back(model);
   return model;
+}
+
+std::vector<std::string> CpuBackend::dtypes() const {
+  if (cpu_has_native_bf16()) return {"fp32", "bf16"};
+  return {"fp32"};
 }
 
 DeviceMemory CpuBackend::memory() const {

@@ -35,6 +35,7 @@ class CpuBackend : public Backend {
   std::string device() const override { return "cpu"; }
   std::shared_ptr<Model> load(const ModelDescription& description) override;
   DeviceMemory memory() const override;
+  std::vector<std::string> dtypes() const override;
   int threads() const { return pool_->size(); }
 
  private:

@@ -151,6 +151,8 @@ export interface ModelInfo {
   state: ModelState;
   last_error?: ModelLoadError | null;
   max_sequence_length?: number | null;
+  /** sie-server: the weight dtype a loaded model computes in (fp32, or bf16 past the fidelity gate). */
+  dtype?: 'fp32' | 'bf16';
 }
 
 export interface ModelsListResponse {

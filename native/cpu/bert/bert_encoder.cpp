@@ -16,8 +16,8 @@ size_t EncoderWorkspace::bytes() const {
   return total;
 }
 
-BertEncoder::BertEncoder(const SafetensorsFile& file, const EncoderConfig& config)
-    : config_(config), weights_(load_bert_weights(file, config)) {}
+BertEncoder::BertEncoder(const SafetensorsFile& file, const EncoderConfig& config, WeightFormat format)
+    : config_(config), weights_(load_bert_weights(file, config, format)) {}
 
 void BertEncoder::validate(const TokenBatch& b) const {
   auto invalid = [](const std::string& what) { throw EngineError(ErrorCode::InvalidInput, what); };
@@ -130,18 +130,14 @@ const float* BertEncoder::forward(const TokenBatch& b, EncoderWorkspace& ws, Thr
 
   embed(b, ws.hidden.data(), pool);
   for (const BertLayerWeights& layer : weights_.layers) {
-    gemm_packed(t, 3 * h, h, ws.hidden.data(), h, layer.qkv.weight.panels.data(), layer.qkv.bias.data(), ws.qkv.data(),
-                3 * h, &pool);
+    linear_forward(layer.qkv, t, ws.hidden.data(), h, ws.qkv.data(), 3 * h, &pool);
     attention(b, ws, pool);
-    gemm_packed(t, h, h, ws.context.data(), h, layer.attention_output.weight.panels.data(),
-                layer.attention_output.bias.data(), ws.projected.data(), h, &pool);
+    linear_forward(layer.attention_output, t, ws.context.data(), h, ws.projected.data(), h, &pool);
     // hidden <- LayerNorm(projected + hidden): normalise in the projected buffer, then swap roles.
     parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.attention_norm, eps);
     std::swap(ws.hidden, ws.projected);
-    gemm_packed(t, inter, h, ws.hidden.data(), h, layer.intermediate.weight.panels.data(), layer.intermediate.bias.data(),
-                ws.intermediate.data(), inter, &pool, Epilogue::Gelu);
-    gemm_packed(t, h, inter, ws.intermediate.data(), inter, layer.output.weight.panels.data(), layer.output.bias.data(),
-                ws.projected.data(), h, &pool);
+    linear_forward(layer.intermediate, t, ws.hidden.data(), h, ws.intermediate.data(), inter, &pool, Epilogue::Gelu);
+    linear_forward(layer.output, t, ws.intermediate.data(), inter, ws.projected.data(), h, &pool);
     parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.output_norm, eps);
     std::swap(ws.hidden, ws.projected);
   }

@@ -45,14 +45,14 @@ std::string bert_prefix(const SafetensorsFile& file) {
   return file.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
 }
 
-PackedLinear read_linear(const SafetensorsFile& file, const std::string& name, int out_features, int in_features) {
+PackedLinear read_linear(const SafetensorsFile& file, const std::string& name, int out_features, int in_features,
+                         WeightFormat format) {
   const std::vector<float> w = read_tensor(file, name + ".weight", {out_features, in_features});
-  PackedLinear linear{pack_linear_weights(w.data(), out_features, in_features), {}};
-  linear.bias = file.has(name + ".bias") ? read_tensor(file, name + ".bias", {out_features}) : std::vector<float>(out_features, 0.0f);
-  return linear;
+  std::vector<float> bias = file.has(name + ".bias") ? read_tensor(file, name + ".bias", {out_features}) : std::vector<float>();
+  return make_packed_linear(w.data(), std::move(bias), out_features, in_features, format);
 }
 
-BertWeights load_bert_weights(const SafetensorsFile& file, const EncoderConfig& c) {
+BertWeights load_bert_weights(const SafetensorsFile& file, const EncoderConfig& c, WeightFormat format) {
   validate_encoder_config(c);
   const std::string p = bert_prefix(file);
   const int h = c.hidden_size;
@@ -75,11 +75,11 @@ BertWeights load_bert_weights(const SafetensorsFile& file, const EncoderConfig& 
       for (size_t j = 0; j < part_w.size(); ++j) qkv_w[size_t(i) * h * h + j] = part_w[j] * scale;
       for (int j = 0; j < h; ++j) qkv_b[size_t(i) * h + j] = part_b[j] * scale;
     }
-    layer.qkv = {pack_linear_weights(qkv_w.data(), 3 * h, h), std::move(qkv_b)};
-    layer.attention_output = read_linear(file, lp + "attention.output.dense", h, h);
+    layer.qkv = make_packed_linear(qkv_w.data(), std::move(qkv_b), 3 * h, h, format);
+    layer.attention_output = read_linear(file, lp + "attention.output.dense", h, h, format);
     layer.attention_norm = read_layer_norm(file, lp + "attention.output.LayerNorm", h);
-    layer.intermediate = read_linear(file, lp + "intermediate.dense", c.intermediate_size, h);
-    layer.output = read_linear(file, lp + "output.dense", h, c.intermediate_size);
+    layer.intermediate = read_linear(file, lp + "intermediate.dense", c.intermediate_size, h, format);
+    layer.output = read_linear(file, lp + "output.dense", h, c.intermediate_size, format);
     layer.output_norm = read_layer_norm(file, lp + "output.LayerNorm", h);
     w.layers.push_back(std::move(layer));
   }
@@ -91,8 +91,7 @@ size_t BertWeights::bytes() const {
                   2 * embedding_norm.gamma.size();
   size_t total = floats * sizeof(float);
   for (const auto& l : layers) {
-    for (const PackedLinear* lin : {&l.qkv, &l.attention_output, &l.intermediate, &l.output})
-      total += lin->weight.panels.bytes() + lin->bias.size() * sizeof(float);
+    for (const PackedLinear* lin : {&l.qkv, &l.attention_output, &l.intermediate, &l.output}) total += lin->bytes();
     total += 4 * l.attention_norm.gamma.size() * sizeof(float);
   }
   return total;

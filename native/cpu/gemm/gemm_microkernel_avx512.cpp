@@ -6,7 +6,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,fma")
 
-#include "../kernels/vector_math_avx512.h"
+#include "gemm_epilogue_avx512.h"
 
 namespace sie {
 namespace {
@@ -27,20 +27,8 @@ void tile(int k, const float* x, int64_t ldx, const float* panel, const float* b
       hi[r] = _mm512_fmadd_ps(a, b1, hi[r]);
     }
   }
-  const __mmask16 mask_lo = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1);
-  const __mmask16 mask_hi = cols >= 32 ? __mmask16(0xFFFF) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1);
-  const __m512 bias_lo = bias ? _mm512_maskz_loadu_ps(mask_lo, bias) : _mm512_setzero_ps();
-  const __m512 bias_hi = bias ? _mm512_maskz_loadu_ps(mask_hi, bias + 16) : _mm512_setzero_ps();
-  for (int r = 0; r < MR; ++r) {
-    __m512 out_lo = _mm512_add_ps(lo[r], bias_lo);
-    __m512 out_hi = _mm512_add_ps(hi[r], bias_hi);
-    if (epilogue == Epilogue::Gelu) {
-      out_lo = avx512::gelu_ps(out_lo);
-      out_hi = avx512::gelu_ps(out_hi);
-    }
-    _mm512_mask_storeu_ps(y + r * ldy, mask_lo, out_lo);
-    _mm512_mask_storeu_ps(y + r * ldy + 16, mask_hi, out_hi);
-  }
+  const avx512::TileColumns columns(bias, cols);
+  for (int r = 0; r < MR; ++r) avx512::store_tile_row(columns, lo[r], hi[r], epilogue, y + r * ldy);
 }
 
 }  // namespace

@@ -4,14 +4,14 @@
 
 namespace sie {
 
-SequenceClassifierHead::SequenceClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels)
+SequenceClassifierHead::SequenceClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels, WeightFormat format)
     : hidden_size_(hidden_size), num_labels_(num_labels) {
-  pooler_ = read_linear(file, bert_prefix(file) + "pooler.dense", hidden_size, hidden_size);
-  classifier_ = read_linear(file, "classifier", num_labels, hidden_size);
+  pooler_ = read_linear(file, bert_prefix(file) + "pooler.dense", hidden_size, hidden_size, format);
+  classifier_ = read_linear(file, "classifier", num_labels, hidden_size, format);
 }
 
 size_t SequenceClassifierHead::weight_bytes() const {
-  return pooler_.weight.panels.bytes() + classifier_.weight.panels.bytes();
+  return pooler_.bytes() + classifier_.bytes();
 }
 
 ModelOutput SequenceClassifierHead::run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) {
@@ -20,20 +20,18 @@ ModelOutput SequenceClassifierHead::run(const float* hidden, const TokenBatch& b
   for (int s = 0; s < b; ++s)
     std::copy(hidden + int64_t(batch.offsets[s]) * hidden_size_, hidden + int64_t(batch.offsets[s] + 1) * hidden_size_,
               cls.data() + int64_t(s) * hidden_size_);
-  gemm_packed(b, hidden_size_, hidden_size_, cls.data(), hidden_size_, pooler_.weight.panels.data(), pooler_.bias.data(),
-              pooled.data(), hidden_size_, &pool);
+  linear_forward(pooler_, b, cls.data(), hidden_size_, pooled.data(), hidden_size_, &pool);
   for (float& v : pooled) v = std::tanh(v);
   ModelOutput out;
   out.width = num_labels_;
   out.values.resize(size_t(b) * num_labels_);
-  gemm_packed(b, num_labels_, hidden_size_, pooled.data(), hidden_size_, classifier_.weight.panels.data(),
-              classifier_.bias.data(), out.values.data(), num_labels_, &pool);
+  linear_forward(classifier_, b, pooled.data(), hidden_size_, out.values.data(), num_labels_, &pool);
   return out;
 }
 
-TokenClassifierHead::TokenClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels)
+TokenClassifierHead::TokenClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels, WeightFormat format)
     : hidden_size_(hidden_size), num_labels_(num_labels) {
-  classifier_ = read_linear(file, "classifier", num_labels, hidden_size);
+  classifier_ = read_linear(file, "classifier", num_labels, hidden_size, format);
 }
 
 ModelOutput TokenClassifierHead::run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) {
@@ -44,8 +42,7 @@ ModelOutput project_rows(const PackedLinear& linear, const float* x, int rows, i
   ModelOutput out;
   out.width = out_features;
   out.values.resize(size_t(rows) * out_features);
-  gemm_packed(rows, out_features, in_features, x, in_features, linear.weight.panels.data(), linear.bias.data(), out.values.data(),
-              out_features, &pool);
+  linear_forward(linear, rows, x, in_features, out.values.data(), out_features, &pool);
   return out;
 }
 

@@ -12,7 +12,7 @@ namespace sie {
 
 class SequenceClassifierHead : public ModelHead {
  public:
-  SequenceClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels);
+  SequenceClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels, WeightFormat format);
   ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) override;
   size_t weight_bytes() const override;
 
@@ -25,9 +25,9 @@ class SequenceClassifierHead : public ModelHead {
 
 class TokenClassifierHead : public ModelHead {
  public:
-  TokenClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels);
+  TokenClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels, WeightFormat format);
   ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) override;
-  size_t weight_bytes() const override { return classifier_.weight.panels.bytes(); }
+  size_t weight_bytes() const override { return classifier_.bytes(); }
 
  private:
   PackedLinear classifier_;

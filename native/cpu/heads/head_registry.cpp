@@ -22,7 +22,7 @@ int output_size(const HeadOptions& o) {
   return o.output_size;
 }
 
-using HeadFactory = std::unique_ptr<ModelHead> (*)(const HeadOptions&, const EncoderConfig&, const SafetensorsFile&);
+using HeadFactory = std::unique_ptr<ModelHead> (*)(const HeadOptions&, const EncoderConfig&, const SafetensorsFile&, WeightFormat);
 
 struct HeadKind {
   const char* name;
@@ -30,28 +30,29 @@ struct HeadKind {
 };
 
 const HeadKind kHeadKinds[] = {
-    {"pooled", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile&) -> std::unique_ptr<ModelHead> {
+    {"pooled", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile&, WeightFormat) -> std::unique_ptr<ModelHead> {
        return std::make_unique<PooledEmbeddingHead>(c.hidden_size, pooling_mode(o.pooling), o.normalize);
      }},
-    {"token-projection", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile&) -> std::unique_ptr<ModelHead> {
-       return std::make_unique<TokenProjectionHead>(o.projection_path, c.hidden_size, output_size(o));
+    {"token-projection", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile&, WeightFormat w) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<TokenProjectionHead>(o.projection_path, c.hidden_size, output_size(o), w);
      }},
-    {"splade", [](const HeadOptions&, const EncoderConfig& c, const SafetensorsFile& f) -> std::unique_ptr<ModelHead> {
-       return std::make_unique<SpladeHead>(f, c);
+    {"splade", [](const HeadOptions&, const EncoderConfig& c, const SafetensorsFile& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<SpladeHead>(f, c, w);
      }},
-    {"sequence-classifier", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile& f) -> std::unique_ptr<ModelHead> {
-       return std::make_unique<SequenceClassifierHead>(f, c.hidden_size, output_size(o));
+    {"sequence-classifier", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<SequenceClassifierHead>(f, c.hidden_size, output_size(o), w);
      }},
-    {"token-classifier", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile& f) -> std::unique_ptr<ModelHead> {
-       return std::make_unique<TokenClassifierHead>(f, c.hidden_size, output_size(o));
+    {"token-classifier", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<TokenClassifierHead>(f, c.hidden_size, output_size(o), w);
      }},
 };
 
 }  // namespace
 
-std::unique_ptr<ModelHead> make_head(const HeadOptions& options, const EncoderConfig& encoder, const SafetensorsFile& weights) {
+std::unique_ptr<ModelHead> make_head(const HeadOptions& options, const EncoderConfig& encoder, const SafetensorsFile& weights,
+                                     WeightFormat format) {
   for (const HeadKind& kind : kHeadKinds)
-    if (options.kind == kind.name) return kind.make(options, encoder, weights);
+    if (options.kind == kind.name) return kind.make(options, encoder, weights, format);
   std::string known;
   for (const HeadKind& kind : kHeadKinds) known += std::string(known.empty() ? "" : ", ") + kind.name;
   throw EngineError(ErrorCode::BadConfig, "unknown head '" + options.kind + "' (known: " + known + ")");

@@ -12,7 +12,9 @@
 
 namespace sie {
 
-std::unique_ptr<ModelHead> make_head(const HeadOptions& options, const EncoderConfig& encoder, const SafetensorsFile& weights);
+// Linear layers of the head are packed in `format`.
+std::unique_ptr<ModelHead> make_head(const HeadOptions& options, const EncoderConfig& encoder, const SafetensorsFile& weights,
+                                     WeightFormat format);
 std::vector<std::string> head_kinds();
 
 }  // namespace sie

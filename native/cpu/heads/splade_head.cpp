@@ -7,29 +7,27 @@
 
 namespace sie {
 
-SpladeHead::SpladeHead(const SafetensorsFile& file, const EncoderConfig& config)
+SpladeHead::SpladeHead(const SafetensorsFile& file, const EncoderConfig& config, WeightFormat format)
     : hidden_size_(config.hidden_size), vocab_size_(config.vocab_size), eps_(config.layer_norm_eps) {
   const int h = hidden_size_;
-  transform_ = read_linear(file, "cls.predictions.transform.dense", h, h);
+  transform_ = read_linear(file, "cls.predictions.transform.dense", h, h, format);
   transform_norm_ = {read_tensor(file, "cls.predictions.transform.LayerNorm.weight", {h}),
                      read_tensor(file, "cls.predictions.transform.LayerNorm.bias", {h})};
   const std::string tied = bert_prefix(file) + "embeddings.word_embeddings.weight";
   const std::string decoder_name = file.has("cls.predictions.decoder.weight") ? "cls.predictions.decoder.weight" : tied;
   const std::vector<float> decoder = read_tensor(file, decoder_name, {vocab_size_, h});
-  decoder_.weight = pack_linear_weights(decoder.data(), vocab_size_, h);
   const char* bias_name = file.has("cls.predictions.bias") ? "cls.predictions.bias" : "cls.predictions.decoder.bias";
-  decoder_.bias = read_tensor(file, bias_name, {vocab_size_});
+  decoder_ = make_packed_linear(decoder.data(), read_tensor(file, bias_name, {vocab_size_}), vocab_size_, h, format);
 }
 
 size_t SpladeHead::weight_bytes() const {
-  return transform_.weight.panels.bytes() + decoder_.weight.panels.bytes() + decoder_.bias.size() * sizeof(float);
+  return transform_.bytes() + decoder_.bytes();
 }
 
 ModelOutput SpladeHead::run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) {
   const int h = hidden_size_, v = vocab_size_;
   transformed_.resize(size_t(batch.num_tokens) * h);
-  gemm_packed(batch.num_tokens, h, h, hidden, h, transform_.weight.panels.data(), transform_.bias.data(),
-              transformed_.data(), h, &pool, Epilogue::Gelu);
+  linear_forward(transform_, batch.num_tokens, hidden, h, transformed_.data(), h, &pool, Epilogue::Gelu);
   add_layer_norm(transformed_.data(), nullptr, batch.num_tokens, h, h, transform_norm_.gamma.data(),
                  transform_norm_.beta.data(), eps_);
   logits_.resize(size_t(kTokenBlock) * v);
@@ -41,8 +39,7 @@ ModelOutput SpladeHead::run(const float* hidden, const TokenBatch& batch, Thread
     std::fill(row_max.begin(), row_max.end(), -INFINITY);
     for (int t = batch.offsets[s]; t < batch.offsets[s + 1]; t += kTokenBlock) {
       const int rows = std::min(kTokenBlock, batch.offsets[s + 1] - t);
-      gemm_packed(rows, v, h, transformed_.data() + int64_t(t) * h, h, decoder_.weight.panels.data(),
-                  decoder_.bias.data(), logits_.data(), v, &pool);
+      linear_forward(decoder_, rows, transformed_.data() + int64_t(t) * h, h, logits_.data(), v, &pool);
       const int64_t chunks = (v + 4095) / 4096;
       pool.parallel_for(chunks, [&](int64_t chunk, int) {
         const int begin = int(chunk) * 4096, end = std::min(v, begin + 4096);

@@ -11,9 +11,9 @@ namespace sie {
 class TokenProjectionHead : public ModelHead {
  public:
   // projection_path: 1_Dense/model.safetensors holding linear.weight [out, hidden] (bias optional).
-  TokenProjectionHead(const std::string& projection_path, int hidden_size, int out_features);
+  TokenProjectionHead(const std::string& projection_path, int hidden_size, int out_features, WeightFormat format);
   ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) override;
-  size_t weight_bytes() const override { return projection_.weight.panels.bytes(); }
+  size_t weight_bytes() const override { return projection_.bytes(); }
 
  private:
   PackedLinear projection_;

@@ -1,0 +1,89 @@
+/**
+ * The fidelity gate of a fast dtype: at load, a fixed probe batch runs through the fp32 model
+ * and the bf16 one, and the fast model is kept only if it answers like the exact one — cosine
+ * >= 0.999 for every vector (pooled, per token, or classifier logits), the same sparse term set
+ * for every input, the same reranking order. Otherwise the model stays fp32, and the reason is
+ * reported once.
+ */
+import type { NativeRunOutput } from '../bindings/native-addon.js';
+import type { ModelAdapter } from '../families/index.js';
+
+/** Inputs of varied length and script, fixed so the verdict does not depend on traffic. */
+export const PROBE_TEXTS = [
+  'The quick brown fox jumps over the lazy dog.',
+  'Embeddings map text to vectors; similar meanings land close together.',
+  'A short one.',
+  'Paris is the capital of France, and Berlin is the capital of Germany.',
+  'Rerankers score a query against each candidate document and sort them by relevance to the question asked.',
+  'café naïve résumé — 東京 2024 🚀',
+  'How do I reset my password if I no longer have access to the email address on my account?',
+  'Proteins fold into three-dimensional shapes determined by their amino acid sequences, which in turn set their function.',
+];
+
+export const PROBE_QUERY = 'how do embedding models compare texts';
+
+export const MIN_COSINE = 0.999;
+
+export type FidelityCheck = 'vectors' | 'sparse-terms' | 'ranking';
+
+export interface FidelityVerdict {
+  ok: boolean;
+  /** What was compared and the worst figure, or what differed. */
+  detail: string;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  if (na === 0 && nb === 0) return 1;
+  return dot / Math.sqrt(na * nb);
+}
+
+function rows(out: NativeRunOutput): Float32Array[] {
+  const count = out.width > 0 ? out.values.length / out.width : 0;
+  return Array.from({ length: count }, (_, r) => out.values.subarray(r * out.width, (r + 1) * out.width));
+}
+
+function compareVectors(exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
+  const [a, b] = [rows(exact), rows(fast)];
+  if (a.length !== b.length || a.length === 0) return { ok: false, detail: `row counts differ (${a.length} vs ${b.length})` };
+  let worst = 1;
+  for (let r = 0; r < a.length; r++) worst = Math.min(worst, cosine(a[r], b[r]));
+  return { ok: worst >= MIN_COSINE, detail: `min cosine ${worst.toFixed(6)} over ${a.length} vectors (gate ${MIN_COSINE})` };
+}
+
+function compareSparse(exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
+  const offsets = [exact.rowOffsets!, fast.rowOffsets!];
+  const inputs = offsets[0].length - 1;
+  for (let i = 0; i < inputs; i++) {
+    const a = exact.indices!.subarray(offsets[0][i], offsets[0][i + 1]);
+    const b = fast.indices!.subarray(offsets[1][i], offsets[1][i + 1]);
+    const same = a.length === b.length && a.every((v, j) => v === b[j]);
+    if (!same) return { ok: false, detail: `input ${i}: sparse term sets differ (${a.length} vs ${b.length} terms)` };
+  }
+  return { ok: true, detail: `identical sparse term sets on ${inputs} inputs` };
+}
+
+function compareRanking(exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
+  const order = (out: NativeRunOutput) => Array.from(out.values, (_, i) => i).sort((x, y) => out.values[y] - out.values[x]);
+  const [a, b] = [order(exact), order(fast)];
+  const same = a.length === b.length && a.every((v, i) => v === b[i]);
+  return { ok: same, detail: same ? `identical order of ${a.length} candidates` : `rerank order differs: [${a.join(',')}] vs [${b.join(',')}]` };
+}
+
+export function compareOutputs(check: FidelityCheck, exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
+  if (check === 'sparse-terms') return compareSparse(exact, fast);
+  if (check === 'ranking') return compareRanking(exact, fast);
+  return compareVectors(exact, fast);
+}
+
+/** What "answers like" means for a model: its ranking for scorers, its term sets for sparse encoders, its vectors otherwise. */
+export function fidelityCheckOf(adapter: ModelAdapter): FidelityCheck {
+  if (adapter.scorer) return 'ranking';
+  if (adapter.encoder?.outputs.includes('sparse')) return 'sparse-terms';
+  return 'vectors';
+}

@@ -1,0 +1,135 @@
+#include "bf16_gemm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "../../core/engine_error.h"
+
+namespace sie {
+
+uint16_t float_to_bf16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  if ((bits & 0x7F800000u) == 0x7F800000u && (bits & 0x007FFFFFu)) return uint16_t((bits >> 16) | 0x0040u);  // quiet NaN
+  bits += 0x7FFFu + ((bits >> 16) & 1u);  // round to nearest, ties to even
+  return uint16_t(bits >> 16);
+}
+
+float bf16_to_float_exact(uint16_t bits) {
+  const uint32_t wide = uint32_t(bits) << 16;
+  float out;
+  std::memcpy(&out, &wide, 4);
+  return out;
+}
+
+static int padded_k(int k) { return (k + kBf16KBlock - 1) / kBf16KBlock * kBf16KBlock; }
+
+PackedBf16Matrix pack_bf16_nk(const float* w, int n, int k) {
+  PackedBf16Matrix packed;
+  packed.n = n;
+  packed.k = k;
+  packed.k_padded = padded_k(k);
+  const int panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
+  const int64_t panel_elements = int64_t(packed.k_padded) * kBf16PanelWidth;
+  packed.panels.resize(size_t((panels * panel_elements + 1) / 2));  // zero-filled: padding stays 0
+  uint16_t* out = reinterpret_cast<uint16_t*>(packed.panels.data());
+  for (int p = 0; p < panels; ++p) {
+    uint16_t* panel = out + p * panel_elements;
+    const int cols = std::min(kBf16PanelWidth, n - p * kBf16PanelWidth);
+    for (int c = 0; c < cols; ++c) {
+      const float* row = w + int64_t(p * kBf16PanelWidth + c) * k;
+      for (int kk = 0; kk < k; ++kk) panel[(kk / 2) * 64 + c * 2 + (kk & 1)] = float_to_bf16(row[kk]);
+    }
+  }
+  return packed;
+}
+
+void convert_rows_to_bf16(const float* x, int64_t ldx, int rows, int k, uint16_t* out, int k_padded, int row_begin, int row_end,
+                          CpuIsa isa) {
+  for (int r = row_begin; r < row_end; ++r) {
+    uint16_t* dst = out + int64_t(r) * k_padded;
+    if (r >= rows) {
+      std::memset(dst, 0, size_t(k_padded) * 2);
+      continue;
+    }
+    const float* src = x + int64_t(r) * ldx;
+    if (isa >= CpuIsa::Avx512Bf16) {
+      convert_bf16_avx512bf16(src, dst, k);
+    } else {
+      for (int i = 0; i < k; ++i) dst[i] = float_to_bf16(src[i]);
+    }
+    std::memset(dst + k, 0, size_t(k_padded - k) * 2);
+  }
+}
+
+void gemm_bf16(int m, int n, int k, const float* x, int64_t ldx, const PackedBf16Matrix& w, const float* bias, float* y,
+               int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa) {
+  if (m <= 0 || n <= 0) return;
+  if (w.n != n || w.k != k) throw EngineError(ErrorCode::Internal, "bf16 GEMM shape does not match its packed weights");
+  if (isa < CpuIsa::Avx512Bf16) throw EngineError(ErrorCode::Internal, "bf16 GEMM needs AVX512-BF16 or AMX");
+  const bool amx = isa >= CpuIsa::Amx;
+  // AMX works on 32-row blocks (two 16-row tiles), the register kernel on 12-row tiles.
+  const int tile_rows = amx ? 32 : 12;
+  const int block_rows = amx ? 64 : tile_rows * 4;
+  const int rows_padded = (m + 31) / 32 * 32;
+  const int kp = w.k_padded;
+
+  // The rounded copy of X lives as long as the calling thread and only grows.
+  thread_local AlignedBuffer scratch;
+  scratch.resize(size_t(int64_t(rows_padded) * kp / 2 + 16));
+  uint16_t* xb = reinterpret_cast<uint16_t*>(scratch.data());
+  const int convert_blocks = (rows_padded + 31) / 32;
+  auto convert = [&](int64_t block, int) {
+    convert_rows_to_bf16(x, ldx, m, k, xb, kp, int(block) * 32, std::min(rows_padded, int(block + 1) * 32), isa);
+  };
+  if (pool && convert_blocks > 1) pool->parallel_for(convert_blocks, convert);
+  else for (int64_t b = 0; b < convert_blocks; ++b) convert(b, 0);
+
+  const int row_blocks = (m + block_rows - 1) / block_rows;
+  const int panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
+  const int threads = pool ? pool->size() : 1;
+  const int wanted_tasks = threads * 4;
+  int panel_groups = row_blocks >= wanted_tasks ? 1 : std::min(panels, (wanted_tasks + row_blocks - 1) / row_blocks);
+  const int panels_per_group = (panels + panel_groups - 1) / panel_groups;
+  panel_groups = (panels + panels_per_group - 1) / panels_per_group;
+  const int64_t panel_elements = int64_t(kp) * kBf16PanelWidth;
+
+  auto run_task = [&](int64_t task, int) {
+    const int group = int(task / row_blocks);
+    const int block = int(task % row_blocks);
+    const int row_begin = block * block_rows;
+    const int row_end = std::min(m, row_begin + block_rows);
+    const int panel_end = std::min(panels, (group + 1) * panels_per_group);
+    if (amx) amx_tiles_begin();
+    for (int p = group * panels_per_group; p < panel_end; ++p) {
+      const uint16_t* panel = w.data() + p * panel_elements;
+      const int col = p * kBf16PanelWidth;
+      const int cols = std::min(kBf16PanelWidth, n - col);
+      const float* b = bias ? bias + col : nullptr;
+      for (int r = row_begin; r < row_end; r += tile_rows) {
+        const int rows = std::min(tile_rows, row_end - r);
+        if (amx) bf16_block_amx(rows, kp, xb + int64_t(r) * kp, kp, panel, b, cols, y + int64_t(r) * ldy + col, ldy, epilogue);
+        else bf16_tile_avx512bf16(rows, kp, xb + int64_t(r) * kp, kp, panel, b, cols, y + int64_t(r) * ldy + col, ldy, epilogue);
+      }
+    }
+    if (amx) amx_tiles_end();
+  };
+  const int64_t tasks = int64_t(panel_groups) * row_blocks;
+  if (pool && tasks > 1) pool->parallel_for(tasks, run_task);
+  else for (int64_t t = 0; t < tasks; ++t) run_task(t, 0);
+}
+
+void gemm_bf16_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, const float* bias, float* y,
+                         int64_t ldy, Epilogue epilogue) {
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      double sum = bias ? bias[j] : 0.0;
+      for (int p = 0; p < k; ++p)
+        sum += double(bf16_to_float_exact(float_to_bf16(x[int64_t(i) * ldx + p]))) * double(bf16_to_float_exact(float_to_bf16(w[int64_t(j) * k + p])));
+      if (epilogue == Epilogue::Gelu) sum = 0.5 * sum * (1.0 + std::erf(sum / std::sqrt(2.0)));
+      y[int64_t(i) * ldy + j] = float(sum);
+    }
+}
+
+}  // namespace sie

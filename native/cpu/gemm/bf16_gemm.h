@@ -1,0 +1,63 @@
+// Y[m, n] = X[m, k] · W[n, k]^T (+ bias) with W held in bf16 and fp32 accumulation: the Linear
+// layers of a bf16 model. X stays fp32 in the model; each call rounds it to bf16 (round to
+// nearest even) into a scratch buffer first. Two kernels, chosen by CpuIsa:
+//  - AMX (Sapphire Rapids and later): 16x16 fp32 tiles, TDPBF16PS over 32-wide k blocks;
+//  - AVX512-BF16 (Zen 4, Cooper Lake and later): a 12x32 register tile, VDPBF16PS on k pairs.
+// Both read the same packed layout: panels of 32 columns, each [k_padded / 2][32][2] bf16, so a
+// zmm load (or one 64-byte AMX tile row) is 16 columns x one k pair. k is padded to 32.
+#pragma once
+#include <cstdint>
+
+#include "../../core/aligned_buffer.h"
+#include "../../core/cpu_features.h"
+#include "../thread_pool.h"
+#include "gemm_microkernels.h"
+
+namespace sie {
+
+constexpr int kBf16PanelWidth = 32;
+constexpr int kBf16KBlock = 32;
+
+struct PackedBf16Matrix {
+  int n = 0;
+  int k = 0;
+  int k_padded = 0;      // k rounded up to kBf16KBlock
+  AlignedBuffer panels;  // bf16 values, two per float slot
+  const uint16_t* data() const { return reinterpret_cast<const uint16_t*>(panels.data()); }
+  size_t bytes() const { return panels.bytes(); }
+  bool empty() const { return n == 0; }
+};
+
+uint16_t float_to_bf16(float value);  // round to nearest even; NaN stays NaN
+float bf16_to_float_exact(uint16_t bits);
+
+// From a row-major [n][k] fp32 matrix (a torch Linear weight).
+PackedBf16Matrix pack_bf16_nk(const float* w, int n, int k);
+
+// The kernels' shared entry; isa must be Amx or Avx512Bf16 (and available on this CPU).
+void gemm_bf16(int m, int n, int k, const float* x, int64_t ldx, const PackedBf16Matrix& w, const float* bias, float* y,
+               int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa);
+
+// The plain twin: X and W rounded to bf16 exactly as the kernels round them, then a double
+// precision triple loop (GELU applied in double when asked).
+void gemm_bf16_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, const float* bias, float* y,
+                         int64_t ldy, Epilogue epilogue);
+
+// Rows of X -> bf16 rows of length k_padded (zero tail), rows_padded rows (zero rows past m).
+void convert_rows_to_bf16(const float* x, int64_t ldx, int rows, int k, uint16_t* out, int k_padded, int row_begin, int row_end,
+                          CpuIsa isa);
+
+// Micro-kernels (one file per instruction set).
+void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
+                          int cols, float* y, int64_t ldy, Epilogue epilogue);
+// A 32 x 32 block of Y from 32 bf16 rows of X (row stride ldx elements, rows past `rows` are
+// zero padding) and one panel; stores `rows` x `cols`.
+void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
+                    int cols, float* y, int64_t ldy, Epilogue epilogue);
+// Loads the AMX tile configuration on the calling thread (once per task) and releases it.
+void amx_tiles_begin();
+void amx_tiles_end();
+// avx512 conversion of `count` floats to bf16 (defined in the AVX512-BF16 file).
+void convert_bf16_avx512bf16(const float* src, uint16_t* dst, int count);
+
+}  // namespace sie

@@ -1,0 +1,75 @@
+// The AVX512-BF16 kernel of gemm_bf16: VDPBF16PS multiplies a broadcast pair of X values (one
+// 32-bit lane: x[k], x[k+1]) with 16 columns' pairs and adds both products into fp32 lanes.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "bf16_gemm.h"
+
+#if defined(__x86_64__)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma")
+
+#include "gemm_epilogue_avx512.h"
+
+namespace sie {
+namespace {
+
+template <int MR>
+void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias, int cols, float* y,
+          int64_t ldy, Epilogue epilogue) {
+  __m512 lo[MR], hi[MR];
+  for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
+  for (int q = 0; q < k_padded / 2; ++q) {
+    const __m512bh b0 = (__m512bh)_mm512_load_si512(panel + q * 64);
+    const __m512bh b1 = (__m512bh)_mm512_load_si512(panel + q * 64 + 32);
+    for (int r = 0; r < MR; ++r) {
+      int32_t pair;
+      std::memcpy(&pair, x + r * ldx + 2 * q, 4);
+      const __m512bh a = (__m512bh)_mm512_set1_epi32(pair);
+      lo[r] = _mm512_dpbf16_ps(lo[r], a, b0);
+      hi[r] = _mm512_dpbf16_ps(hi[r], a, b1);
+    }
+  }
+  const avx512::TileColumns columns(bias, cols);
+  for (int r = 0; r < MR; ++r) avx512::store_tile_row(columns, lo[r], hi[r], epilogue, y + r * ldy);
+}
+
+}  // namespace
+
+void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
+                          int cols, float* y, int64_t ldy, Epilogue epilogue) {
+  switch (rows) {
+    case 12: return tile<12>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 11: return tile<11>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 10: return tile<10>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 9: return tile<9>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 8: return tile<8>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 7: return tile<7>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 6: return tile<6>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 5: return tile<5>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 4: return tile<4>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 3: return tile<3>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    case 2: return tile<2>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+    default: return tile<1>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
+  }
+}
+
+void convert_bf16_avx512bf16(const float* src, uint16_t* dst, int count) {
+  int i = 0;
+  for (; i + 16 <= count; i += 16) _mm256_storeu_si256((__m256i*)(dst + i), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + i)));
+  if (i < count) {
+    const __mmask16 mask = __mmask16((1u << (count - i)) - 1);
+    _mm256_mask_storeu_epi16(dst + i, mask, (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, src + i)));
+  }
+}
+
+}  // namespace sie
+
+#pragma GCC pop_options
+#else
+namespace sie {
+void bf16_tile_avx512bf16(int, int, const uint16_t*, int64_t, const uint16_t*, const float*, int, float*, int64_t, Epilogue) {}
+void convert_bf16_avx512bf16(const float*, uint16_t*, int) {}
+}  // namespace sie
+#endif

@@ -1,0 +1,31 @@
+// A Linear layer in compute layout: its weight packed once at load, in fp32 (packed_gemm.h) or
+// in bf16 (bf16_gemm.h), and its bias in fp32. linear_forward runs it with whichever kernel the
+// weight was packed for, so layers and heads never branch on the format.
+#pragma once
+#include <vector>
+
+#include "../../core/cpu_features.h"
+#include "bf16_gemm.h"
+#include "packed_gemm.h"
+
+namespace sie {
+
+enum class WeightFormat { Fp32, Bf16 };
+
+struct PackedLinear {
+  PackedMatrix weight;      // fp32 panels (empty in a bf16 layer)
+  PackedBf16Matrix weight_bf16;  // bf16 panels (empty in an fp32 layer)
+  std::vector<float> bias;  // always present (zeros when the checkpoint has none)
+  int out_features = 0;
+  int in_features = 0;
+  size_t bytes() const { return weight.panels.bytes() + weight_bf16.bytes() + bias.size() * sizeof(float); }
+};
+
+// w: row-major [out][in], as torch stores a Linear weight.
+PackedLinear make_packed_linear(const float* w, std::vector<float> bias, int out_features, int in_features, WeightFormat format);
+
+// y[m, out] = x[m, in] · Wᵀ + bias, then the epilogue.
+void linear_forward(const PackedLinear& linear, int m, const float* x, int64_t ldx, float* y, int64_t ldy, ThreadPool* pool,
+                    Epilogue epilogue = Epilogue::None);
+
+}  // namespace sie

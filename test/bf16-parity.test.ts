@@ -1,0 +1,80 @@
+// A bf16 engine against the float64 references: dense and ColBERT vectors within cosine 0.999,
+// reranker order and classifier decisions unchanged, and the fidelity gate's verdicts (SPLADE's
+// term sets move under bf16, so it stays fp32 and says why).
+import path from 'node:path';
+import t from 'tap';
+import { nativeAddon } from '../lib/bindings/native-addon.js';
+import { Engine } from '../lib/engine/engine.js';
+import { cosine, readJson, referenceDir, sentences } from './helpers/fixtures.js';
+
+const nativeBf16 = nativeAddon().openBackend({ threads: 1 }).dtypes.includes('bf16');
+const models = path.join(referenceDir, 'models');
+const output = (name: string) => path.join(referenceDir, 'outputs', name);
+
+t.test('without native bf16, asking for it is refused and auto stays fp32', { skip: nativeBf16 ? 'this CPU computes bf16' : false }, async (t) => {
+  t.throws(() => new Engine({ threads: 1, dtype: 'bf16', progress: null }), { code: 'DEVICE_UNAVAILABLE' });
+  const auto = new Engine({ threads: 1, dtype: 'auto', progress: null });
+  t.teardown(() => auto.close());
+  t.equal(auto.dtype, 'fp32');
+});
+
+t.test('bf16 models against the float64 references', { skip: nativeBf16 ? false : 'this CPU has no native bf16' }, async (t) => {
+  const engine = new Engine({ threads: 2, dtype: 'bf16', modelsDir: models, progress: null });
+  t.teardown(() => engine.close());
+  const texts = sentences();
+  for (const name of ['tiny-dense-mean', 'tiny-dense-cls', 'tiny-dense-mean-bf16']) {
+    const model = await engine.load(name);
+    t.equal(model.dtype, 'bf16', `${name} passed the gate: ${model.fidelity?.detail}`);
+    const reference = readJson<number[][]>(output(`${name}.dense.json`));
+    const { embeddings } = await engine.embed(name, texts);
+    const worst = Math.min(...embeddings.map((v, i) => cosine(v, reference[i])));
+    t.ok(worst >= 0.999, `${name}: min cosine ${worst.toFixed(6)} to the float64 reference`);
+  }
+
+  const colbert = await engine.load('tiny-colbert');
+  t.equal(colbert.dtype, 'bf16');
+  const tokens = readJson<Array<{ ids: number[] }>>(output('sentences.tokens.json'));
+  const colbertRef = readJson<number[][][]>(output('tiny-colbert.colbert.json'));
+  const encoded = await engine.withModel('tiny-colbert', {}, (m) => m.encode(texts, { outputTypes: ['multivector'] }));
+  let worst = 1;
+  encoded.items.forEach((item, i) => {
+    const mv = item.multivector!;
+    t.equal(mv.numTokens, tokens[i].ids.length);
+    for (let j = 0; j < mv.numTokens; j++) worst = Math.min(worst, cosine(mv.values.subarray(j * 16, (j + 1) * 16), colbertRef[i][j]));
+  });
+  t.ok(worst >= 0.999, `ColBERT: min per-token cosine ${worst.toFixed(6)}`);
+
+  const reranker = await engine.load('tiny-cross-encoder');
+  t.equal(reranker.dtype, 'bf16');
+  const pairs = readJson<Array<[string, string]>>(path.join(referenceDir, 'pairs.json'));
+  const query = pairs[0][0];
+  const documents = pairs.filter((p) => p[0] === query).map((p) => p[1]);
+  const logits = readJson<number[][]>(output('tiny-cross-encoder.cls-logits.json')).map((x) => x[0]).slice(0, documents.length);
+  const { scores } = await engine.withModel('tiny-cross-encoder', {}, (m) => m.score(query, documents));
+  const order = (xs: ArrayLike<number>) => Array.from(xs, (_, i) => i).sort((a, b) => xs[b] - xs[a]);
+  t.same(order(scores), order(logits), 'reranker order identical to the reference');
+
+  const classifier = await engine.load('tiny-classifier');
+  t.equal(classifier.dtype, 'bf16');
+  const classLogits = readJson<number[][]>(output('tiny-classifier.cls-logits.json'));
+  const extracted = await engine.withModel('tiny-classifier', {}, (m) => m.extract(texts));
+  const labels = ['negative', 'neutral', 'positive'];
+  extracted.items.forEach((item, i) => {
+    const best = classLogits[i].indexOf(Math.max(...classLogits[i]));
+    t.equal(item.classifications[0].label, labels[best], `sentence ${i}: same top label`);
+  });
+});
+
+t.test('the fidelity gate keeps SPLADE in fp32 when bf16 moves its term sets, and says why', { skip: nativeBf16 ? false : 'this CPU has no native bf16' }, async (t) => {
+  const verdicts: string[] = [];
+  const engine = new Engine({ threads: 2, dtype: 'bf16', modelsDir: models, progress: null, observer: { onFidelity: (model, dtype, v) => verdicts.push(`${model} ${dtype} ${v.ok} ${v.detail}`) } });
+  t.teardown(() => engine.close());
+  const splade = await engine.load('tiny-splade');
+  t.equal(splade.dtype, 'fp32');
+  t.match(splade.fidelity, { ok: false, detail: /sparse term sets differ/ });
+  t.match(verdicts, [/^tiny-splade fp32 false input \d+: sparse term sets differ/]);
+  // And it then answers exactly like an fp32 engine.
+  const reference = readJson<Array<{ indices: number[] }>>(output('tiny-splade.splade.json'));
+  const { items } = await engine.withModel('tiny-splade', {}, (m) => m.encode(sentences().slice(0, 4), { outputTypes: ['sparse'] }));
+  items.forEach((item, i) => t.same(Array.from(item.sparse!.indices), reference[i].indices, `sentence ${i}: the reference's term set`));
+});
