@@ -14,10 +14,13 @@ using MicroKernel = void (*)(int rows, int k, const float* x, int64_t ldx, const
 
 // Tile height each kernel family computes per call (rows may be fewer at the edge).
 constexpr int kAvx512TileRows = 12;
+constexpr int kAvx2TileRows = 3;
 constexpr int kPortableTileRows = 4;
 
 void microkernel_avx512(int rows, int k, const float* x, int64_t ldx, const float* panel, const float* bias, int cols,
                         float* y, int64_t ldy, Epilogue epilogue);
+void microkernel_avx2(int rows, int k, const float* x, int64_t ldx, const float* panel, const float* bias, int cols,
+                      float* y, int64_t ldy, Epilogue epilogue);
 void microkernel_portable(int rows, int k, const float* x, int64_t ldx, const float* panel, const float* bias,
                           int cols, float* y, int64_t ldy, Epilogue epilogue);
 

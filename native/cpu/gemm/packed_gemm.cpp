@@ -43,14 +43,31 @@ PackedMatrix pack_linear_weights(const float* w, int n, int k) {
   return packed;
 }
 
-const char* gemm_kernel_name() { return cpu_has_avx512() ? "avx512" : "portable"; }
+namespace {
+
+struct KernelChoice {
+  MicroKernel kernel;
+  int tile_rows;
+  const char* name;
+};
+
+// One dispatch table for the fp32 kernels, by the ISA ladder (SIE_CPU_ISA caps it).
+KernelChoice fp32_kernel() {
+  if (cpu_isa() >= CpuIsa::Avx512) return {microkernel_avx512, kAvx512TileRows, "avx512"};
+  if (cpu_isa() >= CpuIsa::Avx2) return {microkernel_avx2, kAvx2TileRows, "avx2"};
+  return {microkernel_portable, kPortableTileRows, "portable"};
+}
+
+}  // namespace
+
+const char* gemm_kernel_name() { return fp32_kernel().name; }
 
 void gemm_packed(int m, int n, int k, const float* x, int64_t ldx, const float* packed, const float* bias, float* y,
                  int64_t ldy, ThreadPool* pool, Epilogue epilogue) {
   if (m <= 0 || n <= 0) return;
-  const bool wide = cpu_has_avx512();
-  const MicroKernel kernel = wide ? microkernel_avx512 : microkernel_portable;
-  const int tile_rows = wide ? kAvx512TileRows : kPortableTileRows;
+  const KernelChoice choice = fp32_kernel();
+  const MicroKernel kernel = choice.kernel;
+  const int tile_rows = choice.tile_rows;
   // A row block of X (block_rows x k) stays in L2 while every panel of the task passes over it.
   const int block_rows = tile_rows * 4;
   const int row_blocks = (m + block_rows - 1) / block_rows;

@@ -38,7 +38,7 @@ void gemm_packed(int m, int n, int k, const float* x, int64_t ldx, const float* 
 void gemm_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, int64_t ldw,
                     const float* bias, float* y, int64_t ldy);
 
-// Which micro-kernel gemm_packed uses on this CPU ("avx512" or "portable").
+// Which micro-kernel gemm_packed uses on this CPU ("avx512", "avx2" or "portable").
 const char* gemm_kernel_name();
 
 }  // namespace sie
