@@ -16,6 +16,7 @@ void gelu_erf_reference(float* x, int64_t count) {
 
 void gelu_erf(float* x, int64_t count) {
   if (cpu_has_avx512()) return gelu_erf_avx512(x, count);
+  if (cpu_isa() >= CpuIsa::Avx2) return gelu_erf_avx2(x, count);
   for (int64_t i = 0; i < count; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
 }
 
@@ -33,6 +34,10 @@ void softmax_rows_reference(float* x, int rows, int cols, int64_t ld) {
 void softmax_rows(float* x, int rows, int cols, int64_t ld) {
   if (cpu_has_avx512()) {
     for (int r = 0; r < rows; ++r) softmax_row_avx512(x + r * ld, cols);
+    return;
+  }
+  if (cpu_isa() >= CpuIsa::Avx2) {
+    for (int r = 0; r < rows; ++r) softmax_row_avx2(x + r * ld, cols);
     return;
   }
   for (int r = 0; r < rows; ++r) {

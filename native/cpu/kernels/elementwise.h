@@ -20,8 +20,10 @@ void add_layer_norm(float* x, const float* residual, int rows, int cols, int64_t
 void add_layer_norm_reference(float* x, const float* residual, int rows, int cols, int64_t ld, const float* gamma,
                               const float* beta, float eps);
 
-// Vectorised bodies, defined in elementwise_avx512.cpp.
+// Vectorised bodies, defined in elementwise_avx512.cpp and elementwise_avx2.cpp.
 void gelu_erf_avx512(float* x, int64_t count);
 void softmax_row_avx512(float* x, int cols);
+void gelu_erf_avx2(float* x, int64_t count);
+void softmax_row_avx2(float* x, int cols);
 
 }  // namespace sie
