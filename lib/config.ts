@@ -25,6 +25,8 @@ export interface ServeConfig {
   maxQueuedTokensPerModel: number;
   overloadStatus: 503 | 429;
   loadWaitMs: number;
+  /** SIE routes: how long a request waits for a cold model before 503 MODEL_LOADING + Retry-After. */
+  coldLoadWaitMs: number;
   device: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
   dtype: 'auto' | 'fp32' | 'bf16';
 }
@@ -92,6 +94,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
         'max-queued-tokens': { type: 'string' },
         'overload-status': { type: 'string' },
         'load-wait-ms': { type: 'string' },
+        'cold-load-wait-ms': { type: 'string' },
         device: { type: 'string' },
         dtype: { type: 'string' },
       },
@@ -131,6 +134,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     maxQueuedTokensPerModel: integer(v['max-queued-tokens'] ?? env.SIE_MAX_QUEUED_TOKENS, 'max-queued-tokens', maxBatchTokens * 16, 16),
     overloadStatus: overload === '429' ? 429 : 503,
     loadWaitMs: integer(v['load-wait-ms'] ?? env.SIE_LOAD_WAIT_MS, 'load-wait-ms', 60000, 0),
+    coldLoadWaitMs: integer(v['cold-load-wait-ms'] ?? env.SIE_COLD_LOAD_WAIT_MS, 'cold-load-wait-ms', 2000, 0),
     models: v.model ?? envModels ?? [DEFAULT_MODEL],
     host: v.host ?? env.SIE_HOST ?? '0.0.0.0',
     port: integer(v.port ?? env.SIE_PORT ?? env.PORT, 'port', 8080, 0, 65535),
@@ -147,7 +151,7 @@ export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [-m MOD
                         [--threads N] [--max-batch-tokens 16384] [--max-inputs-per-request 2048]
                         [--body-limit-bytes N] [--log-level info] [--memory-budget 4GiB|80%]
                         [--pin MODEL]... [--api-key KEY] [--private-metrics] [--batch-wait-ms 1]
-                        [--max-queued-tokens N] [--overload-status 503|429] [--load-wait-ms 60000]
+                        [--max-queued-tokens N] [--overload-status 503|429] [--load-wait-ms 60000] [--cold-load-wait-ms 2000]
                         [--device cpu|cuda[:N]|auto] [--dtype fp32|bf16|auto]
 
 MODEL is a Hugging Face id (org/name), a name under --models-dir, or a model directory.

@@ -33,6 +33,7 @@ async function serve(config: ServeConfig): Promise<void> {
     overloadStatus: config.overloadStatus,
     maxInputsPerRequest: config.maxInputsPerRequest,
     bodyLimitBytes: config.bodyLimitBytes,
+    coldLoadWaitMs: config.coldLoadWaitMs,
     logger: { level: config.logLevel },
   });
   log = (ok, fields, message) => (ok ? app.log.info(fields, message) : app.log.warn(fields, message));

@@ -13,10 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { nativeAddon, type Device, type NativeBackend, type WeightDtype } from '../bindings/native-addon.js';
 import { EngineError } from '../errors/engine-error.js';
-import { adapterFor, type ModelAdapter } from '../families/index.js';
+import { adapterFor, tasksOf, type ModelAdapter, type OutputType, type Task } from '../families/index.js';
 import { estimatedLoadedBytes } from '../families/loaded-size.js';
 import { isSafeModelId } from '../models/model-id.js';
-import { resolveModel, resolverOptionsFromEnv, type ResolverOptions } from '../models/model-resolver.js';
+import { listLocalModels, resolveModel, resolverOptionsFromEnv, type ResolverOptions } from '../models/model-resolver.js';
 import type { FidelityVerdict } from './fidelity-gate.js';
 import { LoadedModel, type EmbedOptions, type EmbedResult, type EmbeddingInput, type ModelDescription } from './loaded-model.js';
 import { ModelRegistry, type Lease, type LoadError, type ModelLoader, type ModelState, type RegistryObserver } from './registry/model-registry.js';
@@ -74,12 +74,30 @@ export interface LoadOptions {
   allowDownload?: boolean;
   /** Never evict this model. */
   pin?: boolean;
+  /**
+   * How long this request waits for a model that is not loaded yet before it fails with
+   * MODEL_LOADING (retryable; the load goes on). Default: the engine's loadWaitMs.
+   */
+  loadWaitMs?: number;
+}
+
+/** What a model can do, read from its files (before it is loaded) or from the loaded model. */
+export interface ModelCapabilities {
+  family: string;
+  tasks: Task[];
+  outputs: OutputType[];
+  dims: Partial<Record<OutputType, number>>;
+  labels?: string[];
+  maxSeqLength: number;
+  dtype?: string;
 }
 
 export interface ModelStatus {
   id: string;
-  state: ModelState;
+  /** 'available': servable from local files, not loaded. */
+  state: ModelState | 'available';
   model?: ModelDescription;
+  capabilities?: ModelCapabilities;
   error?: LoadError;
   pinned: boolean;
   inFlight: number;
@@ -161,7 +179,7 @@ export class Engine {
    */
   async acquire(requested: string, options: LoadOptions = {}): Promise<Lease> {
     const trusted = options.trusted ?? true;
-    return this.registry.acquire(servedName(requested), () => this.loaderFor(requested, trusted, options.allowDownload ?? trusted), { pin: options.pin });
+    return this.registry.acquire(servedName(requested), () => this.loaderFor(requested, trusted, options.allowDownload ?? trusted), { pin: options.pin, loadWaitMs: options.loadWaitMs });
   }
 
   /**
@@ -201,6 +219,52 @@ export class Engine {
   /** Every model the engine knows of: loaded, loading or failed. */
   list(): ModelStatus[] {
     return this.registry.list().map(toStatus);
+  }
+
+  /**
+   * Every model this engine can serve without a download: the registry's entries, then the
+   * models found in the models directories and the HF cache ('available'), with what each can
+   * do read from its files. Files no family understands are left out.
+   */
+  catalogue(): ModelStatus[] {
+    const statuses = this.list();
+    const known = new Set(statuses.map((s) => s.id));
+    for (const [id, directory] of listLocalModels(this.resolver)) {
+      if (known.has(id)) continue;
+      const capabilities = this.capabilitiesOf(directory);
+      if (capabilities) statuses.push({ id, state: 'available', capabilities, pinned: false, inFlight: 0, memoryBytes: 0 });
+    }
+    return statuses;
+  }
+
+  /** One catalogue entry by id (registry first, then local files). */
+  async catalogueEntry(id: string): Promise<ModelStatus | undefined> {
+    const known = this.status(id);
+    if (known) return known;
+    if (!isSafeModelId(id)) return undefined;
+    try {
+      const directory = await resolveModel(id, this.resolver, { allowPaths: false, allowDownload: false });
+      const capabilities = this.capabilitiesOf(directory);
+      return capabilities ? { id, state: 'available', capabilities, pinned: false, inFlight: 0, memoryBytes: 0 } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private readonly capabilityCache = new Map<string, ModelCapabilities | undefined>();
+
+  private capabilitiesOf(directory: string): ModelCapabilities | undefined {
+    if (!this.capabilityCache.has(directory)) {
+      let capabilities: ModelCapabilities | undefined;
+      try {
+        const adapter = adapterFor(directory);
+        capabilities = { family: adapter.family, tasks: tasksOf(adapter), outputs: adapter.encoder?.outputs ?? [], dims: adapter.encoder?.dims ?? {}, labels: adapter.extractor?.labels, maxSeqLength: adapter.maxSeqLength };
+      } catch {
+        capabilities = undefined;  // not a model any family serves
+      }
+      this.capabilityCache.set(directory, capabilities);
+    }
+    return this.capabilityCache.get(directory);
   }
 
   /** One model's status, by id or short name. */
@@ -287,10 +351,12 @@ function openBackend(device: Device | 'auto', threads: number): [NativeBackend, 
 }
 
 function toStatus(entry: ReturnType<ModelRegistry['list']>[number]): ModelStatus {
+  const model = entry.model?.describe();
   return {
     id: entry.id,
     state: entry.state,
-    model: entry.model?.describe(),
+    model,
+    capabilities: model,
     error: entry.error,
     pinned: entry.pinned,
     inFlight: entry.inFlight,

@@ -6,16 +6,27 @@ import { isEngineErrorCode, type EngineErrorCode } from './error-codes.js';
 
 export type { EngineErrorCode } from './error-codes.js';
 
+/** A model's recorded load failure: what failed, how often, and whether a retry can help. */
+export interface LoadFailure {
+  code: EngineErrorCode;
+  message: string;
+  attempts: number;
+  permanent: boolean;
+}
+
 export class EngineError extends Error {
   readonly code: EngineErrorCode;
   /** The request field the error is about, when there is one (OpenAI's `param`). */
   readonly param: string | null;
+  /** Set when the request failed because its model failed to load. */
+  readonly loadFailure?: LoadFailure;
 
-  constructor(code: EngineErrorCode, message: string, options: { param?: string | null; cause?: unknown } = {}) {
+  constructor(code: EngineErrorCode, message: string, options: { param?: string | null; cause?: unknown; loadFailure?: LoadFailure } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EngineError';
     this.code = code;
     this.param = options.param ?? null;
+    if (options.loadFailure) this.loadFailure = options.loadFailure;
   }
 
   /** Wraps anything thrown by the addon or the file system into an EngineError. */

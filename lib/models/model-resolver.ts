@@ -86,3 +86,35 @@ export async function resolveModel(id: string, options: ResolverOptions, request
     progress: options.progress,
   });
 }
+
+/**
+ * Every model that could be served without a download, as `id -> directory`: `<dir>/<name>` and
+ * `<dir>/<org>/<name>` under each models directory, then `models--org--name` in the HF cache.
+ * The first place an id is found wins, as in findLocalModel.
+ */
+export function listLocalModels(options: ResolverOptions): Map<string, string> {
+  const found = new Map<string, string>();
+  const add = (id: string, dir: string | undefined) => {
+    if (dir && isSafeModelId(id) && !found.has(id)) found.set(id, dir);
+  };
+  const subdirectories = (dir: string) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch {
+      return [];
+    }
+  };
+  for (const root of options.modelsDirs) {
+    for (const name of subdirectories(root)) {
+      const dir = path.join(root, name);
+      if (isModelDir(dir)) add(name, dir);
+      else for (const inner of subdirectories(dir)) if (isModelDir(path.join(dir, inner))) add(`${name}/${inner}`, path.join(dir, inner));
+    }
+  }
+  for (const folder of subdirectories(options.hubCacheDir)) {
+    if (!folder.startsWith('models--')) continue;
+    const id = folder.slice('models--'.length).split('--').join('/');
+    if (isSafeModelId(id)) add(id, cachedSnapshot(options.hubCacheDir, id));
+  }
+  return found;
+}

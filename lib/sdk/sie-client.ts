@@ -4,8 +4,9 @@
  * the server's code. Retries only what SIE allows: 503 with Retry-After (model loading, server
  * saturated), never 502 (a failed model load). Needs no native addon.
  */
-import { decode, encode } from '@msgpack/msgpack';
-import type { ClassificationResult, EntityResult, Item, ModelInfo, MultiVector, OutputDtype, OutputType, ScoreResponse, SparseVector } from '../server/wire/sie-api-types.js';
+import { encode } from '@msgpack/msgpack';
+import type { ClassificationResult, EntityResult, Item, ModelInfo, OutputDtype, OutputType, ScoreResponse } from '../server/wire/sie-api-types.js';
+import { decodeSieMsgpack, type NumericArray } from './msgpack-numpy.js';
 
 export interface SIEClientOptions {
   timeoutMs?: number;
@@ -29,12 +30,14 @@ export interface ExtractOptions {
 
 export type ItemInput = Item | string;
 
+/** One encoded item, as SIE's TypeScript SDK returns it: typed arrays (Int8Array / Uint8Array for quantised dtypes). */
 export interface EncodedItem {
-  id?: string | null;
+  id?: string;
   metadata?: Record<string, unknown> | null;
-  dense?: Float32Array;
-  sparse?: SparseVector;
-  multivector?: MultiVector;
+  dense?: NumericArray;
+  sparse?: { indices: Int32Array; values: NumericArray; dims?: number | null };
+  /** One array per token. */
+  multivector?: NumericArray[];
 }
 
 export interface ExtractedItem {
@@ -53,7 +56,13 @@ export class SIEError extends Error {
 }
 
 interface RawEncodeResponse {
-  items: Array<Omit<EncodedItem, 'dense'> & { dense?: { values: number[] } }>;
+  items: Array<{
+    id?: string;
+    metadata?: Record<string, unknown> | null;
+    dense?: { values: NumericArray };
+    sparse?: { indices: Int32Array; values: NumericArray; dims?: number | null };
+    multivector?: { values: NumericArray[] };
+  }>;
 }
 
 export class SIEClient {
@@ -76,7 +85,13 @@ export class SIEClient {
       options: options.isQuery === undefined ? undefined : { is_query: options.isQuery },
     };
     const response = await this.request<RawEncodeResponse>('POST', `/v1/encode/${encodeURIComponent(model)}`, { items: list.map(toItem), params });
-    const decoded = response.items.map((item) => ({ ...item, dense: item.dense ? Float32Array.from(item.dense.values) : undefined }));
+    const decoded = response.items.map((item): EncodedItem => ({
+      ...(item.id !== undefined ? { id: item.id } : {}),
+      ...(item.metadata ? { metadata: item.metadata } : {}),
+      ...(item.dense ? { dense: item.dense.values } : {}),
+      ...(item.sparse ? { sparse: { indices: item.sparse.indices, values: item.sparse.values, dims: item.sparse.dims } } : {}),
+      ...(item.multivector ? { multivector: item.multivector.values } : {}),
+    }));
     return Array.isArray(items) ? decoded : decoded[0];
   }
 
@@ -165,7 +180,7 @@ export class SIEClient {
       }
       const bytes = new Uint8Array(await response.arrayBuffer());
       const type = response.headers.get('content-type') ?? '';
-      const data: unknown = bytes.length === 0 ? null : type.includes('msgpack') ? decode(bytes) : JSON.parse(new TextDecoder().decode(bytes));
+      const data: unknown = bytes.length === 0 ? null : type.includes('msgpack') ? decodeSieMsgpack(bytes) : JSON.parse(new TextDecoder().decode(bytes));
       if (!response.ok) throw errorFrom(response, data);
       return data as T;
     } finally {

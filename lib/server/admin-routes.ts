@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../errors/engine-error.js';
-import { installErrorHandler } from './error-handlers.js';
+import { installErrorHandler, withBody } from './error-handlers.js';
 import { openAIErrorBody } from './error-mapping.js';
 import { checkRequestModelId } from './request-model.js';
 import { modelParamsSchema as params } from './route-schemas.js';
@@ -13,7 +13,7 @@ import type { ServerMetrics } from './server-metrics.js';
 
 export async function adminRoutes(app: FastifyInstance, options: { engine: Engine; metrics: ServerMetrics; overloadStatus: 503 | 429 }): Promise<void> {
   const { engine, metrics } = options;
-  installErrorHandler(app, { schemaStatus: 400, overloadStatus: options.overloadStatus, body: openAIErrorBody });
+  installErrorHandler(app, { schemaStatus: 400, overloadStatus: options.overloadStatus, render: withBody(openAIErrorBody) });
 
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType);

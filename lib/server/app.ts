@@ -7,13 +7,14 @@ import type { Engine } from '../engine/engine.js';
 import { adminRoutes } from './admin-routes.js';
 import { requireApiKey } from './api-key-auth.js';
 import { installErrorHandler } from './error-handlers.js';
-import { sieErrorBody } from './error-mapping.js';
+import { sieError } from './error-mapping.js';
 import { healthRoutes } from './health-routes.js';
 import { HttpError } from './http-error.js';
 import { infinityRoutes } from './infinity-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import { ServerMetrics } from './server-metrics.js';
 import { sieRoutes } from './sie-routes.js';
+import { SERVER_VERSION } from '../version.js';
 
 export interface ServerOptions {
   engine: Engine;
@@ -27,6 +28,8 @@ export interface ServerOptions {
   overloadStatus?: 503 | 429;
   /** Most inputs in one request (OpenAI's own limit is 2048). */
   maxInputsPerRequest?: number;
+  /** How long an SIE request waits for a cold model before 503 MODEL_LOADING (default 2000 ms). */
+  coldLoadWaitMs?: number;
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes?: number;
   logger?: FastifyServerOptions['logger'];
@@ -42,19 +45,17 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const overloadStatus = options.overloadStatus ?? 503;
   // Failures outside any family's routes (unmatched paths, auth on them): SIE's shape, which
   // carries OpenAI's `error` object too, so every client reads it.
-  installErrorHandler(app, { schemaStatus: 400, overloadStatus, body: sieErrorBody });
+  installErrorHandler(app, { schemaStatus: 400, overloadStatus, render: sieError });
   app.setNotFoundHandler((request) => {
-    const unencoded = /^\/v1\/(encode|score|extract|models)\/[^/?]+\/[^/?]+/.test(request.url);
-    const hint = unencoded ? ": model ids with '/' go URL-encoded in the path (org%2Fname)" : '';
-    throw new HttpError(404, 'NOT_FOUND', `no route ${request.method} ${request.url}${hint}`);
+    throw new HttpError(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`);
   });
 
   const metrics = options.metrics ?? new ServerMetrics();
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const params = request.params as { model?: string } | undefined;
+    const params = request.params as { model?: string; '*'?: string } | undefined;
     const body = request.body as { model?: unknown } | undefined;
-    const model = params?.model ?? (typeof body?.model === 'string' ? body.model : '');
+    const model = params?.model ?? params?.['*'] ?? (typeof body?.model === 'string' ? body.model : '');
     // Only known models become label values, so arbitrary ids cannot blow up the series count.
     const label = model === '' ? '' : options.engine.status(model) ? model : 'unknown';
     metrics.recordRequest(route, label, reply.statusCode, reply.elapsedTime / 1000);
@@ -65,7 +66,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(adminRoutes, { engine: options.engine, metrics, overloadStatus });
   app.register(healthRoutes, { engine: options.engine });
   app.register(openAIRoutes, family);
-  app.register(sieRoutes, family);
+  app.register(sieRoutes, { ...family, serverVersion: SERVER_VERSION, coldLoadWaitMs: options.coldLoadWaitMs });
   app.register(infinityRoutes, family);
   return app;
 }

@@ -2,7 +2,7 @@
  * Any failure of a request -> one neutral description (status, code, message, param), which
  * each API family's error handler renders in its own shape (error-handlers.ts).
  */
-import { EngineError, type EngineErrorCode } from '../errors/engine-error.js';
+import { EngineError, type EngineErrorCode, type LoadFailure } from '../errors/engine-error.js';
 import { HttpError } from './http-error.js';
 
 const STATUS: Record<EngineErrorCode, number> = {
@@ -35,6 +35,8 @@ export interface ErrorDescription {
   code: string;
   message: string;
   param: string | null;
+  /** When the request failed because its model failed to load. */
+  loadFailure?: LoadFailure;
 }
 
 interface FastifyErrorLike {
@@ -61,7 +63,7 @@ function describeValidation(error: FastifyErrorLike, schemaStatus: number): Erro
 export function describeError(error: unknown, options: { schemaStatus: number; overloadStatus: 503 | 429 }): ErrorDescription {
   if (error instanceof EngineError) {
     const status = error.code === 'OVERLOADED' && options.overloadStatus === 429 ? 429 : httpStatusOf(error);
-    return { status, code: error.code, message: error.message, param: error.param };
+    return { status, code: error.code, message: error.message, param: error.param, ...(error.loadFailure ? { loadFailure: error.loadFailure } : {}) };
   }
   if (error instanceof HttpError) return { status: error.status, code: error.code, message: error.message, param: error.param };
   const e = error as FastifyErrorLike;
@@ -80,7 +82,25 @@ export function openAIErrorBody(d: ErrorDescription): OpenAIErrorBody {
   return { error: { message: d.message, type, param: d.param, code: d.code } };
 }
 
-/** SIE's `{"detail": {"code", "message"}}`, with the code at the top level and OpenAI's `error` for clients that read those. */
-export function sieErrorBody(d: ErrorDescription) {
-  return { detail: { code: d.code, message: d.message }, code: d.code, message: d.message, ...openAIErrorBody(d) };
+/**
+ * SIE's error as SIE's server sends it: a load failure is 502 MODEL_LOAD_FAILED carrying
+ * error_class, permanent and attempts (so SIE's SDKs fail fast instead of retrying); everything
+ * else keeps its status and code. The body is `{"detail": {...}}`, with the same object as
+ * OpenAI's `error` (SIE's SDKs read `error` first) and the code and message at the top level.
+ */
+export function sieError(d: ErrorDescription): { status: number; body: unknown } {
+  const failure = d.loadFailure;
+  const status = failure ? 502 : d.status;
+  const code = failure ? 'MODEL_LOAD_FAILED' : d.code;
+  const fields = failure ? { error_class: failure.code, permanent: failure.permanent, attempts: failure.attempts } : {};
+  const type = status === 404 ? 'not_found_error' : status < 500 ? 'invalid_request_error' : 'server_error';
+  return {
+    status,
+    body: {
+      detail: { code, message: d.message, ...fields },
+      code,
+      message: d.message,
+      error: { message: d.message, type, param: d.param, code, ...fields },
+    },
+  };
 }

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { clientGone } from './client-gone.js';
-import { installErrorHandler } from './error-handlers.js';
+import { installErrorHandler, withBody } from './error-handlers.js';
 import { openAIErrorBody } from './error-mapping.js';
 import { embeddingsRoute, modelsListBody, type EmbeddingsBody } from './openai-routes.js';
 import { withRequestModel } from './request-model.js';
@@ -33,7 +33,7 @@ interface ClassifyBody {
 
 export async function infinityRoutes(app: FastifyInstance, options: InfinityRoutesOptions): Promise<void> {
   const { engine, maxInputsPerRequest } = options;
-  installErrorHandler(app, { schemaStatus: 400, overloadStatus: options.overloadStatus, body: openAIErrorBody });
+  installErrorHandler(app, { schemaStatus: 400, overloadStatus: options.overloadStatus, render: withBody(openAIErrorBody) });
   const rerankSchema = {
     body: {
       type: 'object',

@@ -7,7 +7,7 @@ import type { Engine } from '../engine/engine.js';
 import type { EmbeddingInput } from '../engine/loaded-model.js';
 import { EngineError } from '../errors/engine-error.js';
 import { clientGone } from './client-gone.js';
-import { installErrorHandler } from './error-handlers.js';
+import { installErrorHandler, withBody } from './error-handlers.js';
 import { openAIErrorBody } from './error-mapping.js';
 import { withRequestModel } from './request-model.js';
 import { modelIdSchema } from './route-schemas.js';
@@ -117,7 +117,7 @@ export function embeddingsRoute(engine: Engine, maxInputsPerRequest: number) {
 
 /** OpenAI's model list with SIE's `models` list in the same body, so both kinds of client read it. */
 export function modelsListBody(engine: Engine) {
-  const statuses = engine.list();
+  const statuses = engine.catalogue();
   return {
     object: 'list',
     data: statuses.map((s) => ({ id: s.id, object: 'model', created: 0, owned_by: 'sie-server' })),
@@ -126,7 +126,7 @@ export function modelsListBody(engine: Engine) {
 }
 
 export async function openAIRoutes(app: FastifyInstance, options: OpenAIRoutesOptions): Promise<void> {
-  installErrorHandler(app, { schemaStatus: 400, overloadStatus: options.overloadStatus, body: openAIErrorBody });
+  installErrorHandler(app, { schemaStatus: 400, overloadStatus: options.overloadStatus, render: withBody(openAIErrorBody) });
   app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', embeddingsRoute(options.engine, options.maxInputsPerRequest));
   app.get('/v1/models', async () => modelsListBody(options.engine));
 }

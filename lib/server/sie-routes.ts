@@ -1,27 +1,40 @@
 /**
  * SIE's native API: POST /v1/encode/{model}, /v1/score/{model}, /v1/extract/{model} and
- * GET /v1/models/{model}, in JSON or msgpack (see sie-codec.ts), with SIE's error shape. Model
- * ids arrive URL-encoded (`BAAI%2Fbge-m3`).
+ * GET /v1/models/{model}, in JSON or msgpack (see sie-codec.ts), with SIE's errors, ids, timing
+ * and headers. A model id may hold '/' raw (`/v1/encode/BAAI/bge-m3`, as SIE's Python SDK sends
+ * it) or URL-encoded (`BAAI%2Fbge-m3`, as its TypeScript SDK does): each route takes the rest of
+ * the path. A model that is not loaded yet gets a short grace, then a retryable 503
+ * MODEL_LOADING with Retry-After while its load goes on, as SIE answers a cold model.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Engine, ModelStatus } from '../engine/engine.js';
 import { EngineError } from '../errors/engine-error.js';
 import { OUTPUT_TYPES, type EncodedItem, type OutputType } from '../families/index.js';
 import { clientGone } from './client-gone.js';
-import { sieErrorBody } from './error-mapping.js';
+import type { LoadedModel } from '../engine/loaded-model.js';
+import { sieError } from './error-mapping.js';
 import { installErrorHandler } from './error-handlers.js';
-import { withRequestModel } from './request-model.js';
-import { inputListSchema, modelParamsSchema } from './route-schemas.js';
+import { checkRequestModelId } from './request-model.js';
+import { inputListSchema, modelIdSchema } from './route-schemas.js';
 import { rankByScore } from './score-ranking.js';
-import { acceptMsgpackBodies, sendSie } from './sie-codec.js';
-import { convertValues } from './wire/output-dtype.js';
+import { acceptSieBodies, sendSie, SERVER_VERSION_HEADER, timingHeaders } from './sie-codec.js';
+import { NumpyArray } from './wire/numpy-array.js';
+import { toOutputDtype } from './wire/output-dtype.js';
 import type { EncodeRequest, EncodeResult, ExtractRequest, Item, ModelInfo, OutputDtype, ScoreRequest } from './wire/sie-api-types.js';
 
 export interface SieRoutesOptions {
   engine: Engine;
   maxInputsPerRequest: number;
   overloadStatus: 503 | 429;
+  /** How long a request waits for a cold model before 503 MODEL_LOADING (default 2000 ms). */
+  coldLoadWaitMs?: number;
+  /** Sent as X-SIE-Server-Version. */
+  serverVersion: string;
 }
+
+/** `/v1/<route>/<model id, '/' allowed>`: the model id is the rest of the path. */
+const modelPathSchema = { type: 'object', properties: { '*': modelIdSchema }, required: ['*'] } as const;
+type ModelPath = { '*': string };
 
 const itemSchema = {
   type: 'object',
@@ -36,7 +49,7 @@ const itemSchema = {
 /** `{items, params?}` bodies (encode, extract) differ only in their params. */
 function itemsRequestSchema(maxInputs: number, paramsProperties: Record<string, unknown>) {
   return {
-    params: modelParamsSchema,
+    params: modelPathSchema,
     body: { type: 'object', required: ['items'], properties: { items: inputListSchema(itemSchema, maxInputs), params: { type: ['object', 'null'], properties: paramsProperties } } },
   } as const;
 }
@@ -58,45 +71,51 @@ function withInstruction(texts: string[], instruction: string | null | undefined
 }
 
 function encodedResult(item: Item, encoded: EncodedItem, dtype: OutputDtype): EncodeResult {
-  const result: EncodeResult = { id: item.id ?? null };
+  // SIE sends an id only when the item had one.
+  const result: EncodeResult = item.id != null ? { id: item.id } : {};
   if (item.metadata) result.metadata = item.metadata;
-  if (encoded.dense) result.dense = { dims: encoded.dense.length, dtype, values: convertValues(encoded.dense, dtype) };
+  if (encoded.dense) result.dense = { dims: encoded.dense.length, dtype, values: toOutputDtype(encoded.dense, dtype) };
   if (encoded.sparse) {
+    // Sparse values are float32 or float16 only (quantising them saves nothing next to the indices).
     const sparseDtype = dtype === 'float16' ? 'float16' : 'float32';
-    result.sparse = { dims: encoded.sparse.dims, dtype: sparseDtype, indices: Array.from(encoded.sparse.indices), values: convertValues(encoded.sparse.values, sparseDtype) };
+    result.sparse = { dims: encoded.sparse.dims, dtype: sparseDtype, indices: NumpyArray.int32(encoded.sparse.indices), values: toOutputDtype(encoded.sparse.values, sparseDtype) };
   }
   if (encoded.multivector) {
     const { values, numTokens, tokenDims } = encoded.multivector;
-    result.multivector = {
-      token_dims: tokenDims,
-      num_tokens: numTokens,
-      dtype,
-      values: Array.from({ length: numTokens }, (_, t) => convertValues(values.subarray(t * tokenDims, (t + 1) * tokenDims), dtype)),
-    };
+    result.multivector = { token_dims: tokenDims, num_tokens: numTokens, dtype, values: toOutputDtype(values, dtype, numTokens) };
   }
   return result;
 }
 
-/** SIE's ModelInfo for a registry entry. */
+/** SIE's ModelInfo for a catalogue entry (loaded, loading, failed or only available). */
 export function modelInfo(status: ModelStatus): ModelInfo {
-  const model = status.model;
+  const can = status.capabilities;
   return {
     name: status.id,
     inputs: ['text'],
-    outputs: model ? [...model.outputs, ...model.tasks.filter((t) => t !== 'encode')] : [],
-    dims: model ? (model.dims as Record<string, number>) : {},
+    outputs: can ? [...can.outputs, ...can.tasks.filter((t) => t !== 'encode')] : [],
+    dims: can ? (can.dims as Record<string, number>) : {},
     loaded: status.state === 'loaded',
     state: status.state,
     last_error: status.error ?? null,
-    max_sequence_length: model?.maxSeqLength ?? null,
-    ...(model ? { dtype: model.dtype } : {}),
+    max_sequence_length: can?.maxSeqLength ?? null,
+    ...(status.model ? { dtype: status.model.dtype } : {}),
   };
 }
 
 export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions): Promise<void> {
   const { engine, maxInputsPerRequest } = options;
-  installErrorHandler(app, { schemaStatus: 422, overloadStatus: options.overloadStatus, body: sieErrorBody });
-  acceptMsgpackBodies(app);
+  // SIE answers schema failures 400 (it validates with msgspec, not FastAPI's 422).
+  installErrorHandler(app, { schemaStatus: 400, overloadStatus: options.overloadStatus, render: sieError });
+  acceptSieBodies(app);
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header(SERVER_VERSION_HEADER, options.serverVersion);
+  });
+  const coldLoadWaitMs = options.coldLoadWaitMs ?? 2000;
+  const withModel = <T>(id: string, fn: (model: LoadedModel) => Promise<T>): Promise<T> => {
+    checkRequestModelId(id);
+    return engine.withModel(id, { trusted: false, allowDownload: false, loadWaitMs: coldLoadWaitMs }, fn);
+  };
 
   const encodeSchema = itemsRequestSchema(maxInputsPerRequest, {
     output_types: { type: ['array', 'null'], items: { type: 'string' } },
@@ -106,7 +125,7 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     is_query: { type: 'boolean' },
   });
   const scoreSchema = {
-    params: modelParamsSchema,
+    params: modelPathSchema,
     body: { type: 'object', required: ['query', 'items'], properties: { query: itemSchema, items: inputListSchema(itemSchema, maxInputsPerRequest), instruction: { type: ['string', 'null'] } } },
   } as const;
   const extractSchema = itemsRequestSchema(maxInputsPerRequest, {
@@ -116,7 +135,7 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     options: { type: ['object', 'null'] },
   });
 
-  app.post<{ Params: { model: string }; Body: EncodeRequest }>('/v1/encode/:model', { schema: encodeSchema }, async (request, reply) => {
+  app.post<{ Params: ModelPath; Body: EncodeRequest }>('/v1/encode/*', { schema: encodeSchema }, async (request, reply) => {
     const started = performance.now();
     const params = request.body.params ?? {};
     const outputTypes: OutputType[] = params.output_types ?? ['dense'];
@@ -125,45 +144,44 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     }
     const isQuery = Boolean(params.options?.is_query ?? params.is_query);
     const signal = clientGone(request, reply);
-    const id = request.params.model;
-    const encoded = await withRequestModel(engine, id, (model) => model.encode(withInstruction(textsOf(id, request.body.items, 'items'), params.instruction), { outputTypes, isQuery, signal }));
+    const id = request.params['*'];
+    const texts = withInstruction(textsOf(id, request.body.items, 'items'), params.instruction);
+    const encoded = await withModel(id, (model) => model.encode(texts, { outputTypes, isQuery, signal }));
     const post = performance.now();
     const dtype = params.output_dtype ?? 'float32';
     const items = request.body.items.map((item, i) => encodedResult(item, encoded.items[i], dtype));
     const done = performance.now();
     const { queueMs, tokenizationMs, inferenceMs } = encoded.timing;
-    return sendSie(request, reply, {
-      model: id,
-      items,
-      timing: { total_ms: done - started, queue_ms: queueMs, tokenization_ms: tokenizationMs, inference_ms: inferenceMs, postprocessing_ms: done - post },
-    });
+    const timing = { total_ms: done - started, queue_ms: queueMs, tokenization_ms: tokenizationMs, inference_ms: inferenceMs, postprocessing_ms: done - post };
+    return sendSie(request, reply, { model: id, items, timing }, timingHeaders(timing));
   });
 
-  app.post<{ Params: { model: string }; Body: ScoreRequest }>('/v1/score/:model', { schema: scoreSchema }, async (request, reply) => {
+  app.post<{ Params: ModelPath; Body: ScoreRequest }>('/v1/score/*', { schema: scoreSchema }, async (request, reply) => {
     const signal = clientGone(request, reply);
-    const id = request.params.model;
+    const id = request.params['*'];
     const [query] = textsOf(id, [request.body.query], 'query');
     const documents = textsOf(id, request.body.items, 'items');
-    const { scores } = await withRequestModel(engine, id, (model) => model.score(request.body.instruction ? `${request.body.instruction}${query}` : query, documents, { signal }));
-    const entries = rankByScore(scores, (score, i) => ({ item_id: request.body.items[i].id ?? String(i), score }));
+    const { scores } = await withModel(id, (model) => model.score(request.body.instruction ? `${request.body.instruction}${query}` : query, documents, { signal }));
+    const entries = rankByScore(scores, (score, i) => ({ item_id: request.body.items[i].id ?? `item-${i}`, score }));
     return sendSie(request, reply, { model: id, query_id: request.body.query.id ?? null, scores: entries });
   });
 
-  app.post<{ Params: { model: string }; Body: ExtractRequest }>('/v1/extract/:model', { schema: extractSchema }, async (request, reply) => {
+  app.post<{ Params: ModelPath; Body: ExtractRequest }>('/v1/extract/*', { schema: extractSchema }, async (request, reply) => {
     const labels = request.body.params?.labels ?? undefined;
     const signal = clientGone(request, reply);
-    const id = request.params.model;
+    const id = request.params['*'];
     const texts = textsOf(id, request.body.items, 'items');
-    const { items } = await withRequestModel(engine, id, (model) => model.extract(texts, { labels, signal }));
+    const { items } = await withModel(id, (model) => model.extract(texts, { labels, signal }));
     return sendSie(request, reply, {
       model: id,
-      items: items.map((found, i) => ({ id: request.body.items[i].id ?? String(i), entities: found.entities, relations: [], classifications: found.classifications, data: {} })),
+      items: items.map((found, i) => ({ id: request.body.items[i].id ?? `item-${i}`, entities: found.entities, relations: [], classifications: found.classifications, data: {} })),
     });
   });
 
-  app.get<{ Params: { model: string } }>('/v1/models/:model', { schema: { params: modelParamsSchema } }, async (request, reply) => {
-    const status = engine.status(request.params.model);
-    if (!status) throw new EngineError('MODEL_NOT_FOUND', `model '${request.params.model}' is not known to this server`, { param: 'model' });
+  app.get<{ Params: ModelPath }>('/v1/models/*', { schema: { params: modelPathSchema } }, async (request, reply) => {
+    const id = request.params['*'];
+    const status = await engine.catalogueEntry(id);
+    if (!status) throw new EngineError('MODEL_NOT_FOUND', `model '${id}' is not known to this server`, { param: 'model' });
     return reply.send(modelInfo(status));
   });
 }

@@ -8,7 +8,7 @@
  * already holding it (queued or running) finish normally. This is the only mutable state of the
  * engine.
  */
-import { EngineError } from '../../errors/engine-error.js';
+import { EngineError, type LoadFailure } from '../../errors/engine-error.js';
 import { PERMANENT_LOAD_FAILURES as PERMANENT } from '../../errors/error-codes.js';
 import type { LoadedModel } from '../loaded-model.js';
 
@@ -37,12 +37,7 @@ export interface ModelLoader {
   load(): Promise<LoadedModel>;
 }
 
-export interface LoadError {
-  code: string;
-  message: string;
-  attempts: number;
-  permanent: boolean;
-}
+export type LoadError = LoadFailure;
 
 export interface RegistryEntryStatus {
   id: string;
@@ -98,7 +93,7 @@ export class ModelRegistry {
   }
 
   /** Takes a model for one request, loading it first if needed; release() when done. */
-  async acquire(id: string, loader: () => ModelLoader, options: { pin?: boolean } = {}): Promise<Lease> {
+  async acquire(id: string, loader: () => ModelLoader, options: { pin?: boolean; loadWaitMs?: number } = {}): Promise<Lease> {
     let entry = this.find(id);
     if (entry?.state === 'failed') {
       const error = entry.error!;
@@ -110,7 +105,7 @@ export class ModelRegistry {
     entry.inFlight++;
     let model: LoadedModel;
     try {
-      model = entry.model ?? (await this.waitForLoad(entry));
+      model = entry.model ?? (await this.waitForLoad(entry, Math.min(options.loadWaitMs ?? Infinity, this.options.loadWaitMs)));
     } catch (error) {
       this.release(entry);
       throw error;
@@ -179,8 +174,7 @@ export class ModelRegistry {
 
   private failure(entry: Entry): EngineError {
     const info = this.loadError(entry);
-    const failed = new EngineError(entry.error!.code, `model ${entry.id} failed to load (attempt ${info.attempts}${info.permanent ? ', permanent' : ', will retry'}): ${info.message}`, { cause: entry.error, param: 'model' });
-    return Object.assign(failed, { loadError: info });
+    return new EngineError(entry.error!.code, `model ${entry.id} failed to load (attempt ${info.attempts}${info.permanent ? ', permanent' : ', will retry'}): ${info.message}`, { cause: entry.error, param: 'model', loadFailure: info });
   }
 
   private startLoad(id: string, makeLoader: () => ModelLoader, previous?: Entry): Entry {
@@ -229,10 +223,10 @@ export class ModelRegistry {
     return entry;
   }
 
-  private async waitForLoad(entry: Entry): Promise<LoadedModel> {
+  private async waitForLoad(entry: Entry, waitMs: number): Promise<LoadedModel> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new EngineError('MODEL_LOADING', `model ${entry.id} is still loading; retry shortly`)), this.options.loadWaitMs);
+      timer = setTimeout(() => reject(new EngineError('MODEL_LOADING', `model ${entry.id} is loading; retry shortly`)), waitMs);
     });
     try {
       return await Promise.race([entry.loading!, timeout]);

@@ -1,51 +1,48 @@
 /**
- * Output dtypes of SIE's encode: float32 as computed; float16 rounded to half precision;
- * int8 / uint8 scalar-quantised assuming values in [-1, 1] (unit-normalised embeddings);
- * binary / ubinary as sentence-transformers' quantize_embeddings packs them: one bit per
- * dimension (value > 0), eight to a byte, most significant bit first; binary is that byte - 128.
+ * Output dtypes of SIE's encode, as numpy arrays on the wire: float32 as computed; float16
+ * rounded to half precision; int8 / uint8 scalar-quantised assuming values in [-1, 1]
+ * (unit-normalised embeddings); binary / ubinary as sentence-transformers' quantize_embeddings
+ * packs them: one bit per dimension (value > 0), eight to a byte, most significant bit first;
+ * binary is that byte - 128 (int8), ubinary the byte itself (uint8).
  */
+import { float32ToFloat16Bits, NumpyArray } from './numpy-array.js';
 import type { OutputDtype } from './sie-api-types.js';
 
-export function convertValues(values: Float32Array, dtype: OutputDtype): number[] {
+/** One vector (or `rows` vectors of equal width, row-major) in an output dtype. */
+export function toOutputDtype(values: Float32Array, dtype: OutputDtype, rows?: number): NumpyArray {
+  const shape = (width: number) => (rows === undefined ? [width] : [rows, width]);
+  const width = rows === undefined ? values.length : rows === 0 ? 0 : values.length / rows;
   switch (dtype) {
     case 'float32':
-      return Array.from(values);
-    case 'float16':
-      return Array.from(values, roundToFloat16);
+      return NumpyArray.float32(values, shape(width));
+    case 'float16': {
+      const bits = Uint16Array.from(values, float32ToFloat16Bits);
+      return new NumpyArray('<f2', shape(width), new Uint8Array(bits.buffer));
+    }
     case 'int8':
-      return Array.from(values, (v) => Math.max(-127, Math.min(127, Math.round(v * 127))));
+      return new NumpyArray('|i1', shape(width), new Uint8Array(Int8Array.from(values, (v) => Math.max(-127, Math.min(127, Math.round(v * 127)))).buffer));
     case 'uint8':
-      return Array.from(values, (v) => Math.max(0, Math.min(255, Math.round((v + 1) * 127.5))));
+      return new NumpyArray('|u1', shape(width), Uint8Array.from(values, (v) => Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)))));
     case 'binary':
-      return packBits(values).map((b) => b - 128);
-    case 'ubinary':
-      return packBits(values);
+    case 'ubinary': {
+      const packedWidth = Math.ceil(width / 8);
+      const count = rows ?? 1;
+      const out = new Uint8Array(count * packedWidth);
+      for (let r = 0; r < count; r++) out.set(packBits(values.subarray(r * width, (r + 1) * width)), r * packedWidth);
+      if (dtype === 'ubinary') return new NumpyArray('|u1', shape(packedWidth), out);
+      return new NumpyArray('|i1', shape(packedWidth), new Uint8Array(Int8Array.from(out, (b) => b - 128).buffer));
+    }
   }
 }
 
-function packBits(values: Float32Array): number[] {
-  const out: number[] = [];
+function packBits(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(values.length / 8));
   for (let i = 0; i < values.length; i += 8) {
     let byte = 0;
     for (let bit = 0; bit < 8; bit++) byte = (byte << 1) | (i + bit < values.length && values[i + bit] > 0 ? 1 : 0);
-    out.push(byte);
+    out[i / 8] = byte;
   }
   return out;
-}
-
-/** Rounds a float32 to the nearest float16 value (round half to even), returned as a number. */
-export function roundToFloat16(value: number): number {
-  if (!Number.isFinite(value) || value === 0) return value;
-  const abs = Math.abs(value);
-  if (abs >= 65520) return Math.sign(value) * Infinity;
-  if (abs < 2 ** -24 / 2) return Math.sign(value) * 0;
-  // Spacing of float16 values at this magnitude (subnormals below 2^-14 share 2^-24).
-  const exponent = Math.max(Math.floor(Math.log2(abs)), -14);
-  const step = 2 ** (exponent - 10);
-  const q = abs / step;
-  let rounded = Math.round(q);
-  if (Math.abs(q - Math.trunc(q) - 0.5) < 1e-12 && rounded % 2 === 1) rounded -= 1;
-  return Math.sign(value) * rounded * step;
 }
 
 /** Bytes per dense vector of `dims` values in a dtype (for docs and tests). */

@@ -4,6 +4,7 @@
  * code) so the two cannot drift apart.
  */
 import type { OutputType } from '../../families/model-family.js';
+import type { NumpyArray } from './numpy-array.js';
 import type { ModelState as EngineModelState } from '../../engine/registry/model-registry.js';
 
 export type { OutputType } from '../../families/model-family.js';
@@ -37,24 +38,28 @@ export interface EncodeRequest {
   params?: EncodeParams | null;
 }
 
+/** Arrays travel as numpy arrays (msgpack-numpy) in msgpack and as lists in JSON. */
+export type WireArray = NumpyArray;
+
 export interface DenseVector {
   dims: number;
   dtype: OutputDtype;
-  values: number[];
+  values: WireArray;
 }
 
 export interface SparseVector {
   dims?: number | null;
   dtype: 'float32' | 'float16';
-  indices: number[];
-  values: number[];
+  indices: WireArray;
+  values: WireArray;
 }
 
 export interface MultiVector {
   token_dims: number;
   num_tokens: number;
   dtype: OutputDtype;
-  values: number[][];
+  /** num_tokens x token_dims. */
+  values: WireArray;
 }
 
 export interface EncodeResult {
