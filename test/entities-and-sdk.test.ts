@@ -34,33 +34,52 @@ t.test('an I- tag after O starts an entity; a type change ends one', async (t) =
   t.same([...entityTypes(['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'])], ['PER', 'LOC']);
 });
 
-t.test('SIEClient retries 503 with Retry-After, never 502', async (t) => {
+t.test('SIEClient retries as SIE\'s SDK does: MODEL_LOADING after Retry-After, other 503s only when waiting for capacity, a load failure never', async (t) => {
+  const replies: Array<[number, string, string?]> = [];
   let calls = 0;
-  let mode: '503' | '502' = '503';
   const server = http.createServer((req, res) => {
     calls++;
-    if (mode === '502') {
-      res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: { code: 'MODEL_LOAD_FAILED', message: 'bad weights' } }));
+    const [status, code, retryAfter] = replies.shift() ?? [200, ''];
+    if (status === 200) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ model: 'm', items: [{ dense: { dims: 2, dtype: 'float32', values: [0.6, 0.8] } }] }));
       return;
     }
-    if (calls < 3) {
-      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' }).end(JSON.stringify({ detail: { code: 'MODEL_LOADING', message: 'loading' } }));
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ models: [] }));
+    const detail = { code, message: code.toLowerCase(), ...(code === 'MODEL_LOAD_FAILED' ? { error_class: 'UNKNOWN', permanent: true, attempts: 2 } : {}) };
+    res.writeHead(status, { 'content-type': 'application/json', ...(retryAfter ? { 'retry-after': retryAfter } : {}) }).end(JSON.stringify({ detail, error: detail }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const port = (server.address() as { port: number }).port;
-  const client = new SIEClient(`http://127.0.0.1:${port}`);
-  t.same(await client.listModels(), []);
-  t.equal(calls, 3, 'two 503s retried');
-  mode = '502';
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const client = new SIEClient(url, { provisionTimeout: 2000 });
+
+  replies.push([503, 'MODEL_LOADING', '0'], [503, 'MODEL_LOADING', '0'], [200, '']);
+  const result = await client.encode('m', { text: 'x' });
+  t.same(Array.from(result.dense!), [Math.fround(0.6), Math.fround(0.8)]);
+  t.equal(calls, 3, 'two MODEL_LOADING answers retried');
+
   calls = 0;
-  await t.rejects(client.listModels(), { status: 502, code: 'MODEL_LOAD_FAILED', message: 'bad weights' });
-  t.equal(calls, 1, '502 not retried');
-  client.close();
-  await t.rejects(client.listModels(), { code: 'CLIENT_CLOSED' });
+  replies.push([502, 'MODEL_LOAD_FAILED']);
+  await t.rejects(client.encode('m', { text: 'x' }), { name: 'ModelLoadFailedError', statusCode: 502, code: 'MODEL_LOAD_FAILED', permanent: true, attempts: 2, errorClass: 'UNKNOWN' });
+  t.equal(calls, 1, 'a load failure is not retried');
+
+  calls = 0;
+  replies.push([503, 'OVERLOADED', '0']);
+  await t.rejects(client.encode('m', { text: 'x' }), { name: 'ServerError', statusCode: 503, code: 'OVERLOADED' });
+  t.equal(calls, 1, 'a full queue is not retried unless waiting for capacity');
+  calls = 0;
+  replies.push([503, 'OVERLOADED', '0'], [200, '']);
+  await client.encode('m', { text: 'x' }, { waitForCapacity: true });
+  t.equal(calls, 2, 'with waitForCapacity it is');
+
+  const impatient = new SIEClient(url, { provisionTimeout: 50 });
+  replies.push(...Array.from({ length: 5 }, (): [number, string, string] => [503, 'MODEL_LOADING', '1']));
+  await t.rejects(impatient.encode('m', { text: 'x' }), { name: 'ModelLoadingError', model: 'm' });
+  replies.length = 0;
+
+  await client.close();
+  await t.rejects(client.listModels(), { name: 'SIEConnectionError' });
+  const unreachable = new SIEClient('http://127.0.0.1:9', { timeout: 2000 });
+  await t.rejects(unreachable.listModels(), { name: 'SIEConnectionError', kind: 'connect' });
 });
 
 t.test('the SDK loads nothing from the server, the engine or the native addon', async (t) => {

@@ -3,7 +3,7 @@
 import { encode } from '@msgpack/msgpack';
 import path from 'node:path';
 import t from 'tap';
-import { SIEClient, SIEError } from '../lib/sdk/index.js';
+import { RequestError, SIEClient } from '../lib/sdk/index.js';
 import { decodeSieMsgpack } from '../lib/sdk/msgpack-numpy.js';
 import { cosine, maxAbsDiff, readJson, referenceDir, referenceModel, sentences } from './helpers/fixtures.js';
 import { startServer } from './helpers/server.js';
@@ -97,27 +97,29 @@ t.test('output dtypes: float16 rounding and packed binary', async (t) => {
 
 t.test('SIEClient against a running server', async (t) => {
   const { baseUrl } = await startServer(t, ALL);
-  const client = new SIEClient(baseUrl, { timeoutMs: 10000 });
+  const client = new SIEClient(baseUrl, { timeout: 10000 });
   t.teardown(() => client.close());
-  const one = await client.encode('tiny-dense-mean', 'hello world!');
+  const one = await client.encode('tiny-dense-mean', { text: 'hello world!' });
   t.ok(one.dense instanceof Float32Array);
   t.ok(cosine(one.dense!, ref<number[][]>('tiny-dense-mean.dense.json')[0]) >= 0.99999);
-  const many = await client.encode('tiny-splade', [{ id: 'x', text: 'hello world!' }, 'The quick brown fox jumps over the lazy dog.'], { outputTypes: ['sparse'] });
+  const many = await client.encode('tiny-splade', [{ id: 'x', text: 'hello world!' }, { text: 'The quick brown fox jumps over the lazy dog.' }], { outputTypes: ['sparse'] });
   t.equal(many.length, 2);
   t.equal(many[0].id, 'x');
-  t.same(many[0].sparse!.indices, ref<Array<{ indices: number[] }>>('tiny-splade.splade.json')[0].indices);
-  const scores = await client.score('tiny-cross-encoder', 'What is the capital of France?', ['Paris is the capital of France.', 'Bananas are yellow.']);
+  t.same(Array.from(many[0].sparse!.indices), ref<Array<{ indices: number[] }>>('tiny-splade.splade.json')[0].indices);
+  t.ok(many[0].sparse!.indices instanceof Int32Array);
+  const scores = await client.score('tiny-cross-encoder', { text: 'What is the capital of France?' }, [{ text: 'Paris is the capital of France.' }, { text: 'Bananas are yellow.' }]);
   t.equal(scores.scores.length, 2);
   t.same(scores.scores.map((s) => s.rank), [0, 1]);
-  const extracted = await client.extract('tiny-token-classifier', 'Ada Lovelace worked in London with Charles Babbage.');
+  t.same(scores.scores.map((s) => s.itemId).sort(), ['item-0', 'item-1']);
+  const extracted = await client.extract('tiny-token-classifier', { text: 'Ada Lovelace worked in London with Charles Babbage.' }, { labels: [] });
   t.type(extracted.entities, Array);
   for (const e of extracted.entities) t.equal([...'Ada Lovelace worked in London with Charles Babbage.'].slice(e.start!, e.end!).join(''), e.text, 'entity text is its span');
   const models = await client.listModels();
   t.same(models.map((m) => m.name).sort(), ALL.map((m) => path.basename(m)).sort());
   const info = await client.getModel('tiny-colbert');
-  t.match(info, { name: 'tiny-colbert', state: 'loaded', loaded: true, outputs: ['multivector'], dims: { multivector: 16 }, max_sequence_length: 256 });
-  await t.rejects(client.encode('tiny-cross-encoder', 'x'), new SIEError(400, 'INVALID_INPUT', 'model tiny-cross-encoder does not support encode (it supports: score)'));
-  await t.rejects(client.getModel('nope'), { name: 'SIEError', status: 404, code: 'MODEL_NOT_FOUND' });
+  t.match(info, { name: 'tiny-colbert', loaded: true, outputs: ['multivector'], dims: { multivector: 16 }, maxSequenceLength: 256 });
+  await t.rejects(client.encode('tiny-cross-encoder', { text: 'x' }), new RequestError('model tiny-cross-encoder does not support encode (it supports: score)', 'INVALID_INPUT', 400));
+  await t.rejects(client.getModel('nope'), { name: 'RequestError', statusCode: 404, code: 'MODEL_NOT_FOUND' });
 });
 
 t.test('org/name model ids, raw and URL-encoded, on every SIE route', async (t) => {
@@ -205,4 +207,22 @@ t.test('Infinity routes: /embeddings, /rerank, /classify, /models', async (t) =>
   t.equal(models.data.length, ALL.length);
   const badRerank = await post('/rerank', { model: 'tiny-cross-encoder', query: 'q', documents: [] });
   t.equal(badRerank.status, 400);
+});
+
+t.test('GET /openapi.json and `sie-server openapi -o FILE` give the OpenAPI document of every route', async (t) => {
+  const { baseUrl } = await startServer(t, []);
+  const response = await fetch(`${baseUrl}/openapi.json`);
+  t.equal(response.status, 200);
+  const served = await response.json() as { openapi: string; info: { version: string }; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>> };
+  t.match(served.openapi, /^3\./);
+  for (const route of ['/v1/encode/{model}', '/v1/score/{model}', '/v1/extract/{model}', '/v1/models/{model}', '/v1/embeddings', '/v1/models', '/embeddings', '/rerank', '/classify', '/healthz', '/readyz']) {
+    t.ok(served.paths[route], `documents ${route}`);
+  }
+  t.same(served.paths['/v1/encode/{model}'].post.requestBody?.content['application/json'].schema.required, ['items'], 'from the route\'s own body schema');
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const { tempDir, repoRoot } = await import('./helpers/fixtures.js');
+  const file = path.join(tempDir(t), 'openapi.json');
+  execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'lib', 'cli', 'sie-server.js'), 'openapi', '-o', file]);
+  t.same(JSON.parse(readFileSync(file, 'utf8')), served, 'the CLI writes the same document');
 });

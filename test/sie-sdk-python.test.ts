@@ -111,9 +111,10 @@ t.test('the official Python SDK against sie-server', { skip: sdkImports ? false 
   t.match(got.get_model, { name: 'BAAI/bge-small-en-v1.5', state: 'loaded', loaded: true });
 
   t.match(got.unknown_model, { class: 'RequestError', code: 'MODEL_NOT_FOUND', status: 404 });
-  t.match(got.load_failure, { class: 'ModelLoadFailedError', code: 'MODEL_LOAD_FAILED', status: 502, permanent: true, error_class: 'BAD_WEIGHTS' }, 'a broken model fails fast, as a permanent load failure');
+  t.match(got.load_failure, { class: 'ModelLoadFailedError', code: 'MODEL_LOAD_FAILED', status: 502, permanent: true, error_class: 'UNKNOWN' }, 'a broken model fails fast, as a permanent load failure (SIE\'s class UNKNOWN)');
   t.match(got.load_failure_again, { class: 'ModelLoadFailedError', permanent: true });
   t.match(got.empty_items, { class: 'RequestError', status: 400, code: 'INVALID_INPUT' });
+  t.match(got.wrong_type, { class: 'RequestError', status: 400, code: 'INVALID_INPUT' }, 'a number where text goes is a 400');
   t.match(got.wrong_output_type, { class: 'RequestError', status: 400, code: 'INVALID_INPUT' });
   t.equal(got.huge_text, 64, 'a 20000-word text is truncated, not refused');
   t.ok(cosine(got.still_serving, denseRef[0]) >= 0.99999, 'still serving after the errors');

@@ -1,6 +1,7 @@
 // SIE's official TypeScript SDK, unmodified (../shared/sie-sdk/ts, bundled here with esbuild, its
 // one dependency @msgpack/msgpack from our node_modules), against a real `sie-server serve`:
-// typed arrays for every output and dtype, score, extract, the catalogue, and typed errors.
+// typed arrays for every output and dtype, score, extract, the catalogue, and typed errors. The
+// same script then runs with sie-server's own SDK (sie-server/sdk), which must answer alike.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -39,8 +40,10 @@ t.test('the official TypeScript SDK against sie-server', { skip: existsSync(sdkE
   const pairs = readJson<Array<[string, string]>>(path.join(referenceDir, 'pairs.json'));
   const query = pairs[0][0];
   const documents = pairs.filter((p) => p[0] === query).map((p) => p[1]);
-  const output = execFileSync(process.execPath, [path.join(repoRoot, 'test', 'sie-sdk', 'ts-sdk-session.mjs'), bundle, url, JSON.stringify(texts), JSON.stringify({ query, documents })], { encoding: 'utf8', timeout: 120000 });
-  const got = JSON.parse(output);
+  const session = (sdk: string) => JSON.parse(execFileSync(process.execPath, [path.join(repoRoot, 'test', 'sie-sdk', 'ts-sdk-session.mjs'), sdk, url, JSON.stringify(texts), JSON.stringify({ query, documents })], { encoding: 'utf8', timeout: 120000 }));
+  const got = session(bundle);
+  const ours = session(path.join(repoRoot, 'dist', 'lib', 'sdk', 'index.js'));
+  t.same(ours, got, 'sie-server/sdk returns exactly what SIE\'s SDK returns, error classes included');
 
   const denseRef = ref<number[][]>('tiny-dense-cls.dense.json');
   got.dense.forEach((item: { id: string; kind: string; values: number[] }, i: number) => {

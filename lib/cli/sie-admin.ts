@@ -6,7 +6,7 @@
  *             | unload NAME | health
  */
 import { parseArgs } from 'node:util';
-import { SIEClient, SIEError } from '../sdk/sie-client.js';
+import { SIEClient } from '../sdk/sie-client.js';
 
 const USAGE = `usage: sie-admin [--url URL] [--api-key KEY] <command>
 commands:
@@ -28,22 +28,22 @@ async function run(argv: string[], out: NodeJS.WritableStream): Promise<number> 
     out.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  const client = new SIEClient(values.url ?? process.env.SIE_URL ?? 'http://localhost:8080', { apiKey: values['api-key'] ?? process.env.SIE_API_KEY, timeoutMs: 600000, maxRetries: 0 });
+  const client = new SIEClient(values.url ?? process.env.SIE_URL ?? 'http://localhost:8080', { apiKey: values['api-key'] ?? process.env.SIE_API_KEY, timeout: 600000 });
   const needName = () => {
-    if (!name) throw new SIEError(0, 'USAGE', `${command} needs a model name`);
+    if (!name) throw Object.assign(new Error(`${command} needs a model name`), { code: 'USAGE' });
     return name;
   };
   switch (command) {
     case 'models': {
-      for (const m of await client.listModels()) {
-        const dims = Object.entries(m.dims).map(([k, v]) => `${k}:${v}`).join(',') || '-';
+      for (const m of await client.modelStates()) {
+        const dims = Object.entries(m.dims ?? {}).map(([k, v]) => `${k}:${v}`).join(',') || '-';
         const error = m.last_error ? `  ${m.last_error.code}: ${m.last_error.message}` : '';
         out.write(`${m.name}\t${m.state}\t${m.outputs.join(',') || '-'}\t${dims}${error}\n`);
       }
       return 0;
     }
     case 'model':
-      out.write(`${JSON.stringify(await client.getModel(needName()), null, 2)}\n`);
+      out.write(`${JSON.stringify(await client.modelState(needName()), null, 2)}\n`);
       return 0;
     case 'load':
       await client.loadModel(needName(), { pin: values.pin });
@@ -65,7 +65,7 @@ async function run(argv: string[], out: NodeJS.WritableStream): Promise<number> 
 }
 
 run(process.argv.slice(2), process.stdout).then((code) => process.exit(code), (error: unknown) => {
-  const e = error as SIEError;
+  const e = error as { code?: string; message: string };
   process.stderr.write(`sie-admin: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
   process.exit(e.code === 'USAGE' ? 2 : 1);
 });

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** `sie-server serve ...`: parse the configuration, start the server, preload models. */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { buildServeConfig, ConfigError, SERVE_USAGE, type ServeConfig } from '../config.js';
 import { Engine } from '../engine/engine.js';
 import { EngineError } from '../errors/engine-error.js';
@@ -29,7 +31,7 @@ async function serve(config: ServeConfig): Promise<void> {
     engine,
     metrics,
     apiKey: config.apiKey,
-    publicPaths: config.privateMetrics ? ['/healthz', '/readyz'] : ['/healthz', '/readyz', '/metrics'],
+    publicPaths: config.privateMetrics ? ['/healthz', '/readyz', '/openapi.json'] : ['/healthz', '/readyz', '/metrics', '/openapi.json'],
     overloadStatus: config.overloadStatus,
     maxInputsPerRequest: config.maxInputsPerRequest,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -59,12 +61,27 @@ async function serve(config: ServeConfig): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
+/** `sie-server openapi [-o FILE]`: the OpenAPI document of every route, without serving. */
+async function writeOpenApi(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' } }, strict: true });
+  const engine = new Engine({ threads: 1, progress: null });
+  const app = buildServer({ engine });
+  await app.ready();
+  const document = `${JSON.stringify(app.swagger(), null, 2)}\n`;
+  await app.close();
+  engine.close();
+  if (values.output) writeFileSync(values.output, document);
+  else process.stdout.write(document);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${SERVE_USAGE}\n`);
     return command === undefined ? 1 : 0;
   }
+  if (command === 'openapi') return writeOpenApi(rest);
   if (command !== 'serve') {
     process.stderr.write(`sie-server: unknown command '${command}'\n${SERVE_USAGE}\n`);
     return 2;

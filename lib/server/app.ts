@@ -2,6 +2,7 @@
  * Builds the fastify application: one plugin per API family (each with its own error handler
  * and error shape), the metrics hook, optional API-key auth and a JSON 404.
  */
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { adminRoutes } from './admin-routes.js';
@@ -22,7 +23,7 @@ export interface ServerOptions {
   metrics?: ServerMetrics;
   /** Require `Authorization: Bearer <apiKey>` on every route but the public ones. */
   apiKey?: string;
-  /** Routes open without the key (default: /healthz, /readyz, /metrics). */
+  /** Routes open without the key (default: /healthz, /readyz, /metrics, /openapi.json). */
   publicPaths?: string[];
   /** Status for a saturated queue: 503 with Retry-After (SIE) or 429. */
   overloadStatus?: 503 | 429;
@@ -60,8 +61,19 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const label = model === '' ? '' : options.engine.status(model) ? model : 'unknown';
     metrics.recordRequest(route, label, reply.statusCode, reply.elapsedTime / 1000);
   });
-  if (options.apiKey) requireApiKey(app, { apiKey: options.apiKey, publicPaths: options.publicPaths ?? ['/healthz', '/readyz', '/metrics'] });
+  if (options.apiKey) requireApiKey(app, { apiKey: options.apiKey, publicPaths: options.publicPaths ?? ['/healthz', '/readyz', '/metrics', '/openapi.json'] });
 
+  // The OpenAPI document is generated from the routes' own schemas (GET /openapi.json).
+  app.register(swagger, {
+    openapi: { info: { title: 'sie-server', description: "SIE's, OpenAI's and Infinity's APIs over sie-server's engine", version: SERVER_VERSION } },
+    // SIE's routes take the model id as the rest of the path; the document names it {model}, as SIE's does.
+    transform: ({ schema, url }) => {
+      if (!url.endsWith('/*')) return { schema, url };
+      const params = { type: 'object', properties: { model: { type: 'string', description: "model id; '/' allowed raw or URL-encoded" } }, required: ['model'] };
+      return { schema: { ...schema, params }, url: `${url.slice(0, -1)}:model` };
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   const family = { engine: options.engine, maxInputsPerRequest: options.maxInputsPerRequest ?? 2048, overloadStatus };
   app.register(adminRoutes, { engine: options.engine, metrics, overloadStatus });
   app.register(healthRoutes, { engine: options.engine });

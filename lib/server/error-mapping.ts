@@ -82,6 +82,15 @@ export function openAIErrorBody(d: ErrorDescription): OpenAIErrorBody {
   return { error: { message: d.message, type, param: d.param, code: d.code } };
 }
 
+/** SIE's load-error classes (GATED, NOT_FOUND, OOM, NETWORK, DEPENDENCY, UNKNOWN) for our codes; the code itself goes along as cause_code. */
+const SIE_LOAD_ERROR_CLASS: Partial<Record<EngineErrorCode, string>> = {
+  MODEL_NOT_FOUND: 'NOT_FOUND',
+  MODEL_CAPACITY: 'OOM',
+  OUT_OF_MEMORY: 'OOM',
+  DOWNLOAD_FAILED: 'NETWORK',
+  DEVICE_UNAVAILABLE: 'DEPENDENCY',
+};
+
 /**
  * SIE's error as SIE's server sends it: a load failure is 502 MODEL_LOAD_FAILED carrying
  * error_class, permanent and attempts (so SIE's SDKs fail fast instead of retrying); everything
@@ -92,7 +101,7 @@ export function sieError(d: ErrorDescription): { status: number; body: unknown }
   const failure = d.loadFailure;
   const status = failure ? 502 : d.status;
   const code = failure ? 'MODEL_LOAD_FAILED' : d.code;
-  const fields = failure ? { error_class: failure.code, permanent: failure.permanent, attempts: failure.attempts } : {};
+  const fields = failure ? { error_class: SIE_LOAD_ERROR_CLASS[failure.code] ?? 'UNKNOWN', cause_code: failure.code, permanent: failure.permanent, attempts: failure.attempts } : {};
   const type = status === 404 ? 'not_found_error' : status < 500 ? 'invalid_request_error' : 'server_error';
   return {
     status,

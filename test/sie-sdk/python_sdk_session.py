@@ -64,6 +64,7 @@ out["unknown_model"] = failure(lambda: sie.encode("no-org/no-such-model", {"text
 out["load_failure"] = failure(lambda: sie.encode("broken-weights", {"text": "x"}))
 out["load_failure_again"] = failure(lambda: sie.encode("broken-weights", {"text": "x"}))
 out["empty_items"] = failure(lambda: sie.encode("BAAI/bge-small-en-v1.5", []))
+out["wrong_type"] = failure(lambda: sie.encode("BAAI/bge-small-en-v1.5", {"text": 123}))
 out["wrong_output_type"] = failure(lambda: sie.encode("BAAI/bge-small-en-v1.5", {"text": "x"}, output_types=["sparse"]))
 out["huge_text"] = sie.encode("BAAI/bge-small-en-v1.5", {"text": "word " * 20000})["dense"].shape[0]
 out["still_serving"] = sie.encode("BAAI/bge-small-en-v1.5", {"text": texts[0]})["dense"].tolist()
