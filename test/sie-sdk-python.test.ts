@@ -119,3 +119,23 @@ t.test('the official Python SDK against sie-server', { skip: sdkImports ? false 
   t.equal(got.huge_text, 64, 'a 20000-word text is truncated, not refused');
   t.ok(cosine(got.still_serving, denseRef[0]) >= 0.99999, 'still serving after the errors');
 });
+
+t.test('a full queue through the Python SDK: 503 OVERLOADED with Retry-After, retried by the SDK until every request succeeds', { skip: sdkImports ? false : 'sie_sdk is not importable' }, async (t) => {
+  const modelsDir = tempDir(t);
+  cpSync(referenceModel('tiny-dense-cls'), path.join(modelsDir, 'BAAI', 'bge-small-en-v1.5'), { recursive: true });
+  const url = await serve(t, modelsDir, ['-m', 'BAAI/bge-small-en-v1.5', '--max-batch-tokens', '64', '--max-queued-tokens', '64', '--threads', '1']);
+  const script = [
+    'import sys, json, concurrent.futures',
+    'from sie_sdk import SIEClient',
+    'sie = SIEClient(sys.argv[1])',
+    'text = "queue " * 60',
+    'def one(i): return sie.encode("BAAI/bge-small-en-v1.5", {"text": text})["dense"].shape[0]',
+    'with concurrent.futures.ThreadPoolExecutor(24) as pool: print(json.dumps(list(pool.map(one, range(48)))))',
+  ].join('\n');
+  const dims = JSON.parse(execFileSync(python, ['-c', script, url], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: sdkDir }, timeout: 120000 }));
+  t.equal(dims.length, 48);
+  t.ok(dims.every((d: number) => d === 64), 'every request got its vector');
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const refused = Number(/sie_requests_total\{route="\/v1\/encode\/\*",model="BAAI\/bge-small-en-v1.5",status="503"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  t.ok(refused > 0, `the queue was full ${refused} times, and the SDK retried each`);
+});

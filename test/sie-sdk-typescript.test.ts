@@ -1,7 +1,8 @@
 // SIE's official TypeScript SDK, unmodified (../shared/sie-sdk/ts, bundled here with esbuild, its
 // one dependency @msgpack/msgpack from our node_modules), against a real `sie-server serve`:
 // typed arrays for every output and dtype, score, extract, the catalogue, and typed errors. The
-// same script then runs with sie-server's own SDK (sie-server/sdk), which must answer alike.
+// same script then runs with sie-server's own SDK (sie-server/sdk), which must answer alike. Cold
+// models answer 503 MODEL_LOADING at once, so both clients' retry paths run.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,7 @@ const ref = <T>(name: string) => readJson<T>(path.join(referenceDir, 'outputs', 
 
 async function serve(t: { teardown: (fn: () => void) => void }, modelsDir: string): Promise<string> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'lib', 'cli', 'sie-server.js'), 'serve', '--models-dir', modelsDir, '--port', String(port), '--host', '127.0.0.1', '--threads', '2', '-m', 'BAAI/bge-small-en-v1.5'], { env: { ...process.env, HF_HUB_OFFLINE: '1' }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'lib', 'cli', 'sie-server.js'), 'serve', '--models-dir', modelsDir, '--port', String(port), '--host', '127.0.0.1', '--threads', '2', '-m', 'BAAI/bge-small-en-v1.5', '--cold-load-wait-ms', '0'], { env: { ...process.env, HF_HUB_OFFLINE: '1' }, stdio: 'ignore' });
   t.teardown(() => { child.kill('SIGKILL'); });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
