@@ -226,3 +226,25 @@ t.test('GET /openapi.json and `sie-server openapi -o FILE` give the OpenAPI docu
   execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'lib', 'cli', 'sie-server.js'), 'openapi', '-o', file]);
   t.same(JSON.parse(readFileSync(file, 'utf8')), served, 'the CLI writes the same document');
 });
+
+t.test('extract honours labels and threshold; a model that can never fit the budget is a permanent load failure', async (t) => {
+  const { baseUrl } = await startServer(t, [referenceModel('tiny-classifier')]);
+  const { SIEClient: Client } = await import('../lib/sdk/index.js');
+  const client = new Client(baseUrl);
+  const text = sentences()[0];
+  const all = await client.extract('tiny-classifier', { text }, { labels: [] });
+  t.equal(all.classifications.length, 3);
+  const top = all.classifications[0].score;
+  const above = await client.extract('tiny-classifier', { text }, { labels: [], threshold: top - 1e-6 });
+  t.same(above.classifications.map((c) => c.label), [all.classifications[0].label], 'threshold keeps only scores at or above it');
+  const only = await client.extract('tiny-classifier', { text }, { labels: ['neutral'] });
+  t.same(only.classifications.map((c) => c.label), ['neutral']);
+  await t.rejects(client.extract('tiny-classifier', { text }, { labels: [], threshold: 2 }), { name: 'RequestError', statusCode: 400 });
+
+  const tiny = await startServer(t, [], {});
+  (tiny.engine as unknown as { registry: { options: { budgetBytes: number } } }).registry.options.budgetBytes = 1024;
+  const small = new Client(tiny.baseUrl);
+  await t.rejects(small.encode(referenceModel('tiny-dense-mean').split('/').pop()!, { text: 'x' }), { name: 'RequestError', statusCode: 404 }, 'unknown there (no models dir)');
+  (tiny.engine as unknown as { resolver: { modelsDirs: string[] } }).resolver.modelsDirs.push(path.join(referenceDir, 'models'));
+  await t.rejects(small.encode('tiny-dense-mean', { text: 'x' }), { name: 'ModelLoadFailedError', statusCode: 502, permanent: true, errorClass: 'OOM' }, 'never fits the budget: permanent, not retried');
+});

@@ -54,6 +54,8 @@ export interface ModelEncodeOptions extends RequestOptions {
 export interface ExtractOptions extends RequestOptions {
   /** Keep only these labels (entity types or classes). */
   labels?: string[];
+  /** Keep only entities and classifications scoring at least this (0..1). */
+  threshold?: number;
 }
 
 export interface ModelDescription {
@@ -219,7 +221,12 @@ export class LoadedModel implements SchedulableModel {
     const { batch } = this.tokenizer.batchOfContent(tokenized.map((t) => t.ids), { truncate: options.truncate ?? true, maxLength: this.maxSeqLength });
     const tokenizationMs = performance.now() - started;
     const { outputs, queueMs, inferenceMs } = await this.scheduler.run(this, batch, options.signal);
-    const items = extractor.decode(outputs, texts, extractor.needsTokens ? tokenized : undefined, labels);
+    const decoded = extractor.decode(outputs, texts, extractor.needsTokens ? tokenized : undefined, labels);
+    const threshold = options.threshold;
+    const items = threshold === undefined ? decoded : decoded.map((item) => ({
+      entities: item.entities.filter((e) => e.score >= threshold),
+      classifications: item.classifications.filter((c) => c.score >= threshold),
+    }));
     return { items, timing: { queueMs, tokenizationMs, inferenceMs } };
   }
 

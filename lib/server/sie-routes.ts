@@ -130,6 +130,7 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
   } as const;
   const extractSchema = itemsRequestSchema(maxInputsPerRequest, {
     labels: { type: ['array', 'null'], items: { type: 'string' } },
+    threshold: { type: ['number', 'null'], minimum: 0, maximum: 1 },
     output_schema: { type: ['object', 'null'] },
     instruction: { type: ['string', 'null'] },
     options: { type: ['object', 'null'] },
@@ -168,10 +169,13 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
 
   app.post<{ Params: ModelPath; Body: ExtractRequest }>('/v1/extract/*', { schema: extractSchema }, async (request, reply) => {
     const labels = request.body.params?.labels ?? undefined;
+    // SIE's TypeScript SDK sends params.threshold; GLiNER-style callers put it in params.options.
+    const optionThreshold = request.body.params?.options?.threshold;
+    const threshold = request.body.params?.threshold ?? (typeof optionThreshold === 'number' ? optionThreshold : undefined);
     const signal = clientGone(request, reply);
     const id = request.params['*'];
     const texts = textsOf(id, request.body.items, 'items');
-    const { items } = await withModel(id, (model) => model.extract(texts, { labels, signal }));
+    const { items } = await withModel(id, (model) => model.extract(texts, { labels, threshold, signal }));
     return sendSie(request, reply, {
       model: id,
       items: items.map((found, i) => ({ id: request.body.items[i].id ?? `item-${i}`, entities: found.entities, relations: [], classifications: found.classifications, data: {} })),

@@ -104,6 +104,8 @@ export interface ScoreResponse {
 
 export interface ExtractParams {
   labels?: string[] | null;
+  /** Minimum score of a returned entity or classification (SIE's TypeScript SDK sends it). */
+  threshold?: number | null;
   output_schema?: Record<string, unknown> | null;
   instruction?: string | null;
   options?: Record<string, unknown> | null;
