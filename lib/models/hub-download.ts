@@ -103,9 +103,13 @@ async function downloadFile(url: string, target: string, headers: Record<string,
       yield chunk;
     }
   };
+  const file = createWriteStream(partial, { flags: resumed ? 'a' : 'w' });
   try {
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), counter, createWriteStream(partial, { flags: resumed ? 'a' : 'w' }));
+    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), counter, file);
   } catch (error) {
+    // The partial file is what the next attempt resumes from: only once its descriptor is closed
+    // (writes in flight landed) does its size say how much arrived.
+    if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
     bar.finish(false);
     throw new EngineError('DOWNLOAD_FAILED', `download of ${label} was cut off after ${written} bytes (kept for resuming): ${(error as Error).message}`, { cause: error });
   }
