@@ -1,5 +1,6 @@
 #include "kernel_probes.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "../native/core/cpu_features.h"
@@ -26,31 +27,47 @@ void require_length(Napi::Env env, size_t have, size_t need, const char* name) {
 
 // gemm(x, w, bias|null, m, n, k, reference, threads, gelu) -> Float32Array y[m, n] = x · wᵀ + bias
 // (then GELU when gelu is true: the fused epilogue, or the reference GEMM followed by reference GELU)
-Napi::Value gemm(const Napi::CallbackInfo& info) {
+// The operands both GEMM probes take: (x, w, bias|null, m, n, k, <kernel>, threads, gelu).
+struct GemmProbeArgs {
+  const float* x;
+  const float* w;
+  const float* bias = nullptr;
+  int m, n, k, threads;
+  bool gelu;
+};
+
+GemmProbeArgs gemm_probe_args(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto x = float32_array(info[0], "x");
   auto w = float32_array(info[1], "w");
-  const bool has_bias = !info[2].IsNull() && !info[2].IsUndefined();
-  const int m = int_arg(info, 3, "m"), n = int_arg(info, 4, "n"), k = int_arg(info, 5, "k");
-  const bool reference = info[6].ToBoolean();
-  const int threads = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().Int32Value() : 1;
-  const bool gelu = info.Length() > 8 && info[8].ToBoolean();
-  require_length(env, x.ElementLength(), size_t(m) * k, "x");
-  require_length(env, w.ElementLength(), size_t(n) * k, "w");
-  const float* bias = nullptr;
-  if (has_bias) {
+  GemmProbeArgs a{x.Data(), w.Data(), nullptr, int_arg(info, 3, "m"), int_arg(info, 4, "n"), int_arg(info, 5, "k"), 1, false};
+  a.threads = info.Length() > 7 && info[7].IsNumber() ? std::max(1, info[7].As<Napi::Number>().Int32Value()) : 1;
+  a.gelu = info.Length() > 8 && info[8].ToBoolean();
+  require_length(env, x.ElementLength(), size_t(a.m) * a.k, "x");
+  require_length(env, w.ElementLength(), size_t(a.n) * a.k, "w");
+  if (!info[2].IsNull() && !info[2].IsUndefined()) {
     auto b = float32_array(info[2], "bias");
-    require_length(env, b.ElementLength(), size_t(n), "bias");
-    bias = b.Data();
+    require_length(env, b.ElementLength(), size_t(a.n), "bias");
+    a.bias = b.Data();
   }
+  return a;
+}
+
+Napi::Value gemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const GemmProbeArgs a = gemm_probe_args(info);
+  const bool reference = info[6].ToBoolean();
+  const int m = a.m, n = a.n, k = a.k, threads = a.threads;
+  const bool gelu = a.gelu;
+  const float* bias = a.bias;
   std::vector<float> y(size_t(m) * n);
   if (reference) {
-    sie::gemm_reference(m, n, k, x.Data(), k, w.Data(), k, bias, y.data(), n);
+    sie::gemm_reference(m, n, k, a.x, k, a.w, k, bias, y.data(), n);
     if (gelu) sie::gelu_erf_reference(y.data(), int64_t(y.size()));
   } else {
-    sie::PackedMatrix packed = sie::pack_linear_weights(w.Data(), n, k);
-    sie::ThreadPool pool(threads < 1 ? 1 : threads);
-    sie::gemm_packed(m, n, k, x.Data(), k, packed.panels.data(), bias, y.data(), n, &pool,
+    sie::PackedMatrix packed = sie::pack_linear_weights(a.w, n, k);
+    sie::ThreadPool pool(threads);
+    sie::gemm_packed(m, n, k, a.x, k, packed.panels.data(), bias, y.data(), n, &pool,
                      gelu ? sie::Epilogue::Gelu : sie::Epilogue::None);
   }
   return float32_array_from(env, std::move(y));
@@ -60,33 +77,22 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
 // fast paths, refused where the CPU lacks them) or 'reference' (the double-precision twin).
 Napi::Value gemm_bf16(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto x = float32_array(info[0], "x");
-  auto w = float32_array(info[1], "w");
-  const bool has_bias = !info[2].IsNull() && !info[2].IsUndefined();
-  const int m = int_arg(info, 3, "m"), n = int_arg(info, 4, "n"), k = int_arg(info, 5, "k");
+  const GemmProbeArgs a = gemm_probe_args(info);
   if (!info[6].IsString()) throw argument_error(env, "kernel must be 'amx', 'avx512bf16' or 'reference'");
   const std::string kernel = info[6].As<Napi::String>().Utf8Value();
-  const int threads = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().Int32Value() : 1;
-  const sie::Epilogue epilogue = info.Length() > 8 && info[8].ToBoolean() ? sie::Epilogue::Gelu : sie::Epilogue::None;
-  require_length(env, x.ElementLength(), size_t(m) * k, "x");
-  require_length(env, w.ElementLength(), size_t(n) * k, "w");
-  const float* bias = nullptr;
-  if (has_bias) {
-    auto b = float32_array(info[2], "bias");
-    require_length(env, b.ElementLength(), size_t(n), "bias");
-    bias = b.Data();
-  }
+  const int m = a.m, n = a.n, k = a.k;
+  const sie::Epilogue epilogue = a.gelu ? sie::Epilogue::Gelu : sie::Epilogue::None;
   std::vector<float> y(size_t(m) * n);
   if (kernel == "reference") {
-    sie::gemm_bf16_reference(m, n, k, x.Data(), k, w.Data(), bias, y.data(), n, epilogue);
+    sie::gemm_bf16_reference(m, n, k, a.x, k, a.w, a.bias, y.data(), n, epilogue);
     return float32_array_from(env, std::move(y));
   }
   const sie::CpuIsa isa = kernel == "amx" ? sie::CpuIsa::Amx : kernel == "avx512bf16" ? sie::CpuIsa::Avx512Bf16 : sie::CpuIsa::Portable;
   if (isa == sie::CpuIsa::Portable) throw argument_error(env, "kernel must be 'amx', 'avx512bf16' or 'reference'");
   if (sie::cpu_isa_detected() < isa) throw coded_error(env, sie::ErrorCode::DeviceUnavailable, kernel + " is not available on this CPU");
-  const sie::PackedBf16Matrix packed = sie::pack_bf16_nk(w.Data(), n, k);
-  sie::ThreadPool pool(threads < 1 ? 1 : threads);
-  translate_errors(env, [&]() { sie::gemm_bf16(m, n, k, x.Data(), k, packed, bias, y.data(), n, &pool, epilogue, isa); });
+  const sie::PackedBf16Matrix packed = sie::pack_bf16_nk(a.w, n, k);
+  sie::ThreadPool pool(a.threads);
+  translate_errors(env, [&]() { sie::gemm_bf16(m, n, k, a.x, k, packed, a.bias, y.data(), n, &pool, epilogue, isa); });
   return float32_array_from(env, std::move(y));
 }
 

@@ -4,10 +4,11 @@
 // org/name ids, a cold load (503 MODEL_LOADING, which the SDK retries), errors as the SDK's
 // typed exceptions (unknown model, a permanent load failure it must not retry, bad input), and
 // the server still serving afterwards. Expected values come from ../shared/reference.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { serveProcess } from './helpers/server-process.js';
 import { cosine, maxAbsDiff, readJson, referenceDir, referenceModel, repoRoot, sentences, sharedDir, tempDir } from './helpers/fixtures.js';
 
 const python = '/usr/bin/python3';
@@ -22,23 +23,6 @@ const sdkImports = (() => {
 })();
 const ref = <T>(name: string) => readJson<T>(path.join(referenceDir, 'outputs', name));
 
-async function serve(t: { teardown: (fn: () => void) => void }, modelsDir: string, extra: string[]): Promise<string> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'lib', 'cli', 'sie-server.js'), 'serve', '--models-dir', modelsDir, '--port', String(port), '--host', '127.0.0.1', '--threads', '2', ...extra], { env: { ...process.env, HF_HUB_OFFLINE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  t.teardown(() => { child.kill('SIGKILL'); });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return url;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server did not become ready: ${stderr}`);
-}
 
 t.test('the official Python SDK against sie-server', { skip: sdkImports ? false : 'sie_sdk or its Debian packages (python3-httpx, python3-msgpack-numpy) are not installed' }, async (t) => {
   const modelsDir = tempDir(t);
@@ -48,7 +32,7 @@ t.test('the official Python SDK against sie-server', { skip: sdkImports ? false 
   place('tiny-dense-mean', 'broken-weights');
   writeFileSync(path.join(modelsDir, 'broken-weights', 'model.safetensors'), Buffer.alloc(64));
   // Cold models answer 503 MODEL_LOADING at once, so the SDK's retry path is exercised.
-  const url = await serve(t, modelsDir, ['-m', 'BAAI/bge-small-en-v1.5', '--cold-load-wait-ms', '0']);
+  const url = await serveProcess(t, modelsDir, ['-m', 'BAAI/bge-small-en-v1.5', '--cold-load-wait-ms', '0']);
 
   const texts = sentences().slice(0, 6);
   const pairs = readJson<Array<[string, string]>>(path.join(referenceDir, 'pairs.json'));
@@ -123,7 +107,7 @@ t.test('the official Python SDK against sie-server', { skip: sdkImports ? false 
 t.test('a full queue through the Python SDK: 503 OVERLOADED with Retry-After, retried by the SDK until every request succeeds', { skip: sdkImports ? false : 'sie_sdk is not importable' }, async (t) => {
   const modelsDir = tempDir(t);
   cpSync(referenceModel('tiny-dense-cls'), path.join(modelsDir, 'BAAI', 'bge-small-en-v1.5'), { recursive: true });
-  const url = await serve(t, modelsDir, ['-m', 'BAAI/bge-small-en-v1.5', '--max-batch-tokens', '64', '--max-queued-tokens', '64', '--threads', '1']);
+  const url = await serveProcess(t, modelsDir, ['-m', 'BAAI/bge-small-en-v1.5', '--max-batch-tokens', '64', '--max-queued-tokens', '64', '--threads', '1']);
   const script = [
     'import sys, json, concurrent.futures',
     'from sie_sdk import SIEClient',

@@ -3,30 +3,16 @@
 // typed arrays for every output and dtype, score, extract, the catalogue, and typed errors. The
 // same script then runs with sie-server's own SDK (sie-server/sdk), which must answer alike. Cold
 // models answer 503 MODEL_LOADING at once, so both clients' retry paths run.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { serveProcess } from './helpers/server-process.js';
 import { cosine, maxAbsDiff, readJson, referenceDir, referenceModel, repoRoot, sentences, sharedDir, tempDir } from './helpers/fixtures.js';
 
 const sdkEntry = path.join(sharedDir, 'sie-sdk', 'ts', 'src', 'index.ts');
 const ref = <T>(name: string) => readJson<T>(path.join(referenceDir, 'outputs', name));
 
-async function serve(t: { teardown: (fn: () => void) => void }, modelsDir: string): Promise<string> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'lib', 'cli', 'sie-server.js'), 'serve', '--models-dir', modelsDir, '--port', String(port), '--host', '127.0.0.1', '--threads', '2', '-m', 'BAAI/bge-small-en-v1.5', '--cold-load-wait-ms', '0'], { env: { ...process.env, HF_HUB_OFFLINE: '1' }, stdio: 'ignore' });
-  t.teardown(() => { child.kill('SIGKILL'); });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return url;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not become ready');
-}
 
 t.test('the official TypeScript SDK against sie-server', { skip: existsSync(sdkEntry) ? false : 'no ../shared/sie-sdk/ts' }, async (t) => {
   const dir = tempDir(t);
@@ -36,7 +22,7 @@ t.test('the official TypeScript SDK against sie-server', { skip: existsSync(sdkE
   const modelsDir = path.join(dir, 'models');
   cpSync(referenceModel('tiny-dense-cls'), path.join(modelsDir, 'BAAI', 'bge-small-en-v1.5'), { recursive: true });
   for (const name of ['tiny-splade', 'tiny-colbert', 'tiny-cross-encoder', 'tiny-classifier']) cpSync(referenceModel(name), path.join(modelsDir, name), { recursive: true });
-  const url = await serve(t, modelsDir);
+  const url = await serveProcess(t, modelsDir, ['-m', 'BAAI/bge-small-en-v1.5', '--cold-load-wait-ms', '0']);
   const texts = sentences().slice(0, 4);
   const pairs = readJson<Array<[string, string]>>(path.join(referenceDir, 'pairs.json'));
   const query = pairs[0][0];

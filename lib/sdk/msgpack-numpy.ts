@@ -4,6 +4,7 @@
  * Float32Array), 2-D as an array of row arrays, as SIE's TypeScript SDK returns them.
  */
 import { decode } from '@msgpack/msgpack';
+import { float16BitsToNumber } from './float16.js';
 
 export type NumericArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
 
@@ -19,14 +20,6 @@ function isNumpyMap(value: unknown): value is NumpyMap {
   return typeof map === 'object' && map !== null && map.nd === true && typeof map.type === 'string' && Array.isArray(map.shape) && map.data instanceof Uint8Array;
 }
 
-function float16ToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >>> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
 
 /** One row of `count` elements starting at byte `offset` (copied: msgpack data is unaligned). */
 function typedArray(type: string, data: Uint8Array, offset: number, count: number): NumericArray {
@@ -36,7 +29,7 @@ function typedArray(type: string, data: Uint8Array, offset: number, count: numbe
   switch (code) {
     case 'f4': return new Float32Array(bytes);
     case 'f8': return new Float64Array(bytes);
-    case 'f2': return Float32Array.from(new Uint16Array(bytes), float16ToNumber);
+    case 'f2': return Float32Array.from(new Uint16Array(bytes), float16BitsToNumber);
     case 'i4': return new Int32Array(bytes);
     case 'i2': return new Int16Array(bytes);
     case 'i1': return new Int8Array(bytes);

@@ -3,6 +3,8 @@
  * kind, shape, data; raw little-endian bytes), which SIE's Python SDK turns into numpy arrays and
  * its TypeScript SDK into typed arrays; in JSON, plain (nested) lists (toJSON).
  */
+import { float16BitsToNumber } from '../../sdk/float16.js';
+
 export type NumpyDtype = '<f4' | '<f2' | '|i1' | '|u1' | '<i4';
 
 export class NumpyArray {
@@ -75,14 +77,6 @@ export function float32ToFloat16Bits(value: number): number {
   return sign | bits;
 }
 
-export function float16BitsToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >>> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
 
 /** Replaces every NumpyArray in a response body by msgpack-numpy's map, for msgpack encoding. */
 export function withMsgpackNumpyArrays(value: unknown): unknown {

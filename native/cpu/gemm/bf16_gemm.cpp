@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "../../core/engine_error.h"
+#include "gemm_task_grid.h"
 
 namespace sie {
 
@@ -86,36 +87,25 @@ void gemm_bf16(int m, int n, int k, const float* x, int64_t ldx, const PackedBf1
   if (pool && convert_blocks > 1) pool->parallel_for(convert_blocks, convert);
   else for (int64_t b = 0; b < convert_blocks; ++b) convert(b, 0);
 
-  const int row_blocks = (m + block_rows - 1) / block_rows;
-  const int panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
-  const int threads = pool ? pool->size() : 1;
-  const int wanted_tasks = threads * 4;
-  int panel_groups = row_blocks >= wanted_tasks ? 1 : std::min(panels, (wanted_tasks + row_blocks - 1) / row_blocks);
-  const int panels_per_group = (panels + panel_groups - 1) / panel_groups;
-  panel_groups = (panels + panels_per_group - 1) / panels_per_group;
+  const GemmTaskGrid grid(m, (n + kBf16PanelWidth - 1) / kBf16PanelWidth, block_rows, pool ? pool->size() : 1);
   const int64_t panel_elements = int64_t(kp) * kBf16PanelWidth;
-
-  auto run_task = [&](int64_t task, int) {
-    const int group = int(task / row_blocks);
-    const int block = int(task % row_blocks);
-    const int row_begin = block * block_rows;
-    const int row_end = std::min(m, row_begin + block_rows);
-    const int panel_end = std::min(panels, (group + 1) * panels_per_group);
+  auto run_task = [&](int64_t t, int) {
+    const GemmTaskGrid::Task task = grid.task(t);
     if (amx) amx_tiles_begin();
-    for (int p = group * panels_per_group; p < panel_end; ++p) {
+    for (int p = task.panel_begin; p < task.panel_end; ++p) {
       const uint16_t* panel = w.data() + p * panel_elements;
       const int col = p * kBf16PanelWidth;
       const int cols = std::min(kBf16PanelWidth, n - col);
       const float* b = bias ? bias + col : nullptr;
-      for (int r = row_begin; r < row_end; r += tile_rows) {
-        const int rows = std::min(tile_rows, row_end - r);
+      for (int r = task.row_begin; r < task.row_end; r += tile_rows) {
+        const int rows = std::min(tile_rows, task.row_end - r);
         if (amx) bf16_block_amx(rows, kp, xb + int64_t(r) * kp, kp, panel, b, cols, y + int64_t(r) * ldy + col, ldy, epilogue);
         else bf16_tile_avx512bf16(rows, kp, xb + int64_t(r) * kp, kp, panel, b, cols, y + int64_t(r) * ldy + col, ldy, epilogue);
       }
     }
     if (amx) amx_tiles_end();
   };
-  const int64_t tasks = int64_t(panel_groups) * row_blocks;
+  const int64_t tasks = grid.tasks();
   if (pool && tasks > 1) pool->parallel_for(tasks, run_task);
   else for (int64_t t = 0; t < tasks; ++t) run_task(t, 0);
 }

@@ -11,6 +11,7 @@
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma")
 
 #include "gemm_epilogue_avx512.h"
+#include "tile_rows_dispatch.h"
 
 namespace sie {
 namespace {
@@ -39,20 +40,7 @@ void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, c
 
 void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
                           int cols, float* y, int64_t ldy, Epilogue epilogue) {
-  switch (rows) {
-    case 12: return tile<12>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 11: return tile<11>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 10: return tile<10>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 9: return tile<9>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 8: return tile<8>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 7: return tile<7>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 6: return tile<6>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 5: return tile<5>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 4: return tile<4>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 3: return tile<3>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 2: return tile<2>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    default: return tile<1>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue);
-  }
+  dispatch_tile_rows<12>(rows, [&](auto mr) { tile<decltype(mr)::value>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue); });
 }
 
 void convert_bf16_avx512bf16(const float* src, uint16_t* dst, int count) {

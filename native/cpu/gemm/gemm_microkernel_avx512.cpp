@@ -7,6 +7,7 @@
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,fma")
 
 #include "gemm_epilogue_avx512.h"
+#include "tile_rows_dispatch.h"
 
 namespace sie {
 namespace {
@@ -35,20 +36,7 @@ void tile(int k, const float* x, int64_t ldx, const float* panel, const float* b
 
 void microkernel_avx512(int rows, int k, const float* x, int64_t ldx, const float* panel, const float* bias, int cols,
                         float* y, int64_t ldy, Epilogue epilogue) {
-  switch (rows) {
-    case 12: return tile<12>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 11: return tile<11>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 10: return tile<10>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 9: return tile<9>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 8: return tile<8>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 7: return tile<7>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 6: return tile<6>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 5: return tile<5>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 4: return tile<4>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 3: return tile<3>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    case 2: return tile<2>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-    default: return tile<1>(k, x, ldx, panel, bias, cols, y, ldy, epilogue);
-  }
+  dispatch_tile_rows<12>(rows, [&](auto mr) { tile<decltype(mr)::value>(k, x, ldx, panel, bias, cols, y, ldy, epilogue); });
 }
 
 }  // namespace sie

@@ -4,6 +4,7 @@
 
 #include "../../core/cpu_features.h"
 #include "gemm_microkernels.h"
+#include "gemm_task_grid.h"
 
 namespace sie {
 
@@ -68,35 +69,21 @@ void gemm_packed(int m, int n, int k, const float* x, int64_t ldx, const float* 
   const KernelChoice choice = fp32_kernel();
   const MicroKernel kernel = choice.kernel;
   const int tile_rows = choice.tile_rows;
-  // A row block of X (block_rows x k) stays in L2 while every panel of the task passes over it.
-  const int block_rows = tile_rows * 4;
-  const int row_blocks = (m + block_rows - 1) / block_rows;
-  const int panels = PackedMatrix::panel_count(n);
-  const int threads = pool ? pool->size() : 1;
-  // Split columns too when there are too few row blocks to keep every thread busy.
-  const int wanted_tasks = threads * 4;
-  int panel_groups = row_blocks >= wanted_tasks ? 1 : std::min(panels, (wanted_tasks + row_blocks - 1) / row_blocks);
-  const int panels_per_group = (panels + panel_groups - 1) / panel_groups;
-  panel_groups = (panels + panels_per_group - 1) / panels_per_group;
-
-  auto run_task = [&](int64_t task, int) {
-    const int group = int(task / row_blocks);
-    const int block = int(task % row_blocks);
-    const int row_begin = block * block_rows;
-    const int row_end = std::min(m, row_begin + block_rows);
-    const int panel_end = std::min(panels, (group + 1) * panels_per_group);
-    for (int p = group * panels_per_group; p < panel_end; ++p) {
+  const GemmTaskGrid grid(m, PackedMatrix::panel_count(n), tile_rows * 4, pool ? pool->size() : 1);
+  auto run_task = [&](int64_t t, int) {
+    const GemmTaskGrid::Task task = grid.task(t);
+    for (int p = task.panel_begin; p < task.panel_end; ++p) {
       const float* panel = packed + int64_t(p) * k * kPanelWidth;
       const int col = p * kPanelWidth;
       const int cols = std::min(kPanelWidth, n - col);
-      for (int r = row_begin; r < row_end; r += tile_rows) {
-        const int rows = std::min(tile_rows, row_end - r);
+      for (int r = task.row_begin; r < task.row_end; r += tile_rows) {
+        const int rows = std::min(tile_rows, task.row_end - r);
         kernel(rows, k, x + int64_t(r) * ldx, ldx, panel, bias ? bias + col : nullptr, cols, y + int64_t(r) * ldy + col,
                ldy, epilogue);
       }
     }
   };
-  const int64_t tasks = int64_t(panel_groups) * row_blocks;
+  const int64_t tasks = grid.tasks();
   if (pool && tasks > 1) {
     pool->parallel_for(tasks, run_task);
   } else {

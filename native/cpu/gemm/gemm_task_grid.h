@@ -1,0 +1,35 @@
+// How a GEMM's work is cut into pool tasks, shared by the fp32 and bf16 GEMMs: blocks of rows
+// (a block of X stays in L2 while panels pass over it), and, when there are too few row blocks
+// to keep every thread busy, groups of panels too.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+namespace sie {
+
+struct GemmTaskGrid {
+  int m = 0, block_rows = 0, row_blocks = 0, panels = 0, panels_per_group = 0, panel_groups = 0;
+
+  GemmTaskGrid(int m_, int panels_, int block_rows_, int threads) : m(m_), block_rows(block_rows_), panels(panels_) {
+    row_blocks = (m + block_rows - 1) / block_rows;
+    const int wanted_tasks = threads * 4;
+    int groups = row_blocks >= wanted_tasks ? 1 : std::min(panels, (wanted_tasks + row_blocks - 1) / row_blocks);
+    panels_per_group = (panels + groups - 1) / groups;
+    panel_groups = (panels + panels_per_group - 1) / panels_per_group;
+  }
+
+  int64_t tasks() const { return int64_t(panel_groups) * row_blocks; }
+
+  struct Task {
+    int row_begin, row_end, panel_begin, panel_end;
+  };
+
+  Task task(int64_t t) const {
+    const int group = int(t / row_blocks);
+    const int block = int(t % row_blocks);
+    const int row_begin = block * block_rows;
+    return {row_begin, std::min(m, row_begin + block_rows), group * panels_per_group, std::min(panels, (group + 1) * panels_per_group)};
+  }
+};
+
+}  // namespace sie
