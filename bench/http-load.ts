@@ -6,14 +6,13 @@
  *
  *   npm run bench:http [-- --seconds 10 --soak-seconds 600 --threads 2]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { Engine } from '../lib/engine/engine.js';
-import { minilmCheckpoint, repoRoot } from './minilm-checkpoint.js';
+import { httpLoad, startSieServer } from './http-harness.js';
+import { minilmCheckpoint } from './minilm-checkpoint.js';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog near the river bank.';
 
@@ -35,36 +34,12 @@ async function inProcess(engine: Engine, model: string, clients: number, seconds
   return { rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-async function startServer(modelDir: string, port: number, threads: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'lib', 'cli', 'sie-server.js'), 'serve', '-m', modelDir, '--port', String(port), '--host', '127.0.0.1', '--threads', String(threads), '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('server did not become ready');
-}
-
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-async function load(url: string, model: string, clients: number, seconds: number) {
-  const result = await autocannon({
-    url: `${url}/v1/embeddings`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, input: SENTENCE }),
-    connections: clients,
-    duration: seconds,
-  });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, total: result.requests.total };
-}
+const load = (url: string, model: string, clients: number, seconds: number) => httpLoad(`${url}/v1/embeddings`, { model, input: SENTENCE }, clients, seconds);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { seconds: { type: 'string' }, 'soak-seconds': { type: 'string' }, threads: { type: 'string' } } });
@@ -74,7 +49,7 @@ async function main(): Promise<void> {
   const { modelDir } = minilmCheckpoint('dense-mean', false);
   const model = path.basename(modelDir);
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const server = await startServer(modelDir, port, threads);
+  const server = await startSieServer(modelDir, port, threads);
   const url = `http://127.0.0.1:${port}`;
   try {
     console.log(`# HTTP load vs in-process — ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'CPU'}, ${threads} compute threads, MiniLM-shaped, 1 sentence (16 tokens) per request, ${seconds} s per row`);
