@@ -248,3 +248,12 @@ t.test('extract honours labels and threshold; a model that can never fit the bud
   (tiny.engine as unknown as { resolver: { modelsDirs: string[] } }).resolver.modelsDirs.push(path.join(referenceDir, 'models'));
   await t.rejects(small.encode('tiny-dense-mean', { text: 'x' }), { name: 'ModelLoadFailedError', statusCode: 502, permanent: true, errorClass: 'OOM' }, 'never fits the budget: permanent, not retried');
 });
+
+t.test('SIE routes send SIE\'s headers: the API version SIE\'s SDKs check, this implementation, timing', async (t) => {
+  const { baseUrl } = await startServer(t, [referenceModel('tiny-dense-mean')]);
+  const response = await call(baseUrl, '/v1/encode/tiny-dense-mean', { items: [{ text: 'hello' }] }, 'msgpack');
+  t.equal(response.headers.get('x-sie-server-version'), '0.3.1', 'the SIE API version (the official SDKs are 0.3.1: no skew warning)');
+  t.match(response.headers.get('x-sie-server-implementation'), /^sie-server\/\d+\.\d+\.\d+/);
+  for (const header of ['x-queue-time', 'x-tokenization-time', 'x-inference-time', 'x-total-time']) t.match(response.headers.get(header), /^\d+\.\d\d$/, header);
+  t.ok(Number(response.headers.get('x-total-time')) >= Number(response.headers.get('x-inference-time')));
+});

@@ -11,6 +11,13 @@ import { withMsgpackNumpyArrays } from './wire/numpy-array.js';
 
 export const MSGPACK_TYPES = ['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'];
 export const SERVER_VERSION_HEADER = 'x-sie-server-version';
+/**
+ * The SIE API version these routes implement, sent as X-SIE-Server-Version: SIE's SDKs compare it
+ * with their own version and warn of skew, so it names the protocol, not this package (whose
+ * version goes in X-SIE-Server-Implementation).
+ */
+export const SIE_API_VERSION = '0.3.1';
+export const IMPLEMENTATION_HEADER = 'x-sie-server-implementation';
 
 // Plain maps and arrays, no msgpackr records or typed-array extensions: what msgpack-numpy reads.
 const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: false, moreTypes: false });

@@ -17,7 +17,7 @@ import { installErrorHandler } from './error-handlers.js';
 import { checkRequestModelId } from './request-model.js';
 import { inputListSchema, modelIdSchema } from './route-schemas.js';
 import { rankByScore } from './score-ranking.js';
-import { acceptSieBodies, sendSie, SERVER_VERSION_HEADER, timingHeaders } from './sie-codec.js';
+import { acceptSieBodies, IMPLEMENTATION_HEADER, sendSie, SERVER_VERSION_HEADER, SIE_API_VERSION, timingHeaders } from './sie-codec.js';
 import { NumpyArray } from './wire/numpy-array.js';
 import { toOutputDtype } from './wire/output-dtype.js';
 import type { EncodeRequest, EncodeResult, ExtractRequest, Item, ModelInfo, OutputDtype, ScoreRequest } from './wire/sie-api-types.js';
@@ -28,7 +28,7 @@ export interface SieRoutesOptions {
   overloadStatus: 503 | 429;
   /** How long a request waits for a cold model before 503 MODEL_LOADING (default 2000 ms). */
   coldLoadWaitMs?: number;
-  /** Sent as X-SIE-Server-Version. */
+  /** This package's version, sent as X-SIE-Server-Implementation. */
   serverVersion: string;
 }
 
@@ -109,7 +109,8 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
   installErrorHandler(app, { schemaStatus: 400, overloadStatus: options.overloadStatus, render: sieError });
   acceptSieBodies(app);
   app.addHook('onSend', async (_request, reply) => {
-    reply.header(SERVER_VERSION_HEADER, options.serverVersion);
+    reply.header(SERVER_VERSION_HEADER, SIE_API_VERSION);
+    reply.header(IMPLEMENTATION_HEADER, `sie-server/${options.serverVersion}`);
   });
   const coldLoadWaitMs = options.coldLoadWaitMs ?? 2000;
   const withModel = <T>(id: string, fn: (model: LoadedModel) => Promise<T>): Promise<T> => {
