@@ -27,6 +27,10 @@ export interface ServeConfig {
   loadWaitMs: number;
   /** SIE routes: how long a request waits for a cold model before 503 MODEL_LOADING + Retry-After. */
   coldLoadWaitMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
   device: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
   dtype: 'auto' | 'fp32' | 'bf16';
 }
@@ -95,6 +99,10 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
         'overload-status': { type: 'string' },
         'load-wait-ms': { type: 'string' },
         'cold-load-wait-ms': { type: 'string' },
+        'headers-timeout-ms': { type: 'string' },
+        'request-timeout-ms': { type: 'string' },
+        'keep-alive-timeout-ms': { type: 'string' },
+        'max-connections': { type: 'string' },
         device: { type: 'string' },
         dtype: { type: 'string' },
       },
@@ -135,6 +143,10 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     overloadStatus: overload === '429' ? 429 : 503,
     loadWaitMs: integer(v['load-wait-ms'] ?? env.SIE_LOAD_WAIT_MS, 'load-wait-ms', 60000, 0),
     coldLoadWaitMs: integer(v['cold-load-wait-ms'] ?? env.SIE_COLD_LOAD_WAIT_MS, 'cold-load-wait-ms', 2000, 0),
+    headersTimeoutMs: integer(v['headers-timeout-ms'] ?? env.SIE_HEADERS_TIMEOUT_MS, 'headers-timeout-ms', 10000, 100),
+    requestTimeoutMs: integer(v['request-timeout-ms'] ?? env.SIE_REQUEST_TIMEOUT_MS, 'request-timeout-ms', 60000, 100),
+    keepAliveTimeoutMs: integer(v['keep-alive-timeout-ms'] ?? env.SIE_KEEP_ALIVE_TIMEOUT_MS, 'keep-alive-timeout-ms', 5000, 100),
+    maxConnections: integer(v['max-connections'] ?? env.SIE_MAX_CONNECTIONS, 'max-connections', 4096, 1),
     models: v.model ?? envModels ?? [DEFAULT_MODEL],
     host: v.host ?? env.SIE_HOST ?? '0.0.0.0',
     port: integer(v.port ?? env.SIE_PORT ?? env.PORT, 'port', 8080, 0, 65535),
@@ -152,6 +164,7 @@ export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [-m MOD
                         [--body-limit-bytes N] [--log-level info] [--memory-budget 4GiB|80%]
                         [--pin MODEL]... [--api-key KEY] [--private-metrics] [--batch-wait-ms 1]
                         [--max-queued-tokens N] [--overload-status 503|429] [--load-wait-ms 60000] [--cold-load-wait-ms 2000]
+                        [--headers-timeout-ms 10000] [--request-timeout-ms 60000] [--keep-alive-timeout-ms 5000] [--max-connections 4096]
                         [--device cpu|cuda[:N]|auto] [--dtype fp32|bf16|auto]
 
 MODEL is a Hugging Face id (org/name), a name under --models-dir, or a model directory.

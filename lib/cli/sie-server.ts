@@ -36,6 +36,7 @@ async function serve(config: ServeConfig): Promise<void> {
     maxInputsPerRequest: config.maxInputsPerRequest,
     bodyLimitBytes: config.bodyLimitBytes,
     coldLoadWaitMs: config.coldLoadWaitMs,
+    connectionLimits: { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, maxConnections: config.maxConnections },
     logger: { level: config.logLevel },
   });
   log = (ok, fields, message) => (ok ? app.log.info(fields, message) : app.log.warn(fields, message));

@@ -2,13 +2,14 @@
  * Builds the fastify application: one plugin per API family (each with its own error handler
  * and error shape), the metrics hook, optional API-key auth and a JSON 404.
  */
+import http from 'node:http';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { adminRoutes } from './admin-routes.js';
 import { requireApiKey } from './api-key-auth.js';
 import { installErrorHandler } from './error-handlers.js';
-import { sieError } from './error-mapping.js';
+import { describeError, sieError } from './error-mapping.js';
 import { healthRoutes } from './health-routes.js';
 import { HttpError } from './http-error.js';
 import { infinityRoutes } from './infinity-routes.js';
@@ -31,15 +32,53 @@ export interface ServerOptions {
   maxInputsPerRequest?: number;
   /** How long an SIE request waits for a cold model before 503 MODEL_LOADING (default 2000 ms). */
   coldLoadWaitMs?: number;
+  /** Slow clients: how long each may hold a connection (see ConnectionLimits). */
+  connectionLimits?: Partial<ConnectionLimits>;
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes?: number;
   logger?: FastifyServerOptions['logger'];
 }
 
+/**
+ * What one client may hold, so slow or stalled clients cost a socket for a bounded time: the
+ * headers must arrive within headersTimeoutMs, the whole request (headers and body) within
+ * requestTimeoutMs (answered 408), an idle keep-alive socket is closed after keepAliveTimeoutMs,
+ * and at most maxConnections sockets are open at once. Computing the answer is not limited.
+ */
+export interface ConnectionLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, maxConnections: 4096 };
+
 export function buildServer(options: ServerOptions): FastifyInstance {
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits };
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? 16 * 1024 * 1024,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Path parameters as long as the longest model id the routes accept (and escapes of it).
+    routerOptions: { maxParamLength: 3 * 512 },
+    // Failures before routing (a malformed URL, bad percent-encoding) in the same JSON shape as the rest.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const { status, body } = sieError(describeError(new HttpError(400, 'BAD_URL', error.message), { schemaStatus: 400, overloadStatus: 503 }));
+      void reply.code(status).send(body);
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks the header and request deadlines on this interval (30 s by default).
+    serverFactory: (handler) => {
+      const server = http.createServer({
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 4)),
+      }, handler);
+      server.maxConnections = limits.maxConnections;
+      return server;
+    },
     // Wrong types are errors, not something to coerce silently.
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   });

@@ -1,5 +1,5 @@
 /** Failures only the HTTP layer has (authentication, routing, bodies), with their own stable codes. */
-export type HttpErrorCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'BODY_TOO_LARGE' | 'INVALID_BODY';
+export type HttpErrorCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'BODY_TOO_LARGE' | 'INVALID_BODY' | 'BAD_URL';
 
 export class HttpError extends Error {
   constructor(readonly status: number, readonly code: HttpErrorCode, message: string, readonly param: string | null = null) {

@@ -76,7 +76,11 @@ export function parseEmbeddingInput(input: unknown): EmbeddingInput[] {
     });
     return [input as number[]];
   }
+  // OpenAI's input is string[] or number[][], never a mix of the two.
+  const firstIsText = typeof input[0] === 'string';
   return input.map((item, i) => {
+    if (typeof item === 'string' && !firstIsText) throw invalid(`input[${i}] is a string, but input[0] is a token list: input must be all strings or all token lists`, `input[${i}]`);
+    if (Array.isArray(item) && firstIsText) throw invalid(`input[${i}] is a token list, but input[0] is a string: input must be all strings or all token lists`, `input[${i}]`);
     if (typeof item === 'string') return item;
     if (Array.isArray(item)) {
       if (item.length === 0) throw invalid(`input[${i}] must not be an empty token list`, `input[${i}]`);
