@@ -15,7 +15,7 @@ t.test('bad requests to /v1/embeddings', async (t) => {
     ['input of the wrong type', { model, input: 42 }, 400, 'INVALID_INPUT', 'input'],
     ['input as an object', { model, input: { text: 'x' } }, 400, 'INVALID_INPUT', 'input'],
     ['nested garbage', { model, input: ['ok', { nested: [1, 2] }] }, 400, 'INVALID_INPUT', 'input[1]'],
-    ['mixed list', { model, input: ['ok', [1, 'two']] }, 400, 'INVALID_INPUT', 'input[1][1]'],
+    ['mixed list', { model, input: ['ok', [1, 'two']] }, 400, 'INVALID_INPUT', 'input[1]'],
     ['non-integer token id', { model, input: [[101, 1.5, 102]] }, 400, 'INVALID_INPUT', 'input[0][1]'],
     ['out-of-vocab token id', { model, input: [[101, 30522, 102]] }, 400, 'INVALID_INPUT', 'input[0][1]'],
     ['negative token id', { model, input: [[-1]] }, 400, 'INVALID_INPUT', 'input[0][0]'],
