@@ -71,3 +71,12 @@ t.test('a body over the limit gets a readable 413 (the upload is drained, not re
     t.match(await response.json(), { error: { code: 'BODY_TOO_LARGE' } });
   }
 });
+
+t.test('an admin load of a model that does not exist is a 404 and leaves no catalogue entry', async (t) => {
+  const { baseUrl } = await startServer(t, []);
+  const response = await fetch(`${baseUrl}/v1/admin/models/no-org%2Fno-such-model/load`, { method: 'POST' });
+  t.equal(response.status, 404);
+  t.equal(((await response.json()) as { error: { code: string } }).error.code, 'MODEL_NOT_FOUND');
+  const models = await (await fetch(`${baseUrl}/v1/models`)).json() as { models: Array<{ name: string }> };
+  t.notOk(models.models.some((m) => m.name === 'no-org/no-such-model'), 'not kept as a failed entry');
+});
