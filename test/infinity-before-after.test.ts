@@ -9,7 +9,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import t from 'tap';
 import { cosine, repoRoot, tempDir } from './helpers/fixtures.js';
-import { serveProcess } from './helpers/server-process.js';
+import { serveProcess, waitForUrl } from './helpers/server-process.js';
 import { parityCorpus } from './real-weights/corpus.js';
 
 const infinityPython = path.join(repoRoot, '.venv-infinity', 'bin', 'python');
@@ -33,16 +33,8 @@ async function startInfinity(t: { teardown: (fn: () => void) => void }, model: s
   child.stderr.on('data', (d) => (log += d));
   t.teardown(() => { child.kill('SIGKILL'); });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 1200; i++) {
-    try {
-      const response = await fetch(`${url}/models`);
-      if (response.ok) return { url, id: ((await response.json()) as { data: Array<{ id: string }> }).data[0].id };
-    } catch {
-      // still starting
-    }
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const models = await waitForUrl(`${url}/models`, 120000, child);
+  if (models) return { url, id: ((await models.json()) as { data: Array<{ id: string }> }).data[0].id };
   throw new Error(`Infinity did not start: ${log.slice(-2000)}`);
 }
 
