@@ -1,4 +1,4 @@
-// Module entry: openBackend, the handle classes, the safetensors inspector, the names JS must
+// Module entry: openBackend, the handle classes, the weights inspector, the names JS must
 // agree with (error codes, head kinds), and the kernel probes.
 #include <napi.h>
 
@@ -8,7 +8,7 @@
 #include "backend_handle.h"
 #include "kernel_probes.h"
 #include "model_handle.h"
-#include "safetensors_inspection.h"
+#include "weights_inspection.h"
 
 namespace sie_bindings {
 namespace {
@@ -33,7 +33,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   data->backend_handle = Napi::Persistent(BackendHandle::define(env));
   data->model_handle = Napi::Persistent(ModelHandle::define(env));
   exports.Set("openBackend", Napi::Function::New(env, BackendHandle::open));
-  exports.Set("inspectSafetensors", Napi::Function::New(env, inspect_safetensors));
+  exports.Set("inspectWeights", Napi::Function::New(env, inspect_weights));
   exports.Set("errorCodes", string_array(env, error_code_names()));
   exports.Set("headKinds", string_array(env, sie::head_kinds()));
   exports.Set("kernels", define_kernel_probes(env));

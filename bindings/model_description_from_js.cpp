@@ -47,11 +47,13 @@ sie::ModelDescription model_description_from_js(const Napi::Value& value) {
   d.encoder.type_vocab_size = int_field(e, "typeVocabSize", "encoder.");
   if (!e.Get("layerNormEps").IsNumber()) throw argument_error(o.Env(), "encoder.layerNormEps must be a number");
   d.encoder.layer_norm_eps = e.Get("layerNormEps").As<Napi::Number>().FloatValue();
+  d.encoder.position_padding_idx = e.Get("positionPaddingIdx").IsUndefined() ? -1 : int_field(e, "positionPaddingIdx", "encoder.");
   const Napi::Object h = object_field(o, "head", "");
   d.head.kind = string_field(h, "kind", "head.", true);
   d.head.pooling = string_field(h, "pooling", "head.", false);
   d.head.normalize = h.Get("normalize").ToBoolean();
   d.head.projection_path = string_field(h, "projectionPath", "head.", false);
+  d.head.sparse_path = string_field(h, "sparsePath", "head.", false);
   if (!h.Get("outputSize").IsUndefined()) d.head.output_size = int_field(h, "outputSize", "head.");
   return d;
 }

@@ -13,10 +13,40 @@ Napi::Int32Array int32_array_from(Napi::Env env, const std::vector<int32_t>& val
   return out;
 }
 
+Napi::Object output_to_js(Napi::Env env, sie::ModelOutput& output) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("width", output.width);
+  result.Set("values", float32_array_from(env, std::move(output.values)));
+  if (output.sparse_entries) result.Set("indices", int32_array_from(env, output.indices));
+  if (!output.row_offsets.empty()) result.Set("rowOffsets", int32_array_from(env, output.row_offsets));
+  if (!output.parts.empty()) {
+    Napi::Object parts = Napi::Object::New(env);
+    for (sie::NamedOutput& part : output.parts) parts.Set(part.name, output_to_js(env, part.output));
+    result.Set("parts", parts);
+  }
+  return result;
+}
+
+uint32_t output_mask(const Napi::Value& value) {
+  if (value.IsUndefined()) return sie::kAllOutputs;
+  if (!value.IsArray()) throw argument_error(value.Env(), "outputs must be an array of output names");
+  const Napi::Array names = value.As<Napi::Array>();
+  uint32_t mask = 0;
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    const Napi::Value name = names.Get(i);
+    const std::string text = name.IsString() ? name.As<Napi::String>().Utf8Value() : "";
+    if (text == "dense") mask |= sie::kDenseOutput;
+    else if (text == "sparse") mask |= sie::kSparseOutput;
+    else if (text == "multivector") mask |= sie::kMultivectorOutput;
+    else throw argument_error(value.Env(), "outputs may hold 'dense', 'sparse' and 'multivector'");
+  }
+  return mask;
+}
+
 class RunWorker : public CodedAsyncWorker {
  public:
   RunWorker(Napi::Env env, std::shared_ptr<sie::Model> model, Napi::TypedArrayOf<int32_t> ids,
-            Napi::TypedArrayOf<int32_t> type_ids, Napi::TypedArrayOf<int32_t> offsets)
+            Napi::TypedArrayOf<int32_t> type_ids, Napi::TypedArrayOf<int32_t> offsets, uint32_t outputs)
       : CodedAsyncWorker(env), model_(std::move(model)) {
     // Keep the input arrays alive (and read them in place) until the work is done.
     inputs_ = Napi::Persistent(Napi::Object::New(env));
@@ -28,21 +58,12 @@ class RunWorker : public CodedAsyncWorker {
     batch_.offsets = offsets.Data();
     batch_.num_tokens = int(ids.ElementLength());
     batch_.num_sequences = int(offsets.ElementLength()) - 1;
+    batch_.outputs = outputs;
   }
 
  protected:
   void Run() override { output_ = model_->run(batch_); }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("width", output_.width);
-    result.Set("values", float32_array_from(env, std::move(output_.values)));
-    if (!output_.row_offsets.empty()) {
-      result.Set("indices", int32_array_from(env, output_.indices));
-      result.Set("rowOffsets", int32_array_from(env, output_.row_offsets));
-    }
-    deferred_.Resolve(result);
-  }
+  void OnOK() override { deferred_.Resolve(output_to_js(Env(), output_)); }
 
  private:
   std::shared_ptr<sie::Model> model_;
@@ -68,7 +89,7 @@ ModelHandle::ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Mode
 Napi::Value ModelHandle::run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!model_) throw coded_error(env, sie::ErrorCode::ModelDisposed, "this model has been unloaded");
-  if (info.Length() != 3) throw argument_error(env, "run(ids, typeIds, offsets)");
+  if (info.Length() < 3 || info.Length() > 4) throw argument_error(env, "run(ids, typeIds, offsets[, outputs])");
   auto ids = int32_array(info[0], "ids");
   auto type_ids = int32_array(info[1], "typeIds");
   auto offsets = int32_array(info[2], "offsets");
@@ -80,7 +101,8 @@ Napi::Value ModelHandle::run(const Napi::CallbackInfo& info) {
     throw argument_error(env, "offsets must start at 0 and end at ids.length");
   for (size_t i = 1; i < n; ++i)
     if (o[i] < o[i - 1]) throw argument_error(env, "offsets must not decrease");
-  auto* worker = new RunWorker(env, model_, ids, type_ids, offsets);
+  const uint32_t outputs = output_mask(info.Length() > 3 ? info[3] : env.Undefined());
+  auto* worker = new RunWorker(env, model_, ids, type_ids, offsets, outputs);
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

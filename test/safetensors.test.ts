@@ -6,7 +6,7 @@ import { Engine } from '../lib/engine/engine.js';
 import { nativeAddon } from '../lib/bindings/native-addon.js';
 import { referenceModel, tempDir } from './helpers/fixtures.js';
 
-const { inspectSafetensors } = nativeAddon();
+const { inspectWeights } = nativeAddon();
 
 function fileWithHeader(dir: string, header: unknown, dataBytes: number, rawHeader?: string): string {
   const json = Buffer.from(rawHeader ?? JSON.stringify(header));
@@ -18,7 +18,7 @@ function fileWithHeader(dir: string, header: unknown, dataBytes: number, rawHead
 }
 
 t.test('a valid file lists its tensors with dtype and shape', async (t) => {
-  const tensors = inspectSafetensors(path.join(referenceModel('tiny-dense-mean-f16'), 'model.safetensors'));
+  const tensors = inspectWeights(path.join(referenceModel('tiny-dense-mean-f16'), 'model.safetensors'));
   const word = tensors.find((x) => x.name === 'embeddings.word_embeddings.weight');
   t.same(word, { name: 'embeddings.word_embeddings.weight', dtype: 'F16', shape: [30522, 64] });
   t.equal(tensors.find((x) => x.name === 'embeddings.position_ids')?.dtype, 'I64');
@@ -43,7 +43,7 @@ t.test('malformed headers are BAD_WEIGHTS errors that say what is wrong', async 
     ['deeply nested JSON', fileWithHeader(dir, null, 0, '['.repeat(5000) + ']'.repeat(5000)), /not valid JSON/],
   ];
   for (const [what, file, message] of cases) {
-    t.throws(() => inspectSafetensors(file), { code: 'BAD_WEIGHTS', message }, what);
+    t.throws(() => inspectWeights(file), { code: 'BAD_WEIGHTS', message }, what);
   }
 });
 

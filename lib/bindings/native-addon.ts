@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 /** The heads the native engine can build (native/cpu/heads/head_registry.cpp); tests check both lists agree. */
-export const NATIVE_HEAD_KINDS = ['pooled', 'token-projection', 'splade', 'sequence-classifier', 'token-classifier'] as const;
+export const NATIVE_HEAD_KINDS = ['pooled', 'token-projection', 'splade', 'sequence-classifier', 'bge-m3', 'token-classifier'] as const;
 export type NativeHeadKind = (typeof NATIVE_HEAD_KINDS)[number];
 
 /** The encoder's shape, from config.json. */
@@ -22,13 +22,18 @@ export interface EncoderShape {
   maxPositions: number;
   typeVocabSize: number;
   layerNormEps: number;
+  /** XLM-R/RoBERTa: position ids count non-pad tokens from pad_token_id + 1. Absent for BERT. */
+  positionPaddingIdx?: number;
 }
 
 export interface NativeHeadOptions {
   kind: NativeHeadKind;
   pooling?: 'mean' | 'cls' | 'last';
   normalize?: boolean;
+  /** token-projection: 1_Dense weights; bge-m3: colbert_linear.pt. */
   projectionPath?: string;
+  /** bge-m3: sparse_linear.pt. */
+  sparsePath?: string;
   outputSize?: number;
 }
 
@@ -36,7 +41,7 @@ export interface NativeHeadOptions {
 export type WeightDtype = 'fp32' | 'bf16';
 
 export interface NativeModelDescription {
-  architecture: 'bert';
+  architecture: 'bert' | 'xlm-roberta';
   /** Weights of the matrix products (default fp32); bf16 only where the backend lists it in dtypes. */
   dtype?: WeightDtype;
   weightsPath: string;
@@ -44,12 +49,17 @@ export interface NativeModelDescription {
   head: NativeHeadOptions;
 }
 
-/** A model's result: rows of `width` values, or sparse rows (indices/values split by rowOffsets). */
+/**
+ * A model's result: rows of `width` values (one per sequence, per token, or, with rowOffsets and
+ * no indices, rows rowOffsets[i]..rowOffsets[i+1] for sequence i), or sparse entries (indices and
+ * values split by rowOffsets). Multi-output heads (bge-m3) return their outputs as named parts.
+ */
 export interface NativeRunOutput {
   width: number;
   values: Float32Array;
   indices?: Int32Array;
   rowOffsets?: Int32Array;
+  parts?: Partial<Record<'dense' | 'sparse' | 'multivector', NativeRunOutput>>;
 }
 
 export interface NativeModelInfo {
@@ -59,7 +69,8 @@ export interface NativeModelInfo {
 }
 
 export interface NativeModel {
-  run(ids: Int32Array, typeIds: Int32Array, offsets: Int32Array): Promise<NativeRunOutput>;
+  /** `outputs`: what a multi-output head computes (default all); single-output heads ignore it. */
+  run(ids: Int32Array, typeIds: Int32Array, offsets: Int32Array, outputs?: ReadonlyArray<'dense' | 'sparse' | 'multivector'>): Promise<NativeRunOutput>;
   readonly info: NativeModelInfo;
   dispose(): void;
 }
@@ -74,7 +85,7 @@ export interface NativeBackend {
   memory(): { device: string; usedBytes: number; totalBytes: number };
 }
 
-export interface SafetensorsEntry {
+export interface WeightEntry {
   name: string;
   dtype: string;
   shape: number[];
@@ -94,8 +105,8 @@ export interface NativeKernelProbes {
 
 export interface NativeAddon {
   openBackend(options: { device?: Device; threads?: number }): NativeBackend;
-  /** The tensor table of a safetensors file, validated by the loader's own parser; throws BAD_WEIGHTS. */
-  inspectSafetensors(path: string): SafetensorsEntry[];
+  /** The tensor table of a checkpoint (safetensors, torch zip, shard index), validated by the loader's own readers; throws BAD_WEIGHTS. */
+  inspectWeights(path: string): WeightEntry[];
   readonly errorCodes: string[];
   readonly headKinds: string[];
   kernels: NativeKernelProbes;

@@ -75,7 +75,20 @@ function compareRanking(exact: NativeRunOutput, fast: NativeRunOutput): Fidelity
   return { ok: same, detail: same ? `identical order of ${a.length} candidates` : `rerank order differs: [${a.join(',')}] vs [${b.join(',')}]` };
 }
 
+/** A multi-output model (bge-m3): every part as vectors; the per-token sparse weights as one vector per batch. */
+function compareParts(exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
+  const verdicts = Object.entries(exact.parts!).map(([name, a]) => {
+    const b = fast.parts?.[name as keyof NativeRunOutput['parts']];
+    if (!b) return { ok: false, detail: `${name}: missing from the fast model` };
+    const whole = (o: NativeRunOutput): NativeRunOutput => ({ width: o.values.length, values: o.values });
+    const verdict = name === 'sparse' ? compareVectors(whole(a), whole(b)) : compareVectors(a, b);
+    return { ok: verdict.ok, detail: `${name}: ${verdict.detail}` };
+  });
+  return { ok: verdicts.every((v) => v.ok), detail: verdicts.map((v) => v.detail).join('; ') };
+}
+
 export function compareOutputs(check: FidelityCheck, exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
+  if (exact.parts) return compareParts(exact, fast);
   if (check === 'sparse-terms') return compareSparse(exact, fast);
   if (check === 'ranking') return compareRanking(exact, fast);
   return compareVectors(exact, fast);

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { NativeModel, NativeRunOutput, WeightDtype } from '../bindings/native-addon.js';
 import { EngineError } from '../errors/engine-error.js';
-import { tasksOf, type EncodedItem, type Extraction, type ModelAdapter, type OutputType, type Task } from '../families/index.js';
+import { tasksOf, type EncodedItem, type Extraction, type ModelAdapter, type OutputType, type SequenceOutput, type Task } from '../families/index.js';
 import { truncateAndNormalize } from '../families/postprocessing/score-functions.js';
 import type { BatchScheduler, SchedulableModel } from './scheduling/batch-scheduler.js';
 import type { TokenBatch } from './scheduling/token-batch.js';
@@ -162,6 +162,7 @@ export class LoadedModel implements SchedulableModel {
     const dims = this.adapter.encoder?.dims.dense;
     if (dims === undefined) throw this.cannot('dense embeddings');
     const wanted = checkDimensions(options.dimensions, dims);
+    const denseOf = (o: SequenceOutput) => (this.adapter.encoder!.outputs.length > 1 ? o.parts!.dense! : o).values;
     this.checkTokenIds(inputs);
     const texts = inputs.filter((x): x is string => typeof x === 'string');
     const started = performance.now();
@@ -170,8 +171,8 @@ export class LoadedModel implements SchedulableModel {
     const contents = inputs.map((input) => (typeof input === 'string' ? tokenized[next++].ids : [...input]));
     const { batch, tokenCounts } = this.tokenizer.batchOfContent(contents, { truncate: options.truncate ?? true, maxLength: this.maxSeqLength });
     const tokenizationMs = performance.now() - started;
-    const { outputs, queueMs, inferenceMs } = await this.scheduler.run(this, batch, options.signal);
-    const embeddings = outputs.map((o) => (wanted === dims ? o.values : truncateAndNormalize(o.values, wanted)));
+    const { outputs, queueMs, inferenceMs } = await this.scheduler.run(this, batch, options.signal, ['dense']);
+    const embeddings = outputs.map((o) => (wanted === dims ? denseOf(o) : truncateAndNormalize(denseOf(o), wanted)));
     return { embeddings, dims: wanted, tokenCounts, timing: { queueMs, tokenizationMs, inferenceMs } };
   }
 
@@ -179,7 +180,8 @@ export class LoadedModel implements SchedulableModel {
   async encode(texts: ReadonlyArray<string>, options: ModelEncodeOptions = {}): Promise<{ items: EncodedItem[]; tokenCounts: number[]; timing: Timing }> {
     const encoder = this.adapter.encoder;
     if (!encoder) throw this.cannot('encode');
-    for (const type of options.outputTypes ?? ['dense']) {
+    const outputTypes = options.outputTypes ?? ['dense'];
+    for (const type of outputTypes) {
       if (!encoder.outputs.includes(type)) {
         throw new EngineError('INVALID_INPUT', `model ${this.id} cannot produce '${type}' outputs (it produces: ${encoder.outputs.join(', ')})`, { param: 'params.output_types' });
       }
@@ -193,8 +195,8 @@ export class LoadedModel implements SchedulableModel {
       insertAfterPrefix: encoder.markers?.(isQuery, this.tokenizer) ?? [],
     });
     const tokenizationMs = performance.now() - started;
-    const { outputs, queueMs, inferenceMs } = await this.scheduler.run(this, batch, options.signal);
-    const items = encoder.decode(outputs, { ids: batch.ids, offsets: batch.offsets, isQuery, vocabulary: this.tokenizer });
+    const { outputs, queueMs, inferenceMs } = await this.scheduler.run(this, batch, options.signal, outputTypes);
+    const items = encoder.decode(outputs, { ids: batch.ids, offsets: batch.offsets, isQuery, vocabulary: this.tokenizer, outputTypes });
     return { items, tokenCounts, timing: { queueMs, tokenizationMs, inferenceMs } };
   }
 

@@ -134,14 +134,17 @@ export function readLabels(config: Record<string, unknown>): string[] {
   return Array.from({ length: count }, (_, i) => `LABEL_${i}`);
 }
 
-/** The transformer's model.safetensors; pickle checkpoints are refused by name. */
+/**
+ * The transformer's weights, in order of preference: safetensors (one file or sharded), then a
+ * torch checkpoint (one file or sharded), read by the native restricted unpickler. When both
+ * formats exist safetensors wins.
+ */
+export const WEIGHT_FILE_NAMES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'] as const;
+
 export function weightsPathOf(checkpoint: Checkpoint): string {
-  const weightsPath = path.join(checkpoint.transformerDir, 'model.safetensors');
-  if (!existsSync(weightsPath)) {
-    const hasBin = existsSync(path.join(checkpoint.transformerDir, 'pytorch_model.bin'));
-    throw new EngineError('BAD_WEIGHTS', hasBin
-      ? `${checkpoint.directory} has only pytorch_model.bin; sie-server loads model.safetensors (pickle files are not loaded for safety)`
-      : `${checkpoint.directory} has no model.safetensors`);
+  for (const name of WEIGHT_FILE_NAMES) {
+    const candidate = path.join(checkpoint.transformerDir, name);
+    if (existsSync(candidate)) return candidate;
   }
-  return weightsPath;
+  throw new EngineError('BAD_WEIGHTS', `${checkpoint.directory} has no weights (looked for ${WEIGHT_FILE_NAMES.join(', ')})`);
 }

@@ -1,7 +1,9 @@
 /**
  * The model-family registry: every family sie-server serves, in the order they are tried. The
  * first family whose detect() claims a checkpoint serves it, so specific layouts come before the
- * general ones they would otherwise match (ColBERT's projection before plain dense pooling).
+ * general ones they would otherwise match (bge-m3's extra heads and ColBERT's projection before
+ * plain dense pooling). The BERT adapters serve every BERT-architecture encoder: BERT, RoBERTa
+ * and XLM-RoBERTa.
  */
 import { EngineError } from '../errors/engine-error.js';
 import { readCheckpoint } from './checkpoint.js';
@@ -12,8 +14,10 @@ import { bertDense } from './bert/bert-dense.js';
 import { bertSequenceClassifier } from './bert/bert-sequence-classifier.js';
 import { bertSplade } from './bert/bert-splade.js';
 import { bertTokenClassifier } from './bert/bert-token-classifier.js';
+import { bgeM3 } from './xlm-roberta/bge-m3.js';
 
 export const MODEL_FAMILIES: readonly ModelFamily[] = [
+  bgeM3,
   bertSplade,
   bertCrossEncoder,
   bertSequenceClassifier,
@@ -30,7 +34,7 @@ export function adapterFor(directory: string): ModelAdapter {
     if (adapter) return adapter;
   }
   const type = checkpoint.config.model_type;
-  throw new EngineError('BAD_CONFIG', `config.json: model_type '${String(type)}' (architectures: ${checkpoint.architectures.join(', ') || 'none'}) is not supported (supported: bert)`);
+  throw new EngineError('BAD_CONFIG', `config.json: model_type '${String(type)}' (architectures: ${checkpoint.architectures.join(', ') || 'none'}) is not supported (supported: bert, roberta, xlm-roberta)`);
 }
 
 export type * from './model-family.js';

@@ -19,6 +19,8 @@ export interface SequenceOutput {
   values: Float32Array;
   indices?: Int32Array;
   rows: number;
+  /** A multi-output head's outputs (bge-m3), each sliced to this sequence. */
+  parts?: Partial<Record<OutputType, SequenceOutput>>;
 }
 
 export interface SparseEncoding {
@@ -66,6 +68,8 @@ export interface TokenizedText {
 }
 
 export interface EncodeContext {
+  /** The outputs the caller asked for (a multi-output model computed only these). */
+  outputTypes: ReadonlyArray<OutputType>;
   /** ids[offsets[i]..offsets[i+1]] are the tokens of input i, special tokens included. */
   ids: Int32Array;
   offsets: Int32Array;

@@ -20,9 +20,7 @@ using json = nlohmann::json;
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
 constexpr int kMaxHeaderDepth = 8;
 
-[[noreturn]] void bad_weights(const std::string& path, const std::string& what) {
-  throw EngineError(ErrorCode::BadWeights, path + ": " + what);
-}
+[[noreturn]] void bad_weights(const std::string& path, const std::string& what) { throw_bad_weights(path, what); }
 
 bool parse_dtype(const std::string& name, DType* dtype, size_t* size) {
   static const struct { const char* name; DType dtype; size_t size; } kTable[] = {
@@ -45,37 +43,7 @@ const json* field(const json& object, const char* key) {
 
 }  // namespace
 
-int64_t TensorView::element_count() const {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
-
-MappedFile::MappedFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) bad_weights(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    bad_weights(path, "not a regular file");
-  }
-  size_ = size_t(st.st_size);
-  if (size_ > 0) {
-    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (mapped == MAP_FAILED) {
-      ::close(fd);
-      bad_weights(path, std::string("mmap failed: ") + std::strerror(errno));
-    }
-    data_ = static_cast<const uint8_t*>(mapped);
-  }
-  ::close(fd);
-}
-
-MappedFile::~MappedFile() {
-  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
-}
-
-SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(path) {
+SafetensorsFile::SafetensorsFile(const std::string& path) : WeightStore(path), file_(path) {
   if (file_.size() < 8) bad_weights(path, "file is shorter than the 8-byte header length");
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | file_.data()[i];
@@ -139,66 +107,6 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(p
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); ++i)
     if (ranges[i].first < ranges[i - 1].second) bad_weights(path, "tensors overlap in the data section");
-}
-
-const TensorView& SafetensorsFile::get(const std::string& name) const {
-  auto it = tensors_.find(name);
-  if (it == tensors_.end()) bad_weights(path_, "missing tensor '" + name + "'");
-  return it->second;
-}
-
-float f16_to_f32(uint16_t h) {
-  const uint32_t sign = uint32_t(h & 0x8000) << 16;
-  uint32_t exponent = (h >> 10) & 0x1F;
-  uint32_t mantissa = h & 0x3FF;
-  uint32_t bits;
-  if (exponent == 0) {
-    if (mantissa == 0) {
-      bits = sign;
-    } else {  // subnormal: renormalise
-      exponent = 127 - 15 + 1;
-      while (!(mantissa & 0x400)) {
-        mantissa <<= 1;
-        --exponent;
-      }
-      bits = sign | (exponent << 23) | ((mantissa & 0x3FF) << 13);
-    }
-  } else if (exponent == 31) {
-    bits = sign | 0x7F800000u | (mantissa << 13);
-  } else {
-    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-  }
-  float out;
-  std::memcpy(&out, &bits, 4);
-  return out;
-}
-
-float bf16_to_f32(uint16_t h) {
-  const uint32_t bits = uint32_t(h) << 16;
-  float out;
-  std::memcpy(&out, &bits, 4);
-  return out;
-}
-
-std::vector<float> tensor_to_f32(const TensorView& tensor) {
-  const size_t n = size_t(tensor.element_count());
-  std::vector<float> out(n);
-  switch (tensor.dtype) {
-    case DType::F32:
-      std::memcpy(out.data(), tensor.data, n * 4);
-      break;
-    case DType::F16:
-    case DType::BF16:
-      for (size_t i = 0; i < n; ++i) {
-        uint16_t bits;
-        std::memcpy(&bits, tensor.data + 2 * i, 2);
-        out[i] = tensor.dtype == DType::F16 ? f16_to_f32(bits) : bf16_to_f32(bits);
-      }
-      break;
-    default:
-      throw EngineError(ErrorCode::BadWeights, "tensor '" + tensor.name + "' is not a floating-point tensor");
-  }
-  return out;
 }
 
 }  // namespace sie

@@ -13,7 +13,7 @@
  */
 import { EngineError } from '../../errors/engine-error.js';
 import type { NativeModel } from '../../bindings/native-addon.js';
-import type { SequenceOutput } from '../../families/model-family.js';
+import type { OutputType, SequenceOutput } from '../../families/model-family.js';
 import { mergeBatches, sliceBatch, splitByTokenBudget, splitOutput, type TokenBatch } from './token-batch.js';
 
 export interface SchedulerOptions {
@@ -62,6 +62,8 @@ interface JobResult {
 
 interface Job {
   batch: TokenBatch;
+  /** What a multi-output model must compute for this job; undefined: everything. */
+  outputs?: ReadonlyArray<OutputType>;
   tokens: number;
   enqueuedAt: number;
   signal?: AbortSignal;
@@ -87,13 +89,16 @@ export class BatchScheduler {
 
   constructor(private readonly options: SchedulerOptions, private readonly observer: SchedulerObserver = {}) {}
 
-  /** Runs a batch of sequences for a model; large batches are split under the token budget. */
-  async run(model: SchedulableModel, batch: TokenBatch, signal?: AbortSignal): Promise<ScheduledResult> {
+  /**
+   * Runs a batch of sequences for a model; large batches are split under the token budget.
+   * `outputs` limits what a multi-output model computes (a merged batch computes the union).
+   */
+  async run(model: SchedulableModel, batch: TokenBatch, signal?: AbortSignal, outputs?: ReadonlyArray<OutputType>): Promise<ScheduledResult> {
     const queued = this.queuedTokens(model.id);
     if (queued > 0 && queued + batch.ids.length > this.options.maxQueuedTokensPerModel) {
       throw new EngineError('OVERLOADED', `model ${model.id} has ${queued} tokens queued; try again shortly`);
     }
-    const parts = await Promise.all(splitByTokenBudget(batch.offsets, this.options.maxBatchTokens).map(([begin, end]) => this.submit(model, sliceBatch(batch, begin, end), signal)));
+    const parts = await Promise.all(splitByTokenBudget(batch.offsets, this.options.maxBatchTokens).map(([begin, end]) => this.submit(model, sliceBatch(batch, begin, end), signal, outputs)));
     return {
       outputs: parts.flatMap((p) => p.outputs),
       queueMs: Math.max(0, ...parts.map((p) => p.queueMs)),
@@ -111,12 +116,12 @@ export class BatchScheduler {
     return this.queues.length;
   }
 
-  private submit(model: SchedulableModel, batch: TokenBatch, signal?: AbortSignal): Promise<JobResult> {
+  private submit(model: SchedulableModel, batch: TokenBatch, signal?: AbortSignal, outputs?: ReadonlyArray<OutputType>): Promise<JobResult> {
     if (signal?.aborted) return Promise.reject(cancelled());
     const queue = this.queueFor(model);
     const tokens = batch.ids.length;
     return new Promise<JobResult>((resolve, reject) => {
-      const job: Job = { batch, tokens, enqueuedAt: performance.now(), signal, resolve, reject };
+      const job: Job = { batch, outputs, tokens, enqueuedAt: performance.now(), signal, resolve, reject };
       queue.jobs.push(job);
       queue.tokens += tokens;
       this.observer.onQueueDepth?.(model.id, queue.tokens);
@@ -208,7 +213,7 @@ export class BatchScheduler {
     const merged = mergeBatches(jobs.map((j) => j.batch));
     const queueMs = jobs.map((j) => started - j.enqueuedAt);
     try {
-      const out = await model.native.run(merged.ids, merged.typeIds, merged.offsets);
+      const out = await model.native.run(merged.ids, merged.typeIds, merged.offsets, outputsOf(jobs));
       const inferenceMs = performance.now() - started;
       const sequences = splitOutput(out, merged.offsets, model.perTokenOutput);
       let at = 0;
@@ -222,4 +227,10 @@ export class BatchScheduler {
     }
     this.observer.onBatch?.({ model: model.id, tokens, sequences: merged.offsets.length - 1, requests: jobs.length, queueMs, inferenceMs: performance.now() - started });
   }
+}
+
+/** The outputs a merged batch computes: the union of its jobs' (all, if any job wants all). */
+function outputsOf(jobs: Job[]): OutputType[] | undefined {
+  if (jobs.some((j) => j.outputs === undefined)) return undefined;
+  return [...new Set(jobs.flatMap((j) => j.outputs!))];
 }

@@ -4,7 +4,7 @@
  * batch, and split a native result back per sequence.
  */
 import type { NativeRunOutput } from '../../bindings/native-addon.js';
-import type { SequenceOutput } from '../../families/model-family.js';
+import type { OutputType, SequenceOutput } from '../../families/model-family.js';
 
 export interface TokenBatch {
   ids: Int32Array;
@@ -57,13 +57,25 @@ export function mergeBatches(batches: TokenBatch[]): TokenBatch {
 export function splitOutput(out: NativeRunOutput, offsets: Int32Array, perToken: boolean): SequenceOutput[] {
   const result: SequenceOutput[] = [];
   for (let i = 0; i < offsets.length - 1; i++) {
-    if (out.rowOffsets && out.indices) {
+    if (out.indices && out.rowOffsets) {
       const [a, b] = [out.rowOffsets[i], out.rowOffsets[i + 1]];
       result.push({ values: out.values.subarray(a, b), indices: out.indices.subarray(a, b), rows: 1 });
+    } else if (out.rowOffsets) {
+      const [a, b] = [out.rowOffsets[i], out.rowOffsets[i + 1]];
+      result.push({ values: out.values.subarray(a * out.width, b * out.width), rows: b - a });
     } else if (perToken) {
       result.push({ values: out.values.subarray(offsets[i] * out.width, offsets[i + 1] * out.width), rows: offsets[i + 1] - offsets[i] });
     } else {
       result.push({ values: out.values.subarray(i * out.width, (i + 1) * out.width), rows: 1 });
+    }
+  }
+  if (out.parts) {
+    // A multi-output head: each part split on its own terms (dense per sequence, the rest per token).
+    for (const [name, part] of Object.entries(out.parts) as Array<[OutputType, NativeRunOutput]>) {
+      const split = splitOutput(part, offsets, name !== 'dense');
+      result.forEach((sequence, i) => {
+        (sequence.parts ??= {})[name] = split[i];
+      });
     }
   }
   return result;

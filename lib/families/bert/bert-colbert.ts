@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EngineError } from '../../errors/engine-error.js';
 import { findModule, readJsonIfPresent, safeJoin } from '../checkpoint.js';
 import type { EncodeContext, ModelAdapter, ModelFamily, MultiVectorEncoding, SequenceOutput, Vocabulary } from '../model-family.js';
-import { isBertCheckpoint, readBertBase } from './bert-encoder.js';
+import { encoderArchitectureOf, readBertBase } from './bert-encoder.js';
 
 const nonEmpty = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
@@ -15,7 +15,7 @@ export const bertColbert: ModelFamily = {
   name: 'bert-colbert',
   detect(checkpoint): ModelAdapter | undefined {
     const dense = findModule(checkpoint, 'Dense');
-    if (!isBertCheckpoint(checkpoint) || !dense || !(dense.type ?? '').startsWith('pylate.')) return undefined;
+    if (!encoderArchitectureOf(checkpoint) || !dense || !(dense.type ?? '').startsWith('pylate.')) return undefined;
     const base = readBertBase(checkpoint);
     const denseDir = safeJoin(checkpoint.directory, dense.path ?? '');
     const width = (readJsonIfPresent(path.join(denseDir, 'config.json')) ?? {}).out_features;
@@ -42,7 +42,7 @@ export const bertColbert: ModelFamily = {
       return { values, numTokens: kept.length, tokenDims: width };
     };
 
-    return base.adapter('bert-colbert', {
+    return base.adapter('colbert', {
       head: { kind: 'token-projection', projectionPath, outputSize: width },
       perTokenOutput: true,
       extraWeightFiles: [projectionPath],

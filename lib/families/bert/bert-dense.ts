@@ -5,16 +5,16 @@
  */
 import { readPooling } from '../checkpoint.js';
 import type { ModelAdapter, ModelFamily } from '../model-family.js';
-import { isBertCheckpoint, readBertBase } from './bert-encoder.js';
+import { encoderArchitectureOf, readBertBase } from './bert-encoder.js';
 
 export const bertDense: ModelFamily = {
   name: 'bert-dense',
   detect(checkpoint): ModelAdapter | undefined {
-    if (!isBertCheckpoint(checkpoint)) return undefined;
+    if (!encoderArchitectureOf(checkpoint)) return undefined;
     const base = readBertBase(checkpoint);
     const { pooling, normalize } = readPooling(checkpoint);
     const dims = base.shape.hiddenSize;
-    return base.adapter('bert-dense', {
+    return base.adapter('dense', {
       head: { kind: 'pooled', pooling, normalize },
       encoder: {
         outputs: ['dense'],

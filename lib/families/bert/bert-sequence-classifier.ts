@@ -6,17 +6,17 @@ import { EngineError } from '../../errors/engine-error.js';
 import { readLabels } from '../checkpoint.js';
 import type { ModelAdapter, ModelFamily } from '../model-family.js';
 import { sigmoid, softmax } from '../postprocessing/score-functions.js';
-import { isBertCheckpoint, readBertBase } from './bert-encoder.js';
+import { encoderArchitectureOf, isSequenceClassifier, readBertBase } from './bert-encoder.js';
 
 export const bertSequenceClassifier: ModelFamily = {
   name: 'bert-sequence-classifier',
   detect(checkpoint): ModelAdapter | undefined {
-    if (!isBertCheckpoint(checkpoint) || !checkpoint.architectures.includes('BertForSequenceClassification')) return undefined;
+    if (!encoderArchitectureOf(checkpoint) || !isSequenceClassifier(checkpoint)) return undefined;
     const labels = readLabels(checkpoint.config);
     if (labels.length < 2) return undefined;
     const multiLabel = checkpoint.config.problem_type === 'multi_label_classification';
     const base = readBertBase(checkpoint);
-    return base.adapter('bert-sequence-classifier', {
+    return base.adapter('sequence-classifier', {
       head: { kind: 'sequence-classifier', outputSize: labels.length },
       extractor: {
         labels,

@@ -11,7 +11,7 @@ export const bertSplade: ModelFamily = {
     if (!isBertCheckpoint(checkpoint) || !checkpoint.architectures.includes('BertForMaskedLM')) return undefined;
     const base = readBertBase(checkpoint);
     const dims = base.shape.vocabSize;
-    return base.adapter('bert-splade', {
+    return base.adapter('splade', {
       head: { kind: 'splade' },
       encoder: {
         outputs: ['sparse'],

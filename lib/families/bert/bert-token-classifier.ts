@@ -7,7 +7,7 @@ import { readLabels } from '../checkpoint.js';
 import type { ModelAdapter, ModelFamily } from '../model-family.js';
 import { aggregateBio, entityTypes } from '../postprocessing/entity-aggregation.js';
 import { softmax } from '../postprocessing/score-functions.js';
-import { isBertCheckpoint, readBertBase } from './bert-encoder.js';
+import { encoderArchitectureOf, readBertBase } from './bert-encoder.js';
 
 /** Rows before the first content token: [CLS]. */
 const PREFIX_TOKENS = 1;
@@ -15,11 +15,11 @@ const PREFIX_TOKENS = 1;
 export const bertTokenClassifier: ModelFamily = {
   name: 'bert-token-classifier',
   detect(checkpoint): ModelAdapter | undefined {
-    if (!isBertCheckpoint(checkpoint) || !checkpoint.architectures.includes('BertForTokenClassification')) return undefined;
+    if (!encoderArchitectureOf(checkpoint) || !checkpoint.architectures.some((a) => a === 'BertForTokenClassification' || a === 'XLMRobertaForTokenClassification')) return undefined;
     const labels = readLabels(checkpoint.config);
     const types = entityTypes(labels);
     const base = readBertBase(checkpoint);
-    return base.adapter('bert-token-classifier', {
+    return base.adapter('token-classifier', {
       head: { kind: 'token-classifier', outputSize: labels.length },
       perTokenOutput: true,
       extractor: {

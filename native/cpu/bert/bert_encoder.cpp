@@ -16,7 +16,7 @@ size_t EncoderWorkspace::bytes() const {
   return total;
 }
 
-BertEncoder::BertEncoder(const SafetensorsFile& file, const EncoderConfig& config, WeightFormat format)
+BertEncoder::BertEncoder(const WeightStore& file, const EncoderConfig& config, WeightFormat format)
     : config_(config), weights_(load_bert_weights(file, config, format)) {}
 
 void BertEncoder::validate(const TokenBatch& b) const {
@@ -26,9 +26,9 @@ void BertEncoder::validate(const TokenBatch& b) const {
   for (int s = 0; s < b.num_sequences; ++s) {
     const int length = b.offsets[s + 1] - b.offsets[s];
     if (length <= 0) invalid("sequence " + std::to_string(s) + " is empty");
-    if (length > config_.max_positions)
+    if (length > config_.max_sequence_length())
       invalid("sequence " + std::to_string(s) + " has " + std::to_string(length) + " tokens, more than the model's " +
-              std::to_string(config_.max_positions) + " positions");
+              std::to_string(config_.max_sequence_length()) + " positions");
   }
   for (int t = 0; t < b.num_tokens; ++t) {
     if (b.input_ids[t] < 0 || b.input_ids[t] >= config_.vocab_size)
@@ -43,6 +43,10 @@ namespace {
 
 // Row-wise work is split into chunks of rows so the pool's per-task overhead stays small.
 constexpr int kRowsPerTask = 16;
+// Attention scratch per worker: query rows x keys, at most this many floats (2 MiB) beyond the
+// minimum block.
+constexpr int64_t kScoreTileFloats = 512 * 1024;
+constexpr int kMinQueryBlock = 16;
 
 void for_row_chunks(ThreadPool& pool, int rows, const std::function<void(int begin, int end)>& fn) {
   const int64_t tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
@@ -64,10 +68,14 @@ void parallel_add_layer_norm(ThreadPool& pool, float* x, const float* residual, 
 
 void BertEncoder::embed(const TokenBatch& b, float* out, ThreadPool& pool) const {
   const int h = config_.hidden_size;
+  const int pad = config_.position_padding_idx;
   pool.parallel_for(b.num_sequences, [&](int64_t s, int) {
+    int non_pad = 0;
     for (int t = b.offsets[s]; t < b.offsets[s + 1]; ++t) {
       const float* word = weights_.word_embeddings.data() + int64_t(b.input_ids[t]) * h;
-      const float* pos = weights_.position_embeddings.data() + int64_t(t - b.offsets[s]) * h;
+      int position = t - b.offsets[s];
+      if (pad >= 0) position = b.input_ids[t] == pad ? pad : pad + ++non_pad;
+      const float* pos = weights_.position_embeddings.data() + int64_t(position) * h;
       const int type = b.token_type_ids ? b.token_type_ids[t] : 0;
       const float* type_row = weights_.token_type_embeddings.data() + int64_t(type) * h;
       float* dst = out + int64_t(t) * h;
@@ -81,36 +89,52 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
   const int h = config_.hidden_size, heads = config_.num_heads, d = config_.head_dim();
   const int64_t qkv_ld = 3 * h;
   const int longest = b.max_length();
+  // Scores are computed for a block of query rows against all keys, so a worker's scratch is
+  // bounded by the tile budget whatever the length: an 8192-token input never materialises
+  // 8192 x 8192 scores per head. Each row's softmax is still exact (one pass over all keys).
+  const int block = std::max(kMinQueryBlock, std::min(longest, int(kScoreTileFloats / std::max(1, longest))));
   for (int w = 0; w < pool.size(); ++w) {
-    ws.scores[w].resize(size_t(longest) * longest);
+    ws.scores[w].resize(size_t(block) * longest);
     ws.packed_keys[w].resize(size_t(packed_size(longest, d)));
     ws.packed_values[w].resize(size_t(packed_size(d, longest)));
   }
-  // Longest sequences first, so the tail of the task list is short work.
-  std::vector<int> order(b.num_sequences);
-  for (int s = 0; s < b.num_sequences; ++s) order[s] = s;
-  std::sort(order.begin(), order.end(), [&](int x, int y) {
-    return b.offsets[x + 1] - b.offsets[x] > b.offsets[y + 1] - b.offsets[y];
-  });
   // With many sequences one task covers all heads of a sequence (fewer, larger tasks); with few,
-  // each (sequence, head) pair is its own task so every thread has work.
+  // each (sequence, head, query block) is its own task so every thread has work.
   const int heads_per_task = b.num_sequences >= 4 * pool.size() ? heads : 1;
-  const int64_t tasks = int64_t(b.num_sequences) * (heads / heads_per_task);
-  pool.parallel_for(tasks, [&](int64_t task, int worker) {
-    const int groups = heads / heads_per_task;
-    const int s = order[task / groups];
-    const int begin = b.offsets[s], length = b.offsets[s + 1] - begin;
+  struct Task {
+    int sequence, head, query_begin, query_end;
+  };
+  std::vector<Task> tasks;
+  for (int s = 0; s < b.num_sequences; ++s) {
+    const int length = b.offsets[s + 1] - b.offsets[s];
+    for (int head = 0; head < heads; head += heads_per_task)
+      for (int q = 0; q < length; q += block) tasks.push_back({s, head, q, std::min(length, q + block)});
+  }
+  // Longest sequences first, so the tail of the task list is short work; blocks of one
+  // (sequence, head) stay adjacent so a worker reuses its packed keys and values.
+  std::stable_sort(tasks.begin(), tasks.end(), [&](const Task& x, const Task& y) {
+    return b.offsets[x.sequence + 1] - b.offsets[x.sequence] > b.offsets[y.sequence + 1] - b.offsets[y.sequence];
+  });
+  std::vector<std::pair<int, int>> packed_for(size_t(pool.size()), {-1, -1});  // (sequence, head) each worker holds
+  pool.parallel_for(int64_t(tasks.size()), [&](int64_t index, int worker) {
+    const Task& task = tasks[size_t(index)];
+    const int begin = b.offsets[task.sequence], length = b.offsets[task.sequence + 1] - begin;
+    const int rows = task.query_end - task.query_begin;
     float* scores = ws.scores[worker].data();
-    for (int head = int(task % groups) * heads_per_task, last = head + heads_per_task; head < last; ++head) {
+    for (int head = task.head, last = task.head + heads_per_task; head < last; ++head) {
       const float* q = ws.qkv.data() + int64_t(begin) * qkv_ld + head * d;
       const float* k = q + h;
       const float* v = q + 2 * h;
-      pack_nk(k, length, d, qkv_ld, ws.packed_keys[worker].data());
-      pack_kn(v, length, d, qkv_ld, ws.packed_values[worker].data());
-      gemm_packed(length, length, d, q, qkv_ld, ws.packed_keys[worker].data(), nullptr, scores, length, nullptr);
-      softmax_rows(scores, length, length, length);
-      gemm_packed(length, d, length, scores, length, ws.packed_values[worker].data(), nullptr,
-                  ws.context.data() + int64_t(begin) * h + head * d, h, nullptr);
+      if (packed_for[size_t(worker)] != std::make_pair(task.sequence, head)) {
+        pack_nk(k, length, d, qkv_ld, ws.packed_keys[worker].data());
+        pack_kn(v, length, d, qkv_ld, ws.packed_values[worker].data());
+        packed_for[size_t(worker)] = {task.sequence, head};
+      }
+      gemm_packed(rows, length, d, q + int64_t(task.query_begin) * qkv_ld, qkv_ld, ws.packed_keys[worker].data(), nullptr, scores,
+                  length, nullptr);
+      softmax_rows(scores, rows, length, length);
+      gemm_packed(rows, d, length, scores, length, ws.packed_values[worker].data(), nullptr,
+                  ws.context.data() + int64_t(begin + task.query_begin) * h + head * d, h, nullptr);
     }
   });
 }

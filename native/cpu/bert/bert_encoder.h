@@ -21,7 +21,7 @@ struct EncoderWorkspace {
 
 class BertEncoder {
  public:
-  BertEncoder(const SafetensorsFile& file, const EncoderConfig& config, WeightFormat format);
+  BertEncoder(const WeightStore& file, const EncoderConfig& config, WeightFormat format);
   const EncoderConfig& config() const { return config_; }
   size_t weight_bytes() const { return weights_.bytes(); }
 

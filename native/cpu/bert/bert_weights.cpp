@@ -13,7 +13,7 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-LayerNormWeights read_layer_norm(const SafetensorsFile& file, const std::string& name, int size) {
+LayerNormWeights read_layer_norm(const WeightStore& file, const std::string& name, int size) {
   return {read_tensor(file, name + ".weight", {size}), read_tensor(file, name + ".bias", {size})};
 }
 
@@ -31,9 +31,10 @@ void validate_encoder_config(const EncoderConfig& c) {
   check(c.max_positions > 0 && c.max_positions <= 65536, "max_position_embeddings out of range");
   check(c.type_vocab_size > 0, "type_vocab_size must be positive");
   check(c.layer_norm_eps > 0 && c.layer_norm_eps < 1, "layer_norm_eps out of range");
+  check(c.position_padding_idx < c.max_positions - 1, "pad_token_id leaves no positions");
 }
 
-std::vector<float> read_tensor(const SafetensorsFile& file, const std::string& name, std::vector<int64_t> shape) {
+std::vector<float> read_tensor(const WeightStore& file, const std::string& name, std::vector<int64_t> shape) {
   const TensorView& tensor = file.get(name);
   if (tensor.shape != shape)
     throw EngineError(ErrorCode::BadWeights, file.path() + ": tensor '" + name + "' has shape " +
@@ -41,18 +42,21 @@ std::vector<float> read_tensor(const SafetensorsFile& file, const std::string& n
   return tensor_to_f32(tensor);
 }
 
-std::string bert_prefix(const SafetensorsFile& file) {
-  return file.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+std::string bert_prefix(const WeightStore& file) {
+  for (const char* prefix : {"bert.", "roberta."})
+    if (file.has(std::string(prefix) + "embeddings.word_embeddings.weight")) return prefix;
+  return "";
 }
 
-PackedLinear read_linear(const SafetensorsFile& file, const std::string& name, int out_features, int in_features,
+PackedLinear read_linear(const WeightStore& file, const std::string& name, int out_features, int in_features,
                          WeightFormat format) {
-  const std::vector<float> w = read_tensor(file, name + ".weight", {out_features, in_features});
-  std::vector<float> bias = file.has(name + ".bias") ? read_tensor(file, name + ".bias", {out_features}) : std::vector<float>();
+  const std::string prefix = name.empty() ? "" : name + ".";  // "" for a bare nn.Linear state dict
+  const std::vector<float> w = read_tensor(file, prefix + "weight", {out_features, in_features});
+  std::vector<float> bias = file.has(prefix + "bias") ? read_tensor(file, prefix + "bias", {out_features}) : std::vector<float>();
   return make_packed_linear(w.data(), std::move(bias), out_features, in_features, format);
 }
 
-BertWeights load_bert_weights(const SafetensorsFile& file, const EncoderConfig& c, WeightFormat format) {
+BertWeights load_bert_weights(const WeightStore& file, const EncoderConfig& c, WeightFormat format) {
   validate_encoder_config(c);
   const std::string p = bert_prefix(file);
   const int h = c.hidden_size;

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "../gemm/packed_linear.h"
-#include "../../weights/safetensors.h"
+#include "../../weights/weight_store.h"
 #include "../../backend/encoder_config.h"
 
 namespace sie {
@@ -33,13 +33,13 @@ struct BertWeights {
 // Finds the encoder's tensors with or without a "bert." prefix, checks every shape against the
 // config and converts F16/BF16 to fp32. Throws EngineError(BAD_WEIGHTS) naming the tensor.
 // Linear layers are packed in `format`; embeddings and LayerNorms stay fp32.
-BertWeights load_bert_weights(const SafetensorsFile& file, const EncoderConfig& config, WeightFormat format);
+BertWeights load_bert_weights(const WeightStore& file, const EncoderConfig& config, WeightFormat format);
 
 // Reads a tensor under the encoder's prefix with exactly the expected shape, as fp32.
-std::vector<float> read_tensor(const SafetensorsFile& file, const std::string& name, std::vector<int64_t> shape);
+std::vector<float> read_tensor(const WeightStore& file, const std::string& name, std::vector<int64_t> shape);
 // "" or "bert.", whichever the file uses for its encoder.
-std::string bert_prefix(const SafetensorsFile& file);
-PackedLinear read_linear(const SafetensorsFile& file, const std::string& name, int out_features, int in_features,
+std::string bert_prefix(const WeightStore& file);
+PackedLinear read_linear(const WeightStore& file, const std::string& name, int out_features, int in_features,
                          WeightFormat format);
 
 }  // namespace sie

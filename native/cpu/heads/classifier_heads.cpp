@@ -4,10 +4,11 @@
 
 namespace sie {
 
-SequenceClassifierHead::SequenceClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels, WeightFormat format)
+SequenceClassifierHead::SequenceClassifierHead(const WeightStore& file, int hidden_size, int num_labels, WeightFormat format)
     : hidden_size_(hidden_size), num_labels_(num_labels) {
-  pooler_ = read_linear(file, bert_prefix(file) + "pooler.dense", hidden_size, hidden_size, format);
-  classifier_ = read_linear(file, "classifier", num_labels, hidden_size, format);
+  const bool roberta_layout = file.has("classifier.out_proj.weight");
+  pooler_ = read_linear(file, roberta_layout ? "classifier.dense" : bert_prefix(file) + "pooler.dense", hidden_size, hidden_size, format);
+  classifier_ = read_linear(file, roberta_layout ? "classifier.out_proj" : "classifier", num_labels, hidden_size, format);
 }
 
 size_t SequenceClassifierHead::weight_bytes() const {
@@ -29,7 +30,7 @@ ModelOutput SequenceClassifierHead::run(const float* hidden, const TokenBatch& b
   return out;
 }
 
-TokenClassifierHead::TokenClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels, WeightFormat format)
+TokenClassifierHead::TokenClassifierHead(const WeightStore& file, int hidden_size, int num_labels, WeightFormat format)
     : hidden_size_(hidden_size), num_labels_(num_labels) {
   classifier_ = read_linear(file, "classifier", num_labels, hidden_size, format);
 }

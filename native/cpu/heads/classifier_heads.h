@@ -1,6 +1,8 @@
 // Classification heads of the Hugging Face BERT families:
 //  - SequenceClassifierHead (BertForSequenceClassification): tanh pooler on [CLS], then the
-//    classifier; raw logits [num_sequences, num_labels] (cross-encoders have one label).
+//    classifier; raw logits [num_sequences, num_labels] (cross-encoders have one label). The
+//    RoBERTa/XLM-R head (classifier.dense -> tanh -> classifier.out_proj on <s>) is the same
+//    computation under other tensor names, read from whichever layout the file holds.
 //  - TokenClassifierHead (BertForTokenClassification): the classifier on every token; raw
 //    logits [num_tokens, num_labels].
 // Softmax / sigmoid and label names are applied in lib/, as the Python libraries do.
@@ -12,7 +14,7 @@ namespace sie {
 
 class SequenceClassifierHead : public ModelHead {
  public:
-  SequenceClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels, WeightFormat format);
+  SequenceClassifierHead(const WeightStore& file, int hidden_size, int num_labels, WeightFormat format);
   ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) override;
   size_t weight_bytes() const override;
 
@@ -25,7 +27,7 @@ class SequenceClassifierHead : public ModelHead {
 
 class TokenClassifierHead : public ModelHead {
  public:
-  TokenClassifierHead(const SafetensorsFile& file, int hidden_size, int num_labels, WeightFormat format);
+  TokenClassifierHead(const WeightStore& file, int hidden_size, int num_labels, WeightFormat format);
   ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) override;
   size_t weight_bytes() const override { return classifier_.bytes(); }
 

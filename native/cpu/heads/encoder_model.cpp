@@ -6,10 +6,10 @@ namespace sie {
 
 EncoderModel::EncoderModel(const ModelDescription& description) {
   // The mapping is only needed while the weights are converted and packed.
-  SafetensorsFile file(description.weights_path);
+  const std::unique_ptr<WeightStore> weights = open_weights(description.weights_path);
   const WeightFormat format = description.dtype == "bf16" ? WeightFormat::Bf16 : WeightFormat::Fp32;
-  encoder_ = std::make_unique<BertEncoder>(file, description.encoder, format);
-  head_ = make_head(description.head, description.encoder, file, format);
+  encoder_ = std::make_unique<BertEncoder>(*weights, description.encoder, format);
+  head_ = make_head(description.head, description.encoder, *weights, format);
 }
 
 ModelOutput EncoderModel::run(const TokenBatch& batch, ThreadPool& pool) {

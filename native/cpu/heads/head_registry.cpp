@@ -1,6 +1,7 @@
 #include "head_registry.h"
 
 #include "../../core/engine_error.h"
+#include "bge_m3_head.h"
 #include "classifier_heads.h"
 #include "pooled_embedding_head.h"
 #include "splade_head.h"
@@ -22,7 +23,7 @@ int output_size(const HeadOptions& o) {
   return o.output_size;
 }
 
-using HeadFactory = std::unique_ptr<ModelHead> (*)(const HeadOptions&, const EncoderConfig&, const SafetensorsFile&, WeightFormat);
+using HeadFactory = std::unique_ptr<ModelHead> (*)(const HeadOptions&, const EncoderConfig&, const WeightStore&, WeightFormat);
 
 struct HeadKind {
   const char* name;
@@ -30,26 +31,29 @@ struct HeadKind {
 };
 
 const HeadKind kHeadKinds[] = {
-    {"pooled", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile&, WeightFormat) -> std::unique_ptr<ModelHead> {
+    {"pooled", [](const HeadOptions& o, const EncoderConfig& c, const WeightStore&, WeightFormat) -> std::unique_ptr<ModelHead> {
        return std::make_unique<PooledEmbeddingHead>(c.hidden_size, pooling_mode(o.pooling), o.normalize);
      }},
-    {"token-projection", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile&, WeightFormat w) -> std::unique_ptr<ModelHead> {
+    {"token-projection", [](const HeadOptions& o, const EncoderConfig& c, const WeightStore&, WeightFormat w) -> std::unique_ptr<ModelHead> {
        return std::make_unique<TokenProjectionHead>(o.projection_path, c.hidden_size, output_size(o), w);
      }},
-    {"splade", [](const HeadOptions&, const EncoderConfig& c, const SafetensorsFile& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
+    {"splade", [](const HeadOptions&, const EncoderConfig& c, const WeightStore& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
        return std::make_unique<SpladeHead>(f, c, w);
      }},
-    {"sequence-classifier", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
+    {"sequence-classifier", [](const HeadOptions& o, const EncoderConfig& c, const WeightStore& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
        return std::make_unique<SequenceClassifierHead>(f, c.hidden_size, output_size(o), w);
      }},
-    {"token-classifier", [](const HeadOptions& o, const EncoderConfig& c, const SafetensorsFile& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
+    {"bge-m3", [](const HeadOptions& o, const EncoderConfig& c, const WeightStore&, WeightFormat w) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<BgeM3Head>(o.projection_path, o.sparse_path, c.hidden_size, o.normalize, w);
+     }},
+    {"token-classifier", [](const HeadOptions& o, const EncoderConfig& c, const WeightStore& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
        return std::make_unique<TokenClassifierHead>(f, c.hidden_size, output_size(o), w);
      }},
 };
 
 }  // namespace
 
-std::unique_ptr<ModelHead> make_head(const HeadOptions& options, const EncoderConfig& encoder, const SafetensorsFile& weights,
+std::unique_ptr<ModelHead> make_head(const HeadOptions& options, const EncoderConfig& encoder, const WeightStore& weights,
                                      WeightFormat format) {
   for (const HeadKind& kind : kHeadKinds)
     if (options.kind == kind.name) return kind.make(options, encoder, weights, format);

@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "../../backend/model_description.h"
-#include "../../weights/safetensors.h"
+#include "../../weights/weight_store.h"
 #include "model_head.h"
 
 namespace sie {
 
 // Linear layers of the head are packed in `format`.
-std::unique_ptr<ModelHead> make_head(const HeadOptions& options, const EncoderConfig& encoder, const SafetensorsFile& weights,
+std::unique_ptr<ModelHead> make_head(const HeadOptions& options, const EncoderConfig& encoder, const WeightStore& weights,
                                      WeightFormat format);
 std::vector<std::string> head_kinds();
 

@@ -7,7 +7,7 @@
 
 namespace sie {
 
-SpladeHead::SpladeHead(const SafetensorsFile& file, const EncoderConfig& config, WeightFormat format)
+SpladeHead::SpladeHead(const WeightStore& file, const EncoderConfig& config, WeightFormat format)
     : hidden_size_(config.hidden_size), vocab_size_(config.vocab_size), eps_(config.layer_norm_eps) {
   const int h = hidden_size_;
   transform_ = read_linear(file, "cls.predictions.transform.dense", h, h, format);
@@ -34,6 +34,7 @@ ModelOutput SpladeHead::run(const float* hidden, const TokenBatch& batch, Thread
   std::vector<float> row_max(v);
   ModelOutput out;
   out.width = v;
+  out.sparse_entries = true;
   out.row_offsets.push_back(0);
   for (int s = 0; s < batch.num_sequences; ++s) {
     std::fill(row_max.begin(), row_max.end(), -INFINITY);

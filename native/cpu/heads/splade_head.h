@@ -11,7 +11,7 @@ namespace sie {
 
 class SpladeHead : public ModelHead {
  public:
-  SpladeHead(const SafetensorsFile& file, const EncoderConfig& config, WeightFormat format);
+  SpladeHead(const WeightStore& file, const EncoderConfig& config, WeightFormat format);
   ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) override;
   size_t weight_bytes() const override;
   size_t workspace_bytes() const override { return logits_.bytes() + transformed_.bytes(); }
