@@ -35,10 +35,10 @@ export async function startServer(t: Teardown, models: string[] = [referenceMode
   return running;
 }
 
-export async function postJson(baseUrl: string, route: string, body: unknown): Promise<{ status: number; body: any }> {
+export async function postJson(baseUrl: string, route: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const response = await fetch(`${baseUrl}${route}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
