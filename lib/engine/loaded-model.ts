@@ -8,6 +8,7 @@ import type { NativeModel, NativeRunOutput, WeightDtype } from '../bindings/nati
 import { EngineError } from '../errors/engine-error.js';
 import { tasksOf, type EncodedItem, type Extraction, type ModelAdapter, type OutputType, type SequenceOutput, type Task } from '../families/index.js';
 import { truncateAndNormalize } from '../families/postprocessing/score-functions.js';
+import { applyPrompt } from '../families/prompts.js';
 import type { BatchScheduler, SchedulableModel } from './scheduling/batch-scheduler.js';
 import type { TokenBatch } from './scheduling/token-batch.js';
 import { TextTokenizer } from './tokenization/text-tokenizer.js';
@@ -48,7 +49,15 @@ export interface EmbedResult {
 
 export interface ModelEncodeOptions extends RequestOptions {
   outputTypes?: OutputType[];
+  /** SIE's is_query: picks the model's "query" prompt (true) or "document" prompt (false). */
   isQuery?: boolean;
+  /** Prepended as "{instruction} {text}" when the model has no prompt for the input's role. */
+  instruction?: string | null;
+}
+
+export interface ScoreOptions extends RequestOptions {
+  /** Prepended to the query as "{instruction} {query}", as SIE's cross-encoder adapter does. */
+  instruction?: string | null;
 }
 
 export interface ExtractOptions extends RequestOptions {
@@ -164,7 +173,8 @@ export class LoadedModel implements SchedulableModel {
     const wanted = checkDimensions(options.dimensions, dims);
     const denseOf = (o: SequenceOutput) => (this.adapter.encoder!.outputs.length > 1 ? o.parts!.dense! : o).values;
     this.checkTokenIds(inputs);
-    const texts = inputs.filter((x): x is string => typeof x === 'string');
+    // sentence-transformers' model.encode(texts): the default prompt, if the model names one.
+    const texts = inputs.filter((x): x is string => typeof x === 'string').map((text) => applyPrompt(this.adapter.prompts, text));
     const started = performance.now();
     const tokenized = await this.contentTokens(texts);
     let next = 0;
@@ -188,7 +198,8 @@ export class LoadedModel implements SchedulableModel {
     }
     const isQuery = options.isQuery ?? false;
     const started = performance.now();
-    const tokenized = await this.contentTokens([...texts]);
+    const prompted = texts.map((text) => applyPrompt(this.adapter.prompts, text, { isQuery: options.isQuery, instruction: options.instruction }));
+    const tokenized = await this.contentTokens(prompted);
     const { batch, tokenCounts } = this.tokenizer.batchOfContent(tokenized.map((t) => t.ids), {
       truncate: options.truncate ?? true,
       maxLength: this.maxSeqLength,
@@ -201,11 +212,12 @@ export class LoadedModel implements SchedulableModel {
   }
 
   /** Relevance of each document to the query, in document order. */
-  async score(query: string, documents: ReadonlyArray<string>, options: RequestOptions = {}): Promise<{ scores: number[]; timing: Timing }> {
+  async score(query: string, documents: ReadonlyArray<string>, options: ScoreOptions = {}): Promise<{ scores: number[]; timing: Timing }> {
     const scorer = this.adapter.scorer;
     if (!scorer) throw this.cannot('score');
     const started = performance.now();
-    const [queryTokens, ...documentTokens] = await this.contentTokens([query, ...documents]);
+    const instructed = options.instruction ? `${options.instruction} ${query}` : query;
+    const [queryTokens, ...documentTokens] = await this.contentTokens([instructed, ...documents]);
     const { batch } = this.tokenizer.pairBatchOfContent(documentTokens.map((d) => [queryTokens.ids, d.ids] as const), { truncate: options.truncate ?? true, maxLength: this.maxSeqLength });
     const tokenizationMs = performance.now() - started;
     const { outputs, queueMs, inferenceMs } = await this.scheduler.run(this, batch, options.signal);

@@ -8,6 +8,7 @@
 import type { NativeModelDescription } from '../bindings/native-addon.js';
 import type { Entity } from './postprocessing/entity-aggregation.js';
 import type { Checkpoint } from './checkpoint.js';
+import type { Prompts } from './prompts.js';
 
 export type { Entity } from './postprocessing/entity-aggregation.js';
 export type Task = 'encode' | 'score' | 'extract';
@@ -109,6 +110,8 @@ export interface ModelAdapter {
   readonly maxSeqLength: number;
   /** One output row per token (ColBERT, token classifiers) rather than per sequence. */
   readonly perTokenOutput: boolean;
+  /** sentence-transformers prompts (config_sentence_transformers.json). */
+  readonly prompts: Prompts;
   readonly encoder?: Encoder;
   readonly scorer?: Scorer;
   readonly extractor?: Extractor;

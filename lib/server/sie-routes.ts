@@ -66,10 +66,6 @@ function textsOf(modelId: string, items: Item[], field: string): string[] {
   });
 }
 
-function withInstruction(texts: string[], instruction: string | null | undefined): string[] {
-  return instruction ? texts.map((t) => `${instruction}${t}`) : texts;
-}
-
 function encodedResult(item: Item, encoded: EncodedItem, dtype: OutputDtype): EncodeResult {
   // SIE sends an id only when the item had one.
   const result: EncodeResult = item.id != null ? { id: item.id } : {};
@@ -147,8 +143,8 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     const isQuery = Boolean(params.options?.is_query ?? params.is_query);
     const signal = clientGone(request, reply);
     const id = request.params['*'];
-    const texts = withInstruction(textsOf(id, request.body.items, 'items'), params.instruction);
-    const encoded = await withModel(id, (model) => model.encode(texts, { outputTypes, isQuery, signal }));
+    const texts = textsOf(id, request.body.items, 'items');
+    const encoded = await withModel(id, (model) => model.encode(texts, { outputTypes, isQuery, instruction: params.instruction, signal }));
     const post = performance.now();
     const dtype = params.output_dtype ?? 'float32';
     const items = request.body.items.map((item, i) => encodedResult(item, encoded.items[i], dtype));
@@ -163,7 +159,7 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     const id = request.params['*'];
     const [query] = textsOf(id, [request.body.query], 'query');
     const documents = textsOf(id, request.body.items, 'items');
-    const { scores } = await withModel(id, (model) => model.score(request.body.instruction ? `${request.body.instruction}${query}` : query, documents, { signal }));
+    const { scores } = await withModel(id, (model) => model.score(query, documents, { instruction: request.body.instruction, signal }));
     const entries = rankByScore(scores, (score, i) => ({ item_id: request.body.items[i].id ?? `item-${i}`, score }));
     return sendSie(request, reply, { model: id, query_id: request.body.query.id ?? null, scores: entries });
   });

@@ -9,6 +9,7 @@ import type { EncoderShape, NativeHeadOptions, NativeModelDescription } from '..
 import { EngineError } from '../../errors/engine-error.js';
 import { readMaxSeqLength, weightsPathOf, type Checkpoint } from '../checkpoint.js';
 import type { Encoder, Extractor, ModelAdapter, Scorer } from '../model-family.js';
+import { readPrompts } from '../prompts.js';
 
 export type EncoderArchitecture = NativeModelDescription['architecture'];
 
@@ -96,6 +97,7 @@ export function readBertBase(checkpoint: Checkpoint): BertBase {
   const shape = readBertShape(checkpoint.config, architecture);
   const weightsPath = weightsPathOf(checkpoint);
   const maxSeqLength = readMaxSeqLength(checkpoint, maxInputLength(shape));
+  const prompts = readPrompts(checkpoint);
   return {
     architecture,
     shape,
@@ -106,6 +108,7 @@ export function readBertBase(checkpoint: Checkpoint): BertBase {
       vocabSize: shape.vocabSize,
       maxSeqLength,
       perTokenOutput,
+      prompts,
       ...answers,
     }),
   };
