@@ -80,14 +80,19 @@ async function startHub(t: { teardown: (fn: () => Promise<void>) => void }, beha
   return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
 
-t.test('only configs, tokenizers and safetensors are fetched; never pickles or ONNX', async (t) => {
+t.test('configs, tokenizers and weights are fetched: safetensors where a folder has them, torch checkpoints only where it has none; never ONNX', async (t) => {
   t.ok(isWantedFile('config.json'));
   t.ok(isWantedFile('1_Pooling/config.json'));
   t.ok(isWantedFile('model.safetensors'));
   t.ok(isWantedFile('vocab.txt'));
-  t.notOk(isWantedFile('pytorch_model.bin'));
   t.notOk(isWantedFile('onnx/model.onnx'));
   t.notOk(isWantedFile('../escape.json'));
+  const both = ['config.json', 'model.safetensors', 'pytorch_model.bin', 'colbert_linear.pt', 'sparse_linear.pt', 'onnx/model.onnx'];
+  t.same(both.filter((f) => isWantedFile(f, both)), ['config.json', 'model.safetensors', 'colbert_linear.pt', 'sparse_linear.pt'], 'bge-m3-like: safetensors wins, the heads come along');
+  const binOnly = ['config.json', 'pytorch_model.bin', '1_Dense/config.json', '1_Dense/model.safetensors'];
+  t.same(binOnly.filter((f) => isWantedFile(f, binOnly)), binOnly, 'a folder without safetensors gets its pytorch_model.bin');
+  const sharded = ['config.json', 'pytorch_model-00001-of-00002.bin', 'pytorch_model-00002-of-00002.bin', 'pytorch_model.bin.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json'];
+  t.same(sharded.filter((f) => isWantedFile(f, sharded)), ['config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json'], 'sharded: the safetensors shards and their index only');
 });
 
 t.test('downloads a snapshot into the HF cache layout and serves it, with the token sent', async (t) => {

@@ -27,11 +27,27 @@ interface HubModelInfo {
   siblings?: Array<{ rfilename?: string }>;
 }
 
-/** Files an encoder needs: configs, tokenizers and safetensors weights; never pickles or other formats. */
-export function isWantedFile(name: string): boolean {
+const SAFETENSORS_WEIGHTS = /^model(-\d+-of-\d+)?\.safetensors$/;
+const TORCH_WEIGHTS = /^pytorch_model(-\d+-of-\d+)?\.bin$/;
+/** bge-m3's extra heads, torch state dicts next to the encoder. */
+const HEAD_FILES = new Set(['colbert_linear.pt', 'sparse_linear.pt']);
+
+/**
+ * Files an encoder needs out of a repository's `files`: configs, tokenizers and weights. Weights
+ * are safetensors (one file or shards) where a folder has them; only a folder without any gets its
+ * torch checkpoint (read by the restricted unpickler), so a repository with both never costs a
+ * second download. Never ONNX, OpenVINO, or paths that climb out of the snapshot.
+ */
+export function isWantedFile(name: string, files: ReadonlyArray<string> = [name]): boolean {
   if (name.startsWith('onnx/') || name.startsWith('openvino/') || name.includes('..')) return false;
   const base = path.posix.basename(name);
-  return base.endsWith('.json') || base === 'vocab.txt' || base === 'sentencepiece.bpe.model' || base === 'model.safetensors';
+  const folder = path.posix.dirname(name);
+  const inFolder = (pattern: RegExp) => files.some((f) => path.posix.dirname(f) === folder && pattern.test(path.posix.basename(f)));
+  if (SAFETENSORS_WEIGHTS.test(base)) return true;
+  if (TORCH_WEIGHTS.test(base)) return !inFolder(SAFETENSORS_WEIGHTS);
+  if (base === 'pytorch_model.bin.index.json') return !inFolder(SAFETENSORS_WEIGHTS);
+  if (HEAD_FILES.has(base)) return folder === '.';
+  return base.endsWith('.json') || base === 'vocab.txt' || base === 'sentencepiece.bpe.model';
 }
 
 export async function downloadSnapshot(modelId: string, options: HubOptions): Promise<string> {
@@ -40,7 +56,8 @@ export async function downloadSnapshot(modelId: string, options: HubOptions): Pr
   const infoUrl = `${options.endpoint.replace(/\/$/, '')}/api/models/${modelId}/revision/${encodeURIComponent(revision)}`;
   const info = (await fetchJson(infoUrl, headers, modelId)) as HubModelInfo;
   const sha = typeof info.sha === 'string' && /^[0-9a-f]{40}$/.test(info.sha) ? info.sha : revision;
-  const files = (info.siblings ?? []).map((s) => s.rfilename).filter((f): f is string => typeof f === 'string' && isWantedFile(f));
+  const listed = (info.siblings ?? []).map((s) => s.rfilename).filter((f): f is string => typeof f === 'string');
+  const files = listed.filter((f) => isWantedFile(f, listed));
   if (!files.includes('config.json')) throw new EngineError('MODEL_NOT_FOUND', `${modelId} on the hub has no config.json`);
   const repoDir = path.join(options.cacheDir, hubCacheFolder(modelId));
   const snapshotDir = path.join(repoDir, 'snapshots', sha);
