@@ -1,0 +1,183 @@
+/**
+ * bge-m3-shaped throughput (1024 hidden, 24 layers, 16 heads, 4096 FFN; seeded weights, the
+ * XLM-R stand-in vocabulary): dense alone against all three outputs from one forward, and dense
+ * against onnxruntime-node running the same encoder, with the same token ids and threads, in one
+ * run. ORT runs padded [batch, longest] tensors with a mask; our engine runs padding-free.
+ * Throughput counts real tokens for both; each side keeps its best of the alternating rounds.
+ *
+ * The ONNX graph is ../shared/tools/export-bert-onnx.mjs run on an XLM-R "position view" of the
+ * checkpoint: its position table shifted by pad_token_id + 1 rows, so the BERT graph's positions
+ * 0..T-1 read exactly XLM-R's positions pad+1..pad+T for every real token of a right-padded batch
+ * (pad tokens are masked). Same weights, same cost, same numbers.
+ *
+ *   npm run bench:bge-m3 [-- --threads 2 --seconds 6]
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { nativeAddon } from '../lib/bindings/native-addon.js';
+import { Engine } from '../lib/engine/engine.js';
+import type { OutputType } from '../lib/families/index.js';
+import { repoRoot } from './minilm-checkpoint.js';
+
+const toolsDir = path.resolve(process.env.SIE_SHARED_DIR ?? path.join(repoRoot, '..', 'shared'), 'tools');
+const cache = path.join(repoRoot, 'bench', '.cache');
+
+function python(): string {
+  const venv = path.join(repoRoot, '.venv-peers', 'bin', 'python');
+  return existsSync(venv) ? venv : 'python3';  // make_checkpoint.py needs torch for the .pt heads
+}
+
+function bgeM3Checkpoint(): string {
+  const dir = path.join(cache, 'bge-m3-shaped');
+  if (!existsSync(path.join(dir, 'model.safetensors'))) {
+    execFileSync(python(), [path.join(toolsDir, 'make_checkpoint.py'), 'bge-m3', dir, '--hidden', '1024', '--layers', '24', '--heads', '16', '--inter', '4096', '--seed', '0'], { stdio: 'inherit' });
+  }
+  return dir;
+}
+
+/** The checkpoint with its position table shifted by pad + 1 rows, exported to ONNX. */
+function onnxOfPositionView(modelDir: string): string {
+  const view = path.join(cache, 'bge-m3-shaped-position-view');
+  const onnxPath = path.join(view, 'model.onnx');
+  if (existsSync(onnxPath)) return onnxPath;
+  mkdirSync(view, { recursive: true });
+  const config = JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as { pad_token_id: number; hidden_size: number };
+  copyFileSync(path.join(modelDir, 'config.json'), path.join(view, 'config.json'));
+  const bytes = readFileSync(path.join(modelDir, 'model.safetensors'));
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString()) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+  const positions = header['embeddings.position_embeddings.weight'];
+  if (positions.dtype !== 'F32') throw new Error('expected F32 position embeddings');
+  const [begin, end] = positions.data_offsets.map((o) => 8 + headerLength + o);
+  const shift = (config.pad_token_id + 1) * config.hidden_size * 4;
+  const shifted = Buffer.alloc(end - begin);
+  bytes.copy(shifted, 0, begin + shift, end);
+  shifted.copy(bytes, begin);
+  writeFileSync(path.join(view, 'model.safetensors'), bytes);
+  execFileSync(process.execPath, [path.join(toolsDir, 'export-bert-onnx.mjs'), view, onnxPath], { cwd: repoRoot, env: { ...process.env, CLIENT_FROM: path.join(repoRoot, 'package.json') }, stdio: 'inherit' });
+  return onnxPath;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/** XLM-R sequences: <s> content </s>, content ids from the stand-in vocabulary's ordinary pieces. */
+function sequences(count: number, minLen: number, maxLen: number, seed: number): number[][] {
+  const random = rng(seed);
+  return Array.from({ length: count }, () => {
+    const length = minLen + Math.floor(random() * (maxLen - minLen + 1));
+    return [0, ...Array.from({ length: length - 2 }, () => 5 + Math.floor(random() * 7990)), 2];
+  });
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+async function timeRuns(seconds: number, run: () => Promise<number>): Promise<{ tokensPerSec: number; msPerCall: number }> {
+  let tokens = 0, calls = 0;
+  const started = performance.now();
+  do {
+    tokens += await run();
+    calls++;
+  } while (performance.now() - started < seconds * 1000);
+  const elapsed = (performance.now() - started) / 1000;
+  return { tokensPerSec: tokens / elapsed, msPerCall: (elapsed * 1000) / calls };
+}
+
+function ortFeeds(batch: number[][], pad: number): Record<string, ort.Tensor> {
+  const longest = Math.max(...batch.map((s) => s.length));
+  const ids = new BigInt64Array(batch.length * longest).fill(BigInt(pad));
+  const mask = new BigInt64Array(batch.length * longest);
+  batch.forEach((s, b) => s.forEach((id, i) => {
+    ids[b * longest + i] = BigInt(id);
+    mask[b * longest + i] = 1n;
+  }));
+  const dims = [batch.length, longest];
+  return { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims), token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims) };
+}
+
+function cpuModel(): string {
+  const fd = openSync('/proc/cpuinfo', 'r');
+  const buffer = Buffer.alloc(4096);
+  readSync(fd, buffer, 0, buffer.length, 0);
+  closeSync(fd);
+  return /model name\s*:\s*(.*)/.exec(buffer.toString())?.[1] ?? os.cpus()[0]?.model ?? 'unknown CPU';
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' } } });
+  const threads = Number(values.threads ?? os.availableParallelism());
+  const seconds = Number(values.seconds ?? 6);
+  const rounds = Number(values.rounds ?? 2);
+  const modelDir = bgeM3Checkpoint();
+  const onnxPath = onnxOfPositionView(modelDir);
+  const engine = new Engine({ threads, progress: null, maxBatchTokens: 16384 });
+  await engine.load(modelDir);
+  const lease = await engine.acquire(modelDir);
+  // Where the CPU computes bf16 natively, the bf16 engine (past its fidelity gate) too.
+  const bf16Engine = nativeAddon().openBackend({ threads: 1 }).dtypes.includes('bf16') ? new Engine({ threads, progress: null, dtype: 'bf16', maxBatchTokens: 16384 }) : undefined;
+  const bf16Lease = bf16Engine ? await bf16Engine.acquire(modelDir) : undefined;
+  if (bf16Lease && bf16Lease.model.dtype !== 'bf16') throw new Error(`bf16 failed its fidelity gate: ${bf16Lease.model.fidelity?.detail}`);
+  const session = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
+  const addon = nativeAddon();
+  console.log(`# bge-m3-shaped (1024/24/16/4096): dense vs all three outputs, and vs onnxruntime-node ${ort.env.versions.common} — ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`# ${cpuModel()}, ${threads} threads, fp32, gemm kernel ${addon.kernels.gemmKernel}, CPU ISA ${addon.kernels.cpuIsa.active}; ${rounds} alternating rounds of ${seconds / rounds} s, best kept`);
+  if (bf16Lease) console.log(`# bf16 fidelity: ${bf16Lease.model.fidelity?.detail}`);
+  console.log('| workload | dense tokens/s | dense+sparse+multivector tokens/s | all three cost vs dense | ort tokens/s | dense vs ort | bf16 all three tokens/s | bf16 vs ort |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const workloads = [
+    { name: 'short uniform (16 tok, batch 32)', batches: chunk(sequences(128, 16, 16, 1), 32) },
+    { name: 'mixed (8-512 tok, batch 16)', batches: chunk(sequences(64, 8, 512, 2), 16) },
+    { name: 'long (2048 tok, batch 1)', batches: chunk(sequences(2, 2048, 2048, 3), 1) },
+  ];
+  for (const workload of workloads) {
+    const runner = (outputs: ReadonlyArray<OutputType>, model = lease.model) => {
+      let i = 0;
+      return async () => {
+        const batch = workload.batches[i++ % workload.batches.length];
+        const offsets = [0];
+        for (const s of batch) offsets.push(offsets[offsets.length - 1] + s.length);
+        const ids = Int32Array.from(batch.flat());
+        // The loaded model's native forward with the head computing just these outputs.
+        await model.native.run(ids, new Int32Array(ids.length), Int32Array.from(offsets), outputs);
+        return ids.length;
+      };
+    };
+    let j = 0;
+    const runOrt = async () => {
+      const batch = workload.batches[j++ % workload.batches.length];
+      await session.run(ortFeeds(batch, 1));
+      return batch.reduce((n, s) => n + s.length, 0);
+    };
+    const best = { dense: 0, all: 0, ort: 0, bf16: 0 };
+    for (let round = 0; round < rounds; round++) {
+      best.dense = Math.max(best.dense, (await timeRuns(seconds / rounds, runner(['dense']))).tokensPerSec);
+      best.all = Math.max(best.all, (await timeRuns(seconds / rounds, runner(['dense', 'sparse', 'multivector']))).tokensPerSec);
+      best.ort = Math.max(best.ort, (await timeRuns(seconds / rounds, runOrt)).tokensPerSec);
+      if (bf16Lease) best.bf16 = Math.max(best.bf16, (await timeRuns(seconds / rounds, runner(['dense', 'sparse', 'multivector'], bf16Lease.model))).tokensPerSec);
+    }
+    console.log(`| ${workload.name} | ${best.dense.toFixed(0)} | ${best.all.toFixed(0)} | ${(best.dense / best.all).toFixed(3)}x | ${best.ort.toFixed(0)} | ${(best.dense / best.ort).toFixed(2)}x | ${bf16Lease ? `${best.bf16.toFixed(0)} | ${(best.bf16 / best.ort).toFixed(2)}x` : '- | -'} |`);
+  }
+  lease.release();
+  bf16Lease?.release();
+  await session.release();
+  engine.close();
+  bf16Engine?.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
