@@ -10,7 +10,7 @@
  * 0..T-1 read exactly XLM-R's positions pad+1..pad+T for every real token of a right-padded batch
  * (pad tokens are masked). Same weights, same cost, same numbers.
  *
- *   npm run bench:bge-m3 [-- --threads 2 --seconds 6]
+ *   npm run bench:bge-m3 [-- --threads 2 --seconds 6 --rounds 2 --only long]
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
@@ -117,7 +117,7 @@ function cpuModel(): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' } } });
+  const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' } } });
   const threads = Number(values.threads ?? os.availableParallelism());
   const seconds = Number(values.seconds ?? 6);
   const rounds = Number(values.rounds ?? 2);
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     { name: 'mixed (8-512 tok, batch 16)', batches: chunk(sequences(64, 8, 512, 2), 16) },
     { name: 'long (2048 tok, batch 1)', batches: chunk(sequences(2, 2048, 2048, 3), 1) },
   ];
-  for (const workload of workloads) {
+  for (const workload of workloads.filter((w) => !values.only || w.name.startsWith(values.only))) {
     const runner = (outputs: ReadonlyArray<OutputType>, model = lease.model) => {
       let i = 0;
       return async () => {

@@ -156,3 +156,23 @@ t.test('bge-m3 at its 8192-token limit: equal to the float64 reference, attentio
   // One more token is refused, not truncated silently, when truncation is off.
   await t.rejects(lease.model.encode(['x '.repeat(9000)], { truncate: false }), { code: 'INPUT_TOO_LONG' });
 });
+
+t.test('multilingual-e5-shaped (mean pooling + Normalize), another shape and seed: cosine >= 0.99999', async (t) => {
+  const dir = path.join(tempDir(t), 'e5-shaped');
+  const tools = path.join(referenceDir, '..', 'tools');
+  execFileSync('/usr/bin/python3', [path.join(tools, 'make_checkpoint.py'), 'xlmr-dense', dir, '--hidden', '96', '--layers', '3', '--heads', '3', '--inter', '192', '--pooling', 'mean', '--max-len', '256', '--seed', '41']);
+  // The sentences that fit in 256 tokens, as the Rust tokenizer cut them at 512.
+  const tokens = readJson<ReferenceTokens[]>(output('sentences.xlmr-tokens.json'));
+  const fits = sentences().map((text, i) => ({ text, i })).filter(({ i }) => tokens[i].ids.length <= 256);
+  const inputs = path.join(path.dirname(dir), 'inputs.json');
+  writeFileSync(inputs, JSON.stringify(fits.map(({ i }) => tokens[i])));
+  const reference = JSON.parse(execFileSync('/usr/bin/python3', [path.join(tools, 'ref_forward.py'), dir, inputs, 'dense'], { encoding: 'utf8', maxBuffer: 1 << 26 })) as number[][];
+  const engine = new Engine({ threads: 2, progress: null });
+  t.teardown(() => engine.close());
+  const lease = await engine.acquire(dir);
+  t.teardown(() => lease.release());
+  t.equal(lease.model.describe().maxSeqLength, 256);
+  const { items } = await lease.model.encode(fits.map((f) => f.text));
+  const worst = Math.min(...items.map((item, j) => cosine(item.dense!, reference[j])));
+  t.ok(fits.length >= 30 && worst >= 0.99999, `${fits.length} sentences, min cosine ${worst}`);
+});
