@@ -57,7 +57,9 @@ double fma_peak_gflops(int threads) {
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   sie::ThreadPool pool(threads);
-  const int shapes[][3] = {{256, 384, 384}, {2048, 384, 384}, {2048, 1536, 384}, {2048, 384, 1536}, {128, 1536, 384}, {32, 384, 384}};
+  // MiniLM (384 / 1536), then bge-m3 / XLM-R large (1024 / 3072 fused QKV / 4096) at a short uniform batch.
+  const int shapes[][3] = {{256, 384, 384}, {2048, 384, 384}, {2048, 1536, 384}, {2048, 384, 1536}, {128, 1536, 384}, {32, 384, 384},
+                           {512, 3072, 1024}, {512, 1024, 1024}, {512, 4096, 1024}, {512, 1024, 4096}};
   const double peak = fma_peak_gflops(threads);
   std::printf("measured fp32 FMA peak: %.0f GFLOP/s on %d threads\n", peak, threads);
   std::printf("| M x N x K | sie packed (%s) | OpenBLAS | oneDNN | Eigen | sie %% of peak |\n|---|---|---|---|---|---|\n", sie::gemm_kernel_name());
