@@ -52,7 +52,8 @@ t.test('three models, a budget that fits two: 200 concurrent requests all correc
   t.ok(engine.list().filter((m) => m.state === 'loaded').length <= 2, 'never more than two loaded at the end');
   t.ok(engine.usedMemoryBytes() <= engine.memoryBudgetBytes, 'memory within the budget');
   t.ok(metricValue(metricsText, 'sie_memory_budget_bytes') > 0);
-  t.match(metricsText, /sie_requests_total\{route="\/v1\/embeddings",model="tiny-dense-mean",status="200"\} \d+/);
+  t.match(metricsText, /sie_http_requests_total\{route="\/v1\/embeddings",model="tiny-dense-mean",status_code="200"\} \d+/);
+  t.match(metricsText, /sie_requests_total\{model="tiny-dense-mean",endpoint="embeddings",status="success"\} \d+/);
 });
 
 t.test('concurrent requests are merged into shared batches, results in order', async (t) => {

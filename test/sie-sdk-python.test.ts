@@ -120,6 +120,7 @@ t.test('a full queue through the Python SDK: 503 OVERLOADED with Retry-After, re
   t.equal(dims.length, 48);
   t.ok(dims.every((d: number) => d === 64), 'every request got its vector');
   const metrics = await (await fetch(`${url}/metrics`)).text();
-  const refused = Number(/sie_requests_total\{route="\/v1\/encode\/\*",model="BAAI\/bge-small-en-v1.5",status="503"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  const refused = Number(/sie_http_requests_total\{route="\/v1\/encode\/\*",model="BAAI\/bge-small-en-v1.5",status_code="503"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  t.equal(Number(/sie_requests_total\{model="BAAI\/bge-small-en-v1.5",endpoint="encode",status="queue_full"\} (\d+)/.exec(metrics)?.[1] ?? 0), refused, 'and under SIE\'s name as queue_full');
   t.ok(refused > 0, `the queue was full ${refused} times, and the SDK retried each`);
 });

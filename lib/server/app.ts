@@ -15,6 +15,7 @@ import { HttpError } from './http-error.js';
 import { infinityRoutes } from './infinity-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import { ServerMetrics } from './server-metrics.js';
+import { decorateRequestTiming } from './request-timing.js';
 import { sieRoutes } from './sie-routes.js';
 import { SERVER_VERSION } from '../version.js';
 
@@ -91,6 +92,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
 
   const metrics = options.metrics ?? new ServerMetrics();
+  metrics.watchEngine(options.engine);
+  decorateRequestTiming(app);
+  app.addHook('onRequest', async (_request, reply) => metrics.requestStarted(reply.raw));
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const params = request.params as { model?: string; '*'?: string } | undefined;
@@ -98,7 +102,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const model = params?.model ?? params?.['*'] ?? (typeof body?.model === 'string' ? body.model : '');
     // Only known models become label values, so arbitrary ids cannot blow up the series count.
     const label = model === '' ? '' : options.engine.status(model) ? model : 'unknown';
-    metrics.recordRequest(route, label, reply.statusCode, reply.elapsedTime / 1000);
+    metrics.recordRequest(route, label, reply.statusCode, reply.elapsedTime / 1000, request.engineTiming);
   });
   if (options.apiKey) requireApiKey(app, { apiKey: options.apiKey, publicPaths: options.publicPaths ?? ['/healthz', '/readyz', '/metrics', '/openapi.json'] });
 

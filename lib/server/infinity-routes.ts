@@ -9,6 +9,7 @@ import { installErrorHandler, withBody } from './error-handlers.js';
 import { openAIErrorBody } from './error-mapping.js';
 import { embeddingsRoute, modelsListBody, type EmbeddingsBody } from './openai-routes.js';
 import { withRequestModel } from './request-model.js';
+import { noteTiming } from './request-timing.js';
 import { inputListSchema, modelIdSchema } from './route-schemas.js';
 import { rankByScore } from './score-ranking.js';
 
@@ -64,7 +65,7 @@ export async function infinityRoutes(app: FastifyInstance, options: InfinityRout
   app.post<{ Body: RerankBody }>('/rerank', { schema: rerankSchema }, async (request, reply) => {
     const body = request.body;
     const signal = clientGone(request, reply);
-    const { scores } = await withRequestModel(engine, body.model, (model) => model.score(body.query, body.documents, { signal }));
+    const { scores } = noteTiming(request, await withRequestModel(engine, body.model, (model) => model.score(body.query, body.documents, { signal })));
     const ranked = rankByScore(scores, (relevance_score, index) => ({ index, relevance_score, ...(body.return_documents ? { document: body.documents[index] } : {}) }));
     return { object: 'rerank', model: body.model, results: ranked.slice(0, body.top_n ?? ranked.length).map(({ rank: _rank, ...r }) => r) };
   });
@@ -73,7 +74,7 @@ export async function infinityRoutes(app: FastifyInstance, options: InfinityRout
     const body = request.body;
     const texts = typeof body.input === 'string' ? [body.input] : body.input;
     const signal = clientGone(request, reply);
-    const { items } = await withRequestModel(engine, body.model, (model) => model.extract(texts, { signal }));
+    const { items } = noteTiming(request, await withRequestModel(engine, body.model, (model) => model.extract(texts, { signal })));
     return { object: 'classify', model: body.model, data: items.map((item) => item.classifications) };
   });
 }

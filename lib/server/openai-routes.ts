@@ -10,6 +10,7 @@ import { clientGone } from './client-gone.js';
 import { installErrorHandler, withBody } from './error-handlers.js';
 import { openAIErrorBody } from './error-mapping.js';
 import { withRequestModel } from './request-model.js';
+import { noteTiming } from './request-timing.js';
 import { modelIdSchema } from './route-schemas.js';
 import { modelInfo } from './sie-routes.js';
 
@@ -106,7 +107,7 @@ export function embeddingsRoute(engine: Engine, maxInputsPerRequest: number) {
       const body = request.body;
       const inputs = parseEmbeddingInput(body.input);
       const signal = clientGone(request, reply);
-      const result = await withRequestModel(engine, body.model, (model) => model.embed(inputs, { dimensions: body.dimensions, truncate: body.truncate, signal }));
+      const result = noteTiming(request, await withRequestModel(engine, body.model, (model) => model.embed(inputs, { dimensions: body.dimensions, truncate: body.truncate, signal })));
       const base64 = body.encoding_format === 'base64';
       const promptTokens = result.tokenCounts.reduce((a, b) => a + b, 0);
       return {

@@ -17,6 +17,7 @@ import { installErrorHandler } from './error-handlers.js';
 import { checkRequestModelId } from './request-model.js';
 import { inputListSchema, modelIdSchema } from './route-schemas.js';
 import { rankByScore } from './score-ranking.js';
+import { noteTiming } from './request-timing.js';
 import { acceptSieBodies, IMPLEMENTATION_HEADER, sendSie, SERVER_VERSION_HEADER, SIE_API_VERSION, timingHeaders } from './sie-codec.js';
 import { NumpyArray } from './wire/numpy-array.js';
 import { toOutputDtype } from './wire/output-dtype.js';
@@ -144,7 +145,7 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     const signal = clientGone(request, reply);
     const id = request.params['*'];
     const texts = textsOf(id, request.body.items, 'items');
-    const encoded = await withModel(id, (model) => model.encode(texts, { outputTypes, isQuery, instruction: params.instruction, signal }));
+    const encoded = noteTiming(request, await withModel(id, (model) => model.encode(texts, { outputTypes, isQuery, instruction: params.instruction, signal })));
     const post = performance.now();
     const dtype = params.output_dtype ?? 'float32';
     const items = request.body.items.map((item, i) => encodedResult(item, encoded.items[i], dtype));
@@ -159,7 +160,7 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     const id = request.params['*'];
     const [query] = textsOf(id, [request.body.query], 'query');
     const documents = textsOf(id, request.body.items, 'items');
-    const { scores } = await withModel(id, (model) => model.score(query, documents, { instruction: request.body.instruction, signal }));
+    const { scores } = noteTiming(request, await withModel(id, (model) => model.score(query, documents, { instruction: request.body.instruction, signal })));
     const entries = rankByScore(scores, (score, i) => ({ item_id: request.body.items[i].id ?? `item-${i}`, score }));
     return sendSie(request, reply, { model: id, query_id: request.body.query.id ?? null, scores: entries });
   });
@@ -172,7 +173,7 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     const signal = clientGone(request, reply);
     const id = request.params['*'];
     const texts = textsOf(id, request.body.items, 'items');
-    const { items } = await withModel(id, (model) => model.extract(texts, { labels, threshold, signal }));
+    const { items } = noteTiming(request, await withModel(id, (model) => model.extract(texts, { labels, threshold, signal })));
     return sendSie(request, reply, {
       model: id,
       items: items.map((found, i) => ({ id: request.body.items[i].id ?? `item-${i}`, entities: found.entities, relations: [], classifications: found.classifications, data: {} })),

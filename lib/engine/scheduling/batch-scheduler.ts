@@ -49,9 +49,16 @@ export interface BatchStats {
   inferenceMs: number;
 }
 
+export interface QueueDepth {
+  tokens: number;
+  items: number;
+  requests: number;
+}
+
 export interface SchedulerObserver {
   onBatch?(stats: BatchStats): void;
-  onQueueDepth?(model: string, tokens: number): void;
+  /** What waits for a model now: tokens, sequences and requests (jobs). */
+  onQueueDepth?(model: string, depth: QueueDepth): void;
 }
 
 interface JobResult {
@@ -111,6 +118,16 @@ export class BatchScheduler {
     return this.queues.filter((q) => q.model.id === modelId).reduce((sum, q) => sum + q.tokens, 0);
   }
 
+  /** Tokens, sequences and requests queued for a model id. */
+  depthOf(modelId: string): QueueDepth {
+    const queues = this.queues.filter((q) => q.model.id === modelId);
+    return {
+      tokens: queues.reduce((sum, q) => sum + q.tokens, 0),
+      items: queues.reduce((sum, q) => sum + q.jobs.reduce((n, j) => n + j.batch.offsets.length - 1, 0), 0),
+      requests: queues.reduce((sum, q) => sum + q.jobs.length, 0),
+    };
+  }
+
   /** Models with queued work (for tests: empty queues are dropped). */
   get queueCount(): number {
     return this.queues.length;
@@ -124,7 +141,7 @@ export class BatchScheduler {
       const job: Job = { batch, outputs, tokens, enqueuedAt: performance.now(), signal, resolve, reject };
       queue.jobs.push(job);
       queue.tokens += tokens;
-      this.observer.onQueueDepth?.(model.id, queue.tokens);
+      this.observer.onQueueDepth?.(model.id, this.depthOf(model.id));
       signal?.addEventListener('abort', () => this.drop(queue, job), { once: true });
       const now = performance.now();
       const burst = now - this.lastSubmitAt < this.options.maxWaitMs;
@@ -149,7 +166,7 @@ export class BatchScheduler {
     if (at < 0) return;
     this.queues.splice(at, 1);
     if (this.next > at) this.next--;
-    this.observer.onQueueDepth?.(queue.model.id, this.queuedTokens(queue.model.id));
+    this.observer.onQueueDepth?.(queue.model.id, this.depthOf(queue.model.id));
   }
 
   private drop(queue: ModelQueue, job: Job): void {
@@ -199,7 +216,7 @@ export class BatchScheduler {
       tokens += job.tokens;
     }
     queue.tokens -= tokens;
-    this.observer.onQueueDepth?.(queue.model.id, queue.tokens);
+    this.observer.onQueueDepth?.(queue.model.id, this.depthOf(queue.model.id));
     this.removeIfEmpty(queue);
     this.running++;
     void this.execute(queue.model, jobs, tokens).finally(() => {
