@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { BundleError, readBundle, type Bundle } from './bundles/bundle-file.js';
+import type { ModelSettings } from './engine/model-settings.js';
 
 export interface ServeConfig {
   models: string[];
@@ -33,6 +35,10 @@ export interface ServeConfig {
   maxConnections: number;
   device: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
   dtype: 'auto' | 'fp32' | 'bf16';
+  /** JSON log lines (default); SIE_LOG_JSON=0 gives readable lines. */
+  logJson: boolean;
+  /** A bundle's per-model settings (--bundle / SIE_BUNDLE). */
+  bundleModels: ModelSettings[];
 }
 
 export class ConfigError extends Error {}
@@ -46,15 +52,35 @@ function integer(value: string | undefined, name: string, fallback: number, min 
   return n;
 }
 
+/** Flags from an object keyed by long flag names ({"port": 8080, "model": ["a", "b"]}). */
+function flagsOf(values: Record<string, unknown>): string[] {
+  const flags: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item === true) flags.push(`--${key}`);
+      else if (item !== false && item !== null && item !== undefined) flags.push(`--${key}`, String(item));
+    }
+  }
+  return flags;
+}
+
+/** Removes `--name FILE` / `--name=FILE` from argv, returning the file. */
+function takeFileFlag(argv: string[], name: string): [string | undefined, string[]] {
+  const at = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (at < 0) return [undefined, argv];
+  const inline = argv[at].includes('=');
+  const file = inline ? argv[at].slice(name.length + 3) : argv[at + 1];
+  if (!file) throw new ConfigError(`--${name} needs a file`);
+  return [file, [...argv.slice(0, at), ...argv.slice(at + (inline ? 1 : 2))]];
+}
+
 /**
  * `--config FILE`: a JSON object whose keys are the long flag names ({"model": ["a", "b"],
  * "port": 8080, "memory-budget": "4GiB"}); flags given on the command line win.
  */
 function withConfigFile(argv: string[]): string[] {
-  const at = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
-  if (at < 0) return argv;
-  const file = argv[at].includes('=') ? argv[at].slice('--config='.length) : argv[at + 1];
-  if (!file) throw new ConfigError('--config needs a file');
+  const [file, rest] = takeFileFlag(argv, 'config');
+  if (!file) return argv;
   let values: unknown;
   try {
     values = JSON.parse(readFileSync(file, 'utf8'));
@@ -62,20 +88,33 @@ function withConfigFile(argv: string[]): string[] {
     throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
   }
   if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new ConfigError(`config file ${file} must hold a JSON object`);
-  const fromFile: string[] = [];
-  for (const [key, value] of Object.entries(values)) {
-    for (const item of Array.isArray(value) ? value : [value]) {
-      if (item === true) fromFile.push(`--${key}`);
-      else if (item !== false && item !== null) fromFile.push(`--${key}`, String(item));
-    }
-  }
-  const rest = [...argv.slice(0, at), ...argv.slice(at + (argv[at].includes('=') ? 1 : 2))];
   // Later occurrences win in parseArgs, so the command line goes last; -m lists add up.
-  return [...fromFile, ...rest];
+  return [...flagsOf(values as Record<string, unknown>), ...rest];
+}
+
+/** `--bundle FILE` or SIE_BUNDLE: its server settings become flags the command line overrides. */
+function withBundle(argv: string[], env: NodeJS.ProcessEnv): [string[], Bundle | undefined] {
+  const [flagFile, rest] = takeFileFlag(argv, 'bundle');
+  const file = flagFile ?? (env.SIE_BUNDLE || undefined);
+  if (!file) return [argv, undefined];
+  try {
+    const bundle = readBundle(file);
+    return [[...flagsOf(bundle.server), ...rest], bundle];
+  } catch (error) {
+    throw new ConfigError(error instanceof BundleError ? error.message : (error as Error).message);
+  }
+}
+
+function booleanEnv(value: string | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be true or false, got '${value}'`);
 }
 
 export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
-  argv = withConfigFile(argv);
+  let bundle: Bundle | undefined;
+  [argv, bundle] = withBundle(withConfigFile(argv), env);
   let parsed;
   try {
     parsed = parseArgs({
@@ -113,7 +152,9 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     throw new ConfigError((error as Error).message);
   }
   const v = parsed.values;
-  const envModels = env.SIE_MODELS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const envModels = (env.SIE_PRELOAD_MODELS ?? env.SIE_MODELS)?.split(',').map((s) => s.trim()).filter(Boolean);
+  const bundleModels = bundle?.models ?? [];
+  const bundlePreloads = bundleModels.filter((m) => m.preload !== false).map((m) => m.id);
   const modelsDirs = v['models-dir'] ?? env.SIE_MODELS_DIR?.split(path.delimiter).filter(Boolean) ?? [];
   const budgetText = v['memory-budget'] ?? env.SIE_MEMORY_BUDGET;
   let memoryBudgetBytes = Infinity;
@@ -135,7 +176,9 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     memoryBudgetBytes,
     device: device as ServeConfig['device'],
     dtype: dtype as ServeConfig['dtype'],
-    pinned: v.pin ?? [],
+    pinned: [...(v.pin ?? []), ...bundleModels.filter((m) => m.pin).map((m) => m.id)],
+    logJson: booleanEnv(env.SIE_LOG_JSON, 'SIE_LOG_JSON', true),
+    bundleModels,
     apiKey: v['api-key'] ?? env.SIE_API_KEY ?? undefined,
     privateMetrics: v['private-metrics'] ?? false,
     batchWaitMs: integer(v['batch-wait-ms'] ?? env.SIE_BATCH_WAIT_MS, 'batch-wait-ms', 1, 0, 1000),
@@ -147,7 +190,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     requestTimeoutMs: integer(v['request-timeout-ms'] ?? env.SIE_REQUEST_TIMEOUT_MS, 'request-timeout-ms', 60000, 100),
     keepAliveTimeoutMs: integer(v['keep-alive-timeout-ms'] ?? env.SIE_KEEP_ALIVE_TIMEOUT_MS, 'keep-alive-timeout-ms', 5000, 100),
     maxConnections: integer(v['max-connections'] ?? env.SIE_MAX_CONNECTIONS, 'max-connections', 4096, 1),
-    models: v.model ?? envModels ?? [DEFAULT_MODEL],
+    models: bundle ? [...new Set([...(v.model ?? envModels ?? []), ...bundlePreloads])] : v.model ?? envModels ?? [DEFAULT_MODEL],
     host: v.host ?? env.SIE_HOST ?? '0.0.0.0',
     port: integer(v.port ?? env.SIE_PORT ?? env.PORT, 'port', 8080, 0, 65535),
     modelsDirs,
@@ -159,7 +202,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   };
 }
 
-export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [-m MODEL]... [--port 8080] [--host 0.0.0.0] [--models-dir DIR]...
+export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [--bundle FILE.yaml] [-m MODEL]... [--port 8080] [--host 0.0.0.0] [--models-dir DIR]...
                         [--threads N] [--max-batch-tokens 16384] [--max-inputs-per-request 2048]
                         [--body-limit-bytes N] [--log-level info] [--memory-budget 4GiB|80%]
                         [--pin MODEL]... [--api-key KEY] [--private-metrics] [--batch-wait-ms 1]
@@ -168,7 +211,8 @@ export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [-m MOD
                         [--device cpu|cuda[:N]|auto] [--dtype fp32|bf16|auto]
 
 MODEL is a Hugging Face id (org/name), a name under --models-dir, or a model directory.
-Default model: ${DEFAULT_MODEL}. Environment: SIE_MODELS (comma-separated), SIE_MODELS_DIR,
+Default model: ${DEFAULT_MODEL} (or a bundle's models). Environment: SIE_BUNDLE, SIE_PRELOAD_MODELS or
+SIE_MODELS (comma-separated), SIE_LOG_LEVEL, SIE_LOG_JSON (0 for readable lines), SIE_MODELS_DIR,
 SIE_PORT, SIE_HOST, SIE_THREADS, SIE_DEVICE, SIE_DTYPE, SIE_MEMORY_BUDGET, SIE_API_KEY, HF_HOME, HF_ENDPOINT, HF_TOKEN,
 HF_HUB_OFFLINE. Models listed with -m are preloaded; --pin ones are never evicted.`;
 

@@ -6,6 +6,7 @@ import { buildServeConfig, ConfigError, SERVE_USAGE, type ServeConfig } from '..
 import { Engine } from '../engine/engine.js';
 import { EngineError } from '../errors/engine-error.js';
 import { buildServer } from '../server/app.js';
+import { readableLogStream } from '../server/readable-log.js';
 import { ServerMetrics } from '../server/server-metrics.js';
 
 async function serve(config: ServeConfig): Promise<void> {
@@ -22,6 +23,7 @@ async function serve(config: ServeConfig): Promise<void> {
     maxQueuedTokensPerModel: config.maxQueuedTokensPerModel,
     memoryBudgetBytes: config.memoryBudgetBytes,
     loadWaitMs: config.loadWaitMs,
+    models: config.bundleModels,
     observer: {
       ...metrics.observer,
       onFidelity: (model, dtype, verdict) => log?.(verdict.ok, { model, dtype, detail: verdict.detail }, verdict.ok ? 'fast dtype passed the fidelity gate' : 'fast dtype failed the fidelity gate: serving fp32'),
@@ -37,7 +39,7 @@ async function serve(config: ServeConfig): Promise<void> {
     bodyLimitBytes: config.bodyLimitBytes,
     coldLoadWaitMs: config.coldLoadWaitMs,
     connectionLimits: { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, maxConnections: config.maxConnections },
-    logger: { level: config.logLevel },
+    logger: config.logJson ? { level: config.logLevel } : { level: config.logLevel, stream: readableLogStream() },
   });
   log = (ok, fields, message) => (ok ? app.log.info(fields, message) : app.log.warn(fields, message));
   await app.listen({ host: config.host, port: config.port });

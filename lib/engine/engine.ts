@@ -18,6 +18,7 @@ import { estimatedLoadedBytes } from '../families/loaded-size.js';
 import { isSafeModelId } from '../models/model-id.js';
 import { listLocalModels, resolveModel, resolverOptionsFromEnv, type ResolverOptions } from '../models/model-resolver.js';
 import type { FidelityVerdict } from './fidelity-gate.js';
+import { defaultProfile, type ModelProfile, type ModelSettings } from './model-settings.js';
 import { LoadedModel, type EmbedOptions, type EmbedResult, type EmbeddingInput, type ModelDescription } from './loaded-model.js';
 import { ModelRegistry, type Lease, type LoadError, type ModelLoader, type ModelState, type RegistryObserver } from './registry/model-registry.js';
 import { BatchScheduler, type SchedulerObserver } from './scheduling/batch-scheduler.js';
@@ -42,6 +43,8 @@ export interface EngineOptions {
   modelsDir?: string | string[];
   /** Most tokens in one native forward; requests are merged up to it and split beyond it. */
   maxBatchTokens?: number;
+  /** Per-model settings (a bundle): sources, preload and pin, profiles. */
+  models?: ReadonlyArray<ModelSettings>;
   /** How long concurrent requests wait to be merged into one batch (ms). */
   batchWaitMs?: number;
   /** Most tokens queued per model before requests are refused with OVERLOADED. */
@@ -104,10 +107,21 @@ export interface ModelStatus {
   memoryBytes: number;
 }
 
+/** A dense model's pooling and normalisation from a bundle profile; refused for other heads. */
+function withLoadProfile(adapter: ModelAdapter, profile: ModelProfile, id: string): ModelAdapter {
+  if (profile.pooling === undefined && profile.normalize === undefined) return adapter;
+  const head = adapter.description.head;
+  if (head.kind !== 'pooled') {
+    throw new EngineError('BAD_CONFIG', `bundle: model ${id} (${adapter.family}) has no pooling to configure; pooling and normalize apply to dense pooled models`);
+  }
+  return { ...adapter, description: { ...adapter.description, head: { ...head, pooling: profile.pooling ?? head.pooling, normalize: profile.normalize ?? head.normalize } } };
+}
+
 export class Engine {
   readonly threads: number;
   /** Why 'auto' chose the CPU, when it did (for the one log line the server prints). */
   readonly deviceNote: string | undefined;
+  private readonly settings: Map<string, ModelSettings>;
   /** The weight dtype models are loaded in (before each model's fidelity gate). */
   readonly dtype: WeightDtype;
   private readonly backend: NativeBackend;
@@ -126,6 +140,7 @@ export class Engine {
     this.threads = threads;
     [this.backend, this.deviceNote] = openBackend(options.device ?? 'cpu', threads);
     this.dtype = chooseDtype(options.dtype ?? 'fp32', this.backend);
+    this.settings = new Map((options.models ?? []).map((m) => [m.id, m]));
     this.observer = options.observer ?? {};
     const env = options.env ?? process.env;
     const dirs = options.modelsDir ?? env.SIE_MODELS_DIR?.split(path.delimiter).filter(Boolean) ?? [];
@@ -303,20 +318,29 @@ export class Engine {
     this.tokenizationPool.close();
   }
 
+  /** The settings a bundle gives a model id, if any. */
+  settingsOf(id: string): ModelSettings | undefined {
+    return this.settings.get(servedName(id));
+  }
+
   private loaderFor(requested: string, trusted: boolean, allowDownload: boolean): ModelLoader {
     const id = servedName(requested);
+    const settings = this.settings.get(id);
+    const profile = defaultProfile(settings);
     let directory: string | undefined;
     let adapter: ModelAdapter | undefined;
     return {
       prepare: async () => {
-        directory = await resolveModel(requested, this.resolver, { allowPaths: trusted, allowDownload });
-        adapter = adapterFor(directory);
+        // A source named by the operator's bundle is trusted: a path or a download is allowed.
+        directory = await resolveModel(settings?.source ?? requested, this.resolver, { allowPaths: trusted || settings !== undefined, allowDownload: allowDownload || settings !== undefined });
+        adapter = withLoadProfile(adapterFor(directory), profile, id);
         return estimatedLoadedBytes(adapter.weightFiles);
       },
       load: async () => {
         const model = await LoadedModel.load(id, directory!, adapter!, {
-          dtype: this.dtype,
+          dtype: profile.dtype ? chooseDtype(profile.dtype, this.backend) : this.dtype,
           loadNative: (dtype) => this.backend.loadModel({ ...adapter!.description, dtype }),
+          settings,
         }, this.scheduler, this.tokenization);
         if (model.fidelity) this.observer.onFidelity?.(id, model.dtype, model.fidelity);
         return model;

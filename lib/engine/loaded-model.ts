@@ -9,6 +9,7 @@ import { EngineError } from '../errors/engine-error.js';
 import { tasksOf, type EncodedItem, type Extraction, type ModelAdapter, type OutputType, type SequenceOutput, type Task } from '../families/index.js';
 import { truncateAndNormalize } from '../families/postprocessing/score-functions.js';
 import { applyPrompt } from '../families/prompts.js';
+import { defaultProfile, runtimeOptions, type ModelSettings } from './model-settings.js';
 import type { BatchScheduler, SchedulableModel } from './scheduling/batch-scheduler.js';
 import type { TokenBatch } from './scheduling/token-batch.js';
 import { TextTokenizer } from './tokenization/text-tokenizer.js';
@@ -48,7 +49,10 @@ export interface EmbedResult {
 }
 
 export interface ModelEncodeOptions extends RequestOptions {
+  /** Default: the profile's output types, else dense. */
   outputTypes?: OutputType[];
+  /** A bundle profile whose runtime options (templates, instruction, output types) apply. */
+  profile?: string;
   /** SIE's is_query: picks the model's "query" prompt (true) or "document" prompt (false). */
   isQuery?: boolean;
   /** Prepended as "{instruction} {text}" when the model has no prompt for the input's role. */
@@ -83,14 +87,16 @@ export interface ModelDescription {
   fidelity?: FidelityVerdict;
 }
 
-/** How the engine wants a model loaded: its weights in `dtype`, through `loadNative`. */
+/** How the engine wants a model loaded: its weights in `dtype`, through `loadNative`, with a bundle's settings. */
 export interface NativeLoad {
   dtype: WeightDtype;
   loadNative(dtype: WeightDtype): Promise<NativeModel>;
+  settings?: ModelSettings;
 }
 
 export class LoadedModel implements SchedulableModel {
   readonly maxBatchesInFlight: number;
+  readonly maxBatchTokens: number | undefined;
 
   private constructor(
     readonly id: string,
@@ -102,8 +108,10 @@ export class LoadedModel implements SchedulableModel {
     readonly fidelity: FidelityVerdict | undefined,
     private readonly scheduler: BatchScheduler,
     private readonly tokenization: Tokenization,
+    private readonly settings: ModelSettings | undefined,
   ) {
     this.maxBatchesInFlight = Math.max(1, native.info.maxBatchesInFlight ?? 1);
+    this.maxBatchTokens = defaultProfile(settings).maxBatchTokens;
   }
 
   static async load(id: string, directory: string, adapter: ModelAdapter, load: NativeLoad, scheduler: BatchScheduler, tokenization: Tokenization): Promise<LoadedModel> {
@@ -113,7 +121,7 @@ export class LoadedModel implements SchedulableModel {
     }
     try {
       const exact = await load.loadNative('fp32');
-      if (load.dtype === 'fp32') return new LoadedModel(id, directory, adapter, tokenizer, exact, 'fp32', undefined, scheduler, tokenization);
+      if (load.dtype === 'fp32') return new LoadedModel(id, directory, adapter, tokenizer, exact, 'fp32', undefined, scheduler, tokenization, load.settings);
       // The fidelity gate: keep the fast model only if it answers the probe like the exact one.
       const fast = await load.loadNative(load.dtype);
       const probe = adapter.scorer
@@ -122,7 +130,7 @@ export class LoadedModel implements SchedulableModel {
       const [a, b] = await Promise.all([exact.run(probe.ids, probe.typeIds, probe.offsets), fast.run(probe.ids, probe.typeIds, probe.offsets)]);
       const verdict = compareOutputs(fidelityCheckOf(adapter), a, b);
       (verdict.ok ? exact : fast).dispose();
-      return new LoadedModel(id, directory, adapter, tokenizer, verdict.ok ? fast : exact, verdict.ok ? load.dtype : 'fp32', verdict, scheduler, tokenization);
+      return new LoadedModel(id, directory, adapter, tokenizer, verdict.ok ? fast : exact, verdict.ok ? load.dtype : 'fp32', verdict, scheduler, tokenization, load.settings);
     } catch (error) {
       throw EngineError.from(error, 'MODEL_LOAD_FAILED');
     }
@@ -190,15 +198,21 @@ export class LoadedModel implements SchedulableModel {
   async encode(texts: ReadonlyArray<string>, options: ModelEncodeOptions = {}): Promise<{ items: EncodedItem[]; tokenCounts: number[]; timing: Timing }> {
     const encoder = this.adapter.encoder;
     if (!encoder) throw this.cannot('encode');
-    const outputTypes = options.outputTypes ?? ['dense'];
+    const runtime = runtimeOptions(this.settings, options.profile, this.id);
+    const outputTypes = options.outputTypes ?? runtime.outputTypes ?? ['dense'];
     for (const type of outputTypes) {
       if (!encoder.outputs.includes(type)) {
         throw new EngineError('INVALID_INPUT', `model ${this.id} cannot produce '${type}' outputs (it produces: ${encoder.outputs.join(', ')})`, { param: 'params.output_types' });
       }
     }
-    const isQuery = options.isQuery ?? false;
+    const isQuery = options.isQuery ?? runtime.isQuery ?? false;
+    const instruction = options.instruction ?? runtime.instruction;
+    const template = isQuery ? runtime.queryTemplate : runtime.docTemplate;
     const started = performance.now();
-    const prompted = texts.map((text) => applyPrompt(this.adapter.prompts, text, { isQuery: options.isQuery, instruction: options.instruction }));
+    // A bundle's template wins over the checkpoint's prompts, as in SIE.
+    const prompted = texts.map((text) => (template !== undefined
+      ? fillTemplate(template, text, instruction)
+      : applyPrompt(this.adapter.prompts, text, { isQuery, instruction })));
     const tokenized = await this.contentTokens(prompted);
     const { batch, tokenCounts } = this.tokenizer.batchOfContent(tokenized.map((t) => t.ids), {
       truncate: options.truncate ?? true,
@@ -283,6 +297,11 @@ export class LoadedModel implements SchedulableModel {
       });
     });
   }
+}
+
+/** SIE's templates: "{text}" and "{instruction}" filled in ("{{" and "}}" are literal braces). */
+export function fillTemplate(template: string, text: string, instruction: string | null | undefined): string {
+  return template.replace(/\{\{|\}\}|\{text\}|\{instruction\}/g, (m) => (m === '{{' ? '{' : m === '}}' ? '}' : m === '{text}' ? text : instruction ?? ''));
 }
 
 function checkDimensions(dimensions: number | undefined, dims: number): number {

@@ -137,15 +137,17 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
   app.post<{ Params: ModelPath; Body: EncodeRequest }>('/v1/encode/*', { schema: encodeSchema }, async (request, reply) => {
     const started = performance.now();
     const params = request.body.params ?? {};
-    const outputTypes: OutputType[] = params.output_types ?? ['dense'];
-    for (const type of outputTypes) {
+    const outputTypes: OutputType[] | undefined = params.output_types ?? undefined;
+    for (const type of outputTypes ?? []) {
       if (!OUTPUT_TYPES.includes(type)) throw new EngineError('INVALID_INPUT', `unknown output type '${type}' (known: ${OUTPUT_TYPES.join(', ')})`, { param: 'params.output_types' });
     }
-    const isQuery = Boolean(params.options?.is_query ?? params.is_query);
+    const isQueryOption = params.options?.is_query ?? params.is_query;
+    const isQuery = isQueryOption === undefined ? undefined : Boolean(isQueryOption);
+    const profile = typeof params.options?.profile === 'string' ? params.options.profile : undefined;
     const signal = clientGone(request, reply);
     const id = request.params['*'];
     const texts = textsOf(id, request.body.items, 'items');
-    const encoded = noteTiming(request, await withModel(id, (model) => model.encode(texts, { outputTypes, isQuery, instruction: params.instruction, signal })));
+    const encoded = noteTiming(request, await withModel(id, (model) => model.encode(texts, { outputTypes, isQuery, instruction: params.instruction ?? undefined, profile, signal })));
     const post = performance.now();
     const dtype = params.output_dtype ?? 'float32';
     const items = request.body.items.map((item, i) => encodedResult(item, encoded.items[i], dtype));

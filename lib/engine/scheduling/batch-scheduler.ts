@@ -31,6 +31,8 @@ export interface SchedulableModel {
   readonly perTokenOutput: boolean;
   /** Batches the backend wants in flight at once (the CPU: one). */
   readonly maxBatchesInFlight: number;
+  /** This model's own token budget per batch (a bundle profile), below the scheduler's. */
+  readonly maxBatchTokens?: number;
 }
 
 /** A request's outputs, in input order, with how long it waited and how long its batches ran. */
@@ -105,12 +107,16 @@ export class BatchScheduler {
     if (queued > 0 && queued + batch.ids.length > this.options.maxQueuedTokensPerModel) {
       throw new EngineError('OVERLOADED', `model ${model.id} has ${queued} tokens queued; try again shortly`);
     }
-    const parts = await Promise.all(splitByTokenBudget(batch.offsets, this.options.maxBatchTokens).map(([begin, end]) => this.submit(model, sliceBatch(batch, begin, end), signal, outputs)));
+    const parts = await Promise.all(splitByTokenBudget(batch.offsets, this.budgetOf(model)).map(([begin, end]) => this.submit(model, sliceBatch(batch, begin, end), signal, outputs)));
     return {
       outputs: parts.flatMap((p) => p.outputs),
       queueMs: Math.max(0, ...parts.map((p) => p.queueMs)),
       inferenceMs: parts.reduce((sum, p) => sum + p.inferenceMs, 0),
     };
+  }
+
+  private budgetOf(model: SchedulableModel): number {
+    return Math.min(this.options.maxBatchTokens, model.maxBatchTokens ?? Infinity);
   }
 
   /** Tokens queued for a model id (for metrics and tests). */
@@ -146,7 +152,7 @@ export class BatchScheduler {
       const now = performance.now();
       const burst = now - this.lastSubmitAt < this.options.maxWaitMs;
       this.lastSubmitAt = now;
-      if (burst && this.running === 0 && queue.tokens < this.options.maxBatchTokens) this.pumpAfterWait();
+      if (burst && this.running === 0 && queue.tokens < this.budgetOf(model)) this.pumpAfterWait();
       else this.pump();
     });
   }
@@ -210,7 +216,8 @@ export class BatchScheduler {
   private dispatch(queue: ModelQueue): void {
     const jobs: Job[] = [];
     let tokens = 0;
-    while (queue.jobs.length > 0 && (jobs.length === 0 || tokens + queue.jobs[0].tokens <= this.options.maxBatchTokens)) {
+    const budget = this.budgetOf(queue.model);
+    while (queue.jobs.length > 0 && (jobs.length === 0 || tokens + queue.jobs[0].tokens <= budget)) {
       const job = queue.jobs.shift()!;
       jobs.push(job);
       tokens += job.tokens;
