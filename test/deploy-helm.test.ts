@@ -10,7 +10,7 @@ import path from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
-import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
@@ -26,6 +26,7 @@ type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; l
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'v1/Service': Service,
   'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
   'apps/v1/Deployment': Deployment,
   'apps/v1/StatefulSet': StatefulSet,
   'networking.k8s.io/v1/Ingress': Ingress,
@@ -98,6 +99,9 @@ t.test('keda values: scale to zero on queue depth and in-flight requests, as SIE
   t.same(metrics, [['sie_request_queue_depth', '2'], ['sie_inflight_requests', '1']]);
   t.notOk(workloadOf(objects).spec.replicas, 'KEDA owns the replica count');
   t.ok(objects.some((o) => o.kind === 'ServiceMonitor'));
+  const secret = objects.find((o) => o.kind === 'Secret') as K8sObject & { stringData: Record<string, string> };
+  t.same(secret.stringData, { 'api-key': 'change-me' }, 'apiKey.value makes a Secret');
+  t.same(containerOf(objects).env.find((e: { name: string }) => e.name === 'SIE_API_KEY').valueFrom, { secretKeyRef: { name: 'sie-sie-server-api-key', key: 'api-key' } });
 });
 
 t.test('all features: StatefulSet with a cache volume, bundle, secrets, ingress, alerts, dashboards', async (t) => {
