@@ -21,6 +21,7 @@ import * as ort from 'onnxruntime-node';
 import { nativeAddon } from '../lib/bindings/native-addon.js';
 import { Engine } from '../lib/engine/engine.js';
 import type { OutputType } from '../lib/families/index.js';
+import { chunk, ortFeeds, sequences, timeRuns } from './bench-inputs.js';
 import { repoRoot } from './minilm-checkpoint.js';
 
 const toolsDir = path.resolve(process.env.SIE_SHARED_DIR ?? path.join(repoRoot, '..', 'shared'), 'tools');
@@ -62,51 +63,9 @@ function onnxOfPositionView(modelDir: string): string {
   return onnxPath;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
 /** XLM-R sequences: <s> content </s>, content ids from the stand-in vocabulary's ordinary pieces. */
-function sequences(count: number, minLen: number, maxLen: number, seed: number): number[][] {
-  const random = rng(seed);
-  return Array.from({ length: count }, () => {
-    const length = minLen + Math.floor(random() * (maxLen - minLen + 1));
-    return [0, ...Array.from({ length: length - 2 }, () => 5 + Math.floor(random() * 7990)), 2];
-  });
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-async function timeRuns(seconds: number, run: () => Promise<number>): Promise<{ tokensPerSec: number; msPerCall: number }> {
-  let tokens = 0, calls = 0;
-  const started = performance.now();
-  do {
-    tokens += await run();
-    calls++;
-  } while (performance.now() - started < seconds * 1000);
-  const elapsed = (performance.now() - started) / 1000;
-  return { tokensPerSec: tokens / elapsed, msPerCall: (elapsed * 1000) / calls };
-}
-
-function ortFeeds(batch: number[][], pad: number): Record<string, ort.Tensor> {
-  const longest = Math.max(...batch.map((s) => s.length));
-  const ids = new BigInt64Array(batch.length * longest).fill(BigInt(pad));
-  const mask = new BigInt64Array(batch.length * longest);
-  batch.forEach((s, b) => s.forEach((id, i) => {
-    ids[b * longest + i] = BigInt(id);
-    mask[b * longest + i] = 1n;
-  }));
-  const dims = [batch.length, longest];
-  return { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims), token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims) };
-}
+const XLMR_IDS = { first: 0, last: 2, lowId: 5, highId: 7995 };
+const xlmrSequences = (count: number, minLen: number, maxLen: number, seed: number) => sequences(count, minLen, maxLen, seed, XLMR_IDS);
 
 function cpuModel(): string {
   const fd = openSync('/proc/cpuinfo', 'r');
@@ -138,9 +97,9 @@ async function main(): Promise<void> {
   console.log('| workload | dense tokens/s | dense+sparse+multivector tokens/s | all three cost vs dense | ort tokens/s | dense vs ort | bf16 all three tokens/s | bf16 vs ort |');
   console.log('|---|---|---|---|---|---|---|---|');
   const workloads = [
-    { name: 'short uniform (16 tok, batch 32)', batches: chunk(sequences(128, 16, 16, 1), 32) },
-    { name: 'mixed (8-512 tok, batch 16)', batches: chunk(sequences(64, 8, 512, 2), 16) },
-    { name: 'long (2048 tok, batch 1)', batches: chunk(sequences(2, 2048, 2048, 3), 1) },
+    { name: 'short uniform (16 tok, batch 32)', batches: chunk(xlmrSequences(128, 16, 16, 1), 32) },
+    { name: 'mixed (8-512 tok, batch 16)', batches: chunk(xlmrSequences(64, 8, 512, 2), 16) },
+    { name: 'long (2048 tok, batch 1)', batches: chunk(xlmrSequences(2, 2048, 2048, 3), 1) },
   ];
   for (const workload of workloads.filter((w) => !values.only || w.name.startsWith(values.only))) {
     const runner = (outputs: ReadonlyArray<OutputType>, model = lease.model) => {
@@ -163,10 +122,10 @@ async function main(): Promise<void> {
     };
     const best = { dense: 0, all: 0, ort: 0, bf16: 0 };
     for (let round = 0; round < rounds; round++) {
-      best.dense = Math.max(best.dense, (await timeRuns(seconds / rounds, runner(['dense']))).tokensPerSec);
-      best.all = Math.max(best.all, (await timeRuns(seconds / rounds, runner(['dense', 'sparse', 'multivector']))).tokensPerSec);
-      best.ort = Math.max(best.ort, (await timeRuns(seconds / rounds, runOrt)).tokensPerSec);
-      if (bf16Lease) best.bf16 = Math.max(best.bf16, (await timeRuns(seconds / rounds, runner(['dense', 'sparse', 'multivector'], bf16Lease.model))).tokensPerSec);
+      best.dense = Math.max(best.dense, (await timeRuns(seconds / rounds, runner(['dense']), false)).tokensPerSec);
+      best.all = Math.max(best.all, (await timeRuns(seconds / rounds, runner(['dense', 'sparse', 'multivector']), false)).tokensPerSec);
+      best.ort = Math.max(best.ort, (await timeRuns(seconds / rounds, runOrt, false)).tokensPerSec);
+      if (bf16Lease) best.bf16 = Math.max(best.bf16, (await timeRuns(seconds / rounds, runner(['dense', 'sparse', 'multivector'], bf16Lease.model), false)).tokensPerSec);
     }
     console.log(`| ${workload.name} | ${best.dense.toFixed(0)} | ${best.all.toFixed(0)} | ${(best.dense / best.all).toFixed(3)}x | ${best.ort.toFixed(0)} | ${(best.dense / best.ort).toFixed(2)}x | ${bf16Lease ? `${best.bf16.toFixed(0)} | ${(best.bf16 / best.ort).toFixed(2)}x` : '- | -'} |`);
   }

@@ -14,6 +14,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { Engine } from '../lib/engine/engine.js';
+import { chunk, ortFeeds, sequences, timeRuns } from './bench-inputs.js';
 import { minilmCheckpoint } from './minilm-checkpoint.js';
 
 interface Workload {
@@ -21,60 +22,17 @@ interface Workload {
   batches: number[][][];  // batches of sequences of token ids (with [CLS] ... [SEP])
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-function sequences(count: number, minLen: number, maxLen: number, seed: number): number[][] {
-  const random = rng(seed);
-  return Array.from({ length: count }, () => {
-    const length = minLen + Math.floor(random() * (maxLen - minLen + 1));
-    return [101, ...Array.from({ length: length - 2 }, () => 1000 + Math.floor(random() * 28000)), 102];
-  });
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
+const BERT_IDS = { first: 101, last: 102, lowId: 1000, highId: 29000 };
+const bertSequences = (count: number, minLen: number, maxLen: number, seed: number) => sequences(count, minLen, maxLen, seed, BERT_IDS);
 
 const ROUNDS = 3;
 
 const workloads: Workload[] = [
-  { name: 'short (16 tok, batch 32)', batches: chunk(sequences(256, 16, 16, 1), 32) },
-  { name: 'mixed (8-256 tok, batch 32)', batches: chunk(sequences(256, 8, 256, 2), 32) },
-  { name: 'long (256 tok, batch 8)', batches: chunk(sequences(64, 256, 256, 3), 8) },
-  { name: 'single sentence (12 tok)', batches: [sequences(1, 12, 12, 4)] },
+  { name: 'short (16 tok, batch 32)', batches: chunk(bertSequences(256, 16, 16, 1), 32) },
+  { name: 'mixed (8-256 tok, batch 32)', batches: chunk(bertSequences(256, 8, 256, 2), 32) },
+  { name: 'long (256 tok, batch 8)', batches: chunk(bertSequences(64, 256, 256, 3), 8) },
+  { name: 'single sentence (12 tok)', batches: [bertSequences(1, 12, 12, 4)] },
 ];
-
-async function timeRuns(seconds: number, run: () => Promise<number>): Promise<{ tokensPerSec: number; msPerCall: number; calls: number }> {
-  await run();  // warm-up
-  let tokens = 0, calls = 0;
-  const started = performance.now();
-  while (performance.now() - started < seconds * 1000) {
-    tokens += await run();
-    calls++;
-  }
-  const elapsed = (performance.now() - started) / 1000;
-  return { tokensPerSec: tokens / elapsed, msPerCall: (elapsed * 1000) / calls, calls };
-}
-
-function ortFeeds(batch: number[][]): Record<string, ort.Tensor> {
-  const longest = Math.max(...batch.map((s) => s.length));
-  const ids = new BigInt64Array(batch.length * longest);
-  const mask = new BigInt64Array(batch.length * longest);
-  batch.forEach((s, b) => s.forEach((id, i) => {
-    ids[b * longest + i] = BigInt(id);
-    mask[b * longest + i] = 1n;
-  }));
-  const dims = [batch.length, longest];
-  return { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims), token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims) };
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' } } });
