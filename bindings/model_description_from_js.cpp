@@ -48,6 +48,26 @@ sie::ModelDescription model_description_from_js(const Napi::Value& value) {
   if (!e.Get("layerNormEps").IsNumber()) throw argument_error(o.Env(), "encoder.layerNormEps must be a number");
   d.encoder.layer_norm_eps = e.Get("layerNormEps").As<Napi::Number>().FloatValue();
   d.encoder.position_padding_idx = e.Get("positionPaddingIdx").IsUndefined() ? -1 : int_field(e, "positionPaddingIdx", "encoder.");
+  // Rotary encoders: every field optional, defaults as EncoderConfig's.
+  auto optional_int = [&](const char* key, int* out) {
+    if (!e.Get(key).IsUndefined()) *out = int_field(e, key, "encoder.");
+  };
+  auto optional_double = [&](const char* key, double* out) {
+    const Napi::Value v = e.Get(key);
+    if (v.IsUndefined()) return;
+    if (!v.IsNumber()) throw argument_error(o.Env(), std::string("encoder.") + key + " must be a number");
+    *out = v.As<Napi::Number>().DoubleValue();
+  };
+  optional_int("numKvHeads", &d.encoder.num_kv_heads);
+  optional_int("headDim", &d.encoder.head_dim_override);
+  optional_double("ropeTheta", &d.encoder.rope_theta);
+  optional_double("localRopeTheta", &d.encoder.local_rope_theta);
+  optional_double("ropeNtkFactor", &d.encoder.rope_ntk_factor);
+  optional_int("globalAttnEveryNLayers", &d.encoder.global_attn_every_n_layers);
+  optional_int("localAttention", &d.encoder.local_attention);
+  d.encoder.causal = e.Get("causal").ToBoolean();
+  const std::string act = string_field(e, "hiddenAct", "encoder.", false);
+  if (!act.empty()) d.encoder.hidden_act = act;
   const Napi::Object h = object_field(o, "head", "");
   d.head.kind = string_field(h, "kind", "head.", true);
   d.head.pooling = string_field(h, "pooling", "head.", false);

@@ -24,6 +24,16 @@ export interface EncoderShape {
   layerNormEps: number;
   /** XLM-R/RoBERTa: position ids count non-pad tokens from pad_token_id + 1. Absent for BERT. */
   positionPaddingIdx?: number;
+  /** Rotary encoders (ModernBERT, GTE NewModel, Qwen3). */
+  numKvHeads?: number;
+  headDim?: number;
+  ropeTheta?: number;
+  localRopeTheta?: number;
+  ropeNtkFactor?: number;
+  globalAttnEveryNLayers?: number;
+  localAttention?: number;
+  causal?: boolean;
+  hiddenAct?: 'gelu' | 'silu';
 }
 
 export interface NativeHeadOptions {
@@ -41,7 +51,7 @@ export interface NativeHeadOptions {
 export type WeightDtype = 'fp32' | 'bf16';
 
 export interface NativeModelDescription {
-  architecture: 'bert' | 'xlm-roberta';
+  architecture: 'bert' | 'xlm-roberta' | 'modernbert' | 'gte-new' | 'qwen3';
   /** Weights of the matrix products (default fp32); bf16 only where the backend lists it in dtypes. */
   dtype?: WeightDtype;
   weightsPath: string;

@@ -14,6 +14,9 @@ import { bertDense } from './bert/bert-dense.js';
 import { bertSequenceClassifier } from './bert/bert-sequence-classifier.js';
 import { bertSplade } from './bert/bert-splade.js';
 import { bertTokenClassifier } from './bert/bert-token-classifier.js';
+import { gteNew } from './rope/gte-new.js';
+import { modernBert } from './rope/modernbert.js';
+import { qwen3Embedding } from './rope/qwen3-embedding.js';
 import { bgeM3 } from './xlm-roberta/bge-m3.js';
 
 export const MODEL_FAMILIES: readonly ModelFamily[] = [
@@ -24,6 +27,9 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
   bertTokenClassifier,
   bertColbert,
   bertDense,
+  modernBert,
+  gteNew,
+  qwen3Embedding,
 ];
 
 /** The adapter for the model in `directory`; BAD_CONFIG when no family claims it. */
@@ -34,7 +40,7 @@ export function adapterFor(directory: string): ModelAdapter {
     if (adapter) return adapter;
   }
   const type = checkpoint.config.model_type;
-  throw new EngineError('BAD_CONFIG', `config.json: model_type '${String(type)}' (architectures: ${checkpoint.architectures.join(', ') || 'none'}) is not supported (supported: bert, roberta, xlm-roberta)`);
+  throw new EngineError('BAD_CONFIG', `config.json: model_type '${String(type)}' (architectures: ${checkpoint.architectures.join(', ') || 'none'}) is not supported (supported: bert, roberta, xlm-roberta, modernbert, new (GTE), qwen3)`);
 }
 
 export type * from './model-family.js';

@@ -1,6 +1,7 @@
 // Shape and numerics of one transformer encoder, read by lib/families from config.json and
 // checked against the weight file's shapes at load.
 #pragma once
+#include <string>
 
 namespace sie {
 
@@ -18,7 +19,20 @@ struct EncoderConfig {
   int position_padding_idx = -1;
   // The longest sequence the position table allows.
   int max_sequence_length() const { return position_padding_idx >= 0 ? max_positions - position_padding_idx - 1 : max_positions; }
-  int head_dim() const { return hidden_size / num_heads; }
+
+  // Rotary encoders (ModernBERT, GTE NewModel, Qwen3); BERT leaves these at their defaults.
+  int num_kv_heads = 0;                 // grouped-query attention (Qwen3); 0 = num_heads
+  int head_dim_override = 0;            // Qwen3 states head_dim; 0 = hidden_size / num_heads
+  double rope_theta = 10000.0;
+  double local_rope_theta = 0.0;        // ModernBERT's local layers; 0 = rope_theta
+  double rope_ntk_factor = 0.0;         // NewModel's "ntk" rope_scaling, applied at every length; 0 = none
+  int global_attn_every_n_layers = 0;   // ModernBERT: layer i is local unless i % n == 0; 0 = all global
+  int local_attention = 0;              // ModernBERT window: a local layer sees |i - j| <= local_attention / 2
+  bool causal = false;                  // decoder embedders (Qwen3)
+  std::string hidden_act = "gelu";      // gelu | silu (the gated MLP's activation)
+
+  int head_dim() const { return head_dim_override > 0 ? head_dim_override : hidden_size / num_heads; }
+  int kv_heads() const { return num_kv_heads > 0 ? num_kv_heads : num_heads; }
 };
 
 void validate_encoder_config(const EncoderConfig& config);

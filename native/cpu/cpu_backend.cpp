@@ -27,11 +27,6 @@ CpuBackend::CpuBackend(int threads) {
 }
 
 std::shared_ptr<Model> CpuBackend::load(const ModelDescription& description) {
-  // XLM-RoBERTa is the BERT encoder with RoBERTa positions (EncoderConfig::position_padding_idx).
-  if (description.architecture != "bert" && description.architecture != "xlm-roberta")
-    throw EngineError(ErrorCode::BadConfig, "the CPU backend has no encoder for architecture '" + description.architecture + "'");
-  if ((description.architecture == "xlm-roberta") != (description.encoder.position_padding_idx >= 0))
-    throw EngineError(ErrorCode::BadConfig, "positionPaddingIdx is set for xlm-roberta (its pad_token_id) and only for it");
   const auto supported = dtypes();
   if (std::find(supported.begin(), supported.end(), description.dtype) == supported.end())
     throw EngineError(ErrorCode::DeviceUnavailable, "this CPU does not compute dtype '" + description.dtype + "' natively (it has: " +

@@ -25,7 +25,9 @@ void validate_encoder_config(const EncoderConfig& c) {
   };
   check(c.hidden_size > 0 && c.hidden_size <= 8192, "hidden_size out of range");
   check(c.num_layers > 0 && c.num_layers <= 128, "num_hidden_layers out of range");
-  check(c.num_heads > 0 && c.hidden_size % c.num_heads == 0, "hidden_size must be divisible by num_attention_heads");
+  check(c.num_heads > 0 && (c.head_dim_override > 0 || c.hidden_size % c.num_heads == 0), "hidden_size must be divisible by num_attention_heads");
+  check(c.head_dim() > 0 && c.head_dim() <= 512, "head_dim out of range");
+  check(c.kv_heads() > 0 && c.num_heads % c.kv_heads() == 0, "num_attention_heads must be a multiple of num_key_value_heads");
   check(c.intermediate_size > 0 && c.intermediate_size <= 65536, "intermediate_size out of range");
   check(c.vocab_size > 0, "vocab_size must be positive");
   check(c.max_positions > 0 && c.max_positions <= 65536, "max_position_embeddings out of range");
