@@ -44,12 +44,16 @@ const json* field(const json& object, const char* key) {
 }  // namespace
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : WeightStore(path), file_(path) {
-  if (file_.size() < 8) bad_weights(path, "file is shorter than the 8-byte header length");
+  parse_safetensors(file_.data(), file_.size(), path, tensors_);
+}
+
+void parse_safetensors(const uint8_t* bytes, size_t size, const std::string& path, std::map<std::string, TensorView>& tensors) {
+  if (size < 8) bad_weights(path, "file is shorter than the 8-byte header length");
   uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | file_.data()[i];
-  if (header_len > kMaxHeaderBytes || header_len > file_.size() - 8)
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
+  if (header_len > kMaxHeaderBytes || header_len > size - 8)
     bad_weights(path, "header length " + std::to_string(header_len) + " exceeds the file or the 100 MiB bound");
-  const char* text = reinterpret_cast<const char*>(file_.data() + 8);
+  const char* text = reinterpret_cast<const char*>(bytes + 8);
   json header;
   try {
     // A real header is two levels deep; the bound refuses hostile nesting before it costs memory.
@@ -61,8 +65,8 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : WeightStore(path), f
     bad_weights(path, std::string("header is not valid JSON: ") + e.what());
   }
   if (!header.is_object()) bad_weights(path, "header is not a JSON object");
-  const uint8_t* data_start = file_.data() + 8 + header_len;
-  const uint64_t data_size = file_.size() - 8 - header_len;
+  const uint8_t* data_start = bytes + 8 + header_len;
+  const uint64_t data_size = size - 8 - header_len;
 
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   for (const auto& [name, entry] : header.items()) {
@@ -102,7 +106,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : WeightStore(path), f
     view.data = data_start + bounds[0];
     view.byte_length = size_t(bounds[1] - bounds[0]);
     ranges.emplace_back(bounds[0], bounds[1]);
-    tensors_.emplace(name, std::move(view));
+    tensors.emplace(name, std::move(view));
   }
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); ++i)

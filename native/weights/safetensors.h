@@ -9,6 +9,9 @@
 
 namespace sie {
 
+// The parser itself, over bytes in memory (the fuzzers call it directly); views point into `bytes`.
+void parse_safetensors(const uint8_t* bytes, size_t size, const std::string& path, std::map<std::string, TensorView>& tensors);
+
 class SafetensorsFile : public WeightStore {
  public:
   explicit SafetensorsFile(const std::string& path);

@@ -52,12 +52,17 @@ bool int_tuple(const PickleRef& v, std::vector<int64_t>* out) {
 }  // namespace
 
 TorchCheckpointFile::TorchCheckpointFile(const std::string& path) : WeightStore(path), file_(path) {
-  if (!looks_like_zip(file_.data(), file_.size())) {
-    const bool legacy = file_.size() >= 2 && file_.data()[0] == 0x80;
+  parse_torch_checkpoint(file_.data(), file_.size(), path, tensors_, gathered_);
+}
+
+void parse_torch_checkpoint(const uint8_t* bytes, size_t size, const std::string& path, std::map<std::string, TensorView>& tensors,
+                            std::vector<std::vector<uint8_t>>& gathered) {
+  if (!looks_like_zip(bytes, size)) {
+    const bool legacy = size >= 2 && bytes[0] == 0x80;
     throw_bad_weights(path, legacy ? "legacy (pre-1.6) torch format; re-save it with torch.save or convert it to safetensors"
                                    : "not a torch zip checkpoint");
   }
-  const ZipArchive archive(file_.data(), file_.size(), path);
+  const ZipArchive archive(bytes, size, path);
   std::string prefix;
   int pickles = 0;
   for (const auto& [name, entry] : archive.entries()) {
@@ -167,10 +172,10 @@ TorchCheckpointFile::TorchCheckpointFile(const std::string& path) : WeightStore(
             index[d] = 0;
           }
         }
-        gathered_.push_back(std::move(out));
-        view.data = gathered_.back().data();
+        gathered.push_back(std::move(out));
+        view.data = gathered.back().data();
       }
-      if (!tensors_.emplace(key->text, std::move(view)).second) throw_bad_weights(path, "state dict holds '" + key->text + "' twice");
+      if (!tensors.emplace(key->text, std::move(view)).second) throw_bad_weights(path, "state dict holds '" + key->text + "' twice");
     }
   });
 }

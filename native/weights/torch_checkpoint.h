@@ -12,6 +12,11 @@
 
 namespace sie {
 
+// The reader itself, over bytes in memory (the fuzzers call it directly): views point into `bytes`
+// or into `gathered` (strided tensors copied out).
+void parse_torch_checkpoint(const uint8_t* bytes, size_t size, const std::string& path, std::map<std::string, TensorView>& tensors,
+                            std::vector<std::vector<uint8_t>>& gathered);
+
 class TorchCheckpointFile : public WeightStore {
  public:
   explicit TorchCheckpointFile(const std::string& path);
