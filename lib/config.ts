@@ -18,6 +18,7 @@ export interface ServeConfig {
   maxBatchTokens: number;
   maxInputsPerRequest: number;
   bodyLimitBytes: number;
+  sieBodyLimitBytes: number;
   logLevel: string;
   memoryBudgetBytes: number;
   pinned: string[];
@@ -128,6 +129,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
         'max-batch-tokens': { type: 'string' },
         'max-inputs-per-request': { type: 'string' },
         'body-limit-bytes': { type: 'string' },
+        'sie-body-limit-bytes': { type: 'string' },
         'log-level': { type: 'string' },
         'memory-budget': { type: 'string' },
         pin: { type: 'string', multiple: true },
@@ -198,13 +200,14 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     maxBatchTokens,
     maxInputsPerRequest: integer(v['max-inputs-per-request'] ?? env.SIE_MAX_INPUTS_PER_REQUEST, 'max-inputs-per-request', 2048),
     bodyLimitBytes: integer(v['body-limit-bytes'] ?? env.SIE_BODY_LIMIT_BYTES, 'body-limit-bytes', 16 * 1024 * 1024, 1024),
+    sieBodyLimitBytes: integer(v['sie-body-limit-bytes'] ?? env.SIE_SIE_BODY_LIMIT_BYTES, 'sie-body-limit-bytes', 64 * 1024 * 1024, 1024),
     logLevel: v['log-level'] ?? env.SIE_LOG_LEVEL ?? 'info',
   };
 }
 
 export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [--bundle FILE.yaml] [-m MODEL]... [--port 8080] [--host 0.0.0.0] [--models-dir DIR]...
                         [--threads N] [--max-batch-tokens 16384] [--max-inputs-per-request 2048]
-                        [--body-limit-bytes N] [--log-level info] [--memory-budget 4GiB|80%]
+                        [--body-limit-bytes N (JSON routes, 16 MiB)] [--sie-body-limit-bytes N (SIE routes, 64 MiB)] [--log-level info] [--memory-budget 4GiB|80%]
                         [--pin MODEL]... [--api-key KEY] [--private-metrics] [--batch-wait-ms 1]
                         [--max-queued-tokens N] [--overload-status 503|429] [--load-wait-ms 60000] [--cold-load-wait-ms 2000]
                         [--headers-timeout-ms 10000] [--request-timeout-ms 60000] [--keep-alive-timeout-ms 5000] [--max-connections 4096]

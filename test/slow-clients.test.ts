@@ -2,29 +2,10 @@
 // and bodies shorter than their Content-Length are cut off on time, router failures answer in a
 // JSON error shape every client reads, long model ids work as far as the id limit, and OpenAI's
 // input is never a mix of strings and token lists.
-import net from 'node:net';
 import t from 'tap';
 import { referenceModel } from './helpers/fixtures.js';
+import { rawExchange } from './helpers/raw-socket.js';
 import { postJson, startServer } from './helpers/server.js';
-
-/** Opens a raw socket, writes `data`, and resolves with what came back and how long until close. */
-function rawExchange(port: number, data: string, waitMs: number): Promise<{ received: string; closedAfterMs: number | null }> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    let received = '';
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(data));
-    socket.on('data', (d) => (received += d));
-    socket.on('error', () => undefined);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ received, closedAfterMs: null });
-    }, waitMs);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ received, closedAfterMs: Date.now() - started });
-    });
-  });
-}
 
 t.test('headers that never finish and bodies that never arrive are cut off within their timeouts', async (t) => {
   const { app } = await startServer(t, [referenceModel('tiny-dense-mean')], { connectionLimits: { headersTimeoutMs: 500, requestTimeoutMs: 800 } });

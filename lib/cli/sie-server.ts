@@ -37,6 +37,7 @@ async function serve(config: ServeConfig): Promise<void> {
     overloadStatus: config.overloadStatus,
     maxInputsPerRequest: config.maxInputsPerRequest,
     bodyLimitBytes: config.bodyLimitBytes,
+    sieBodyLimitBytes: config.sieBodyLimitBytes,
     coldLoadWaitMs: config.coldLoadWaitMs,
     connectionLimits: { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, maxConnections: config.maxConnections },
     logger: config.logJson ? { level: config.logLevel } : { level: config.logLevel, stream: readableLogStream() },

@@ -37,6 +37,8 @@ export interface ServerOptions {
   connectionLimits?: Partial<ConnectionLimits>;
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes?: number;
+  /** Body limit of SIE's POST routes (msgpack bodies with images are larger than JSON text); default 64 MiB. */
+  sieBodyLimitBytes?: number;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -121,7 +123,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(adminRoutes, { engine: options.engine, metrics, overloadStatus });
   app.register(healthRoutes, { engine: options.engine });
   app.register(openAIRoutes, family);
-  app.register(sieRoutes, { ...family, serverVersion: SERVER_VERSION, coldLoadWaitMs: options.coldLoadWaitMs });
+  app.register(sieRoutes, { ...family, serverVersion: SERVER_VERSION, coldLoadWaitMs: options.coldLoadWaitMs, bodyLimitBytes: options.sieBodyLimitBytes });
   app.register(infinityRoutes, family);
   return app;
 }

@@ -36,13 +36,17 @@ export function acceptSieBodies(app: FastifyInstance): void {
       done(invalidBody('msgpack', error), undefined);
     }
   });
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+  const json = (_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void) => {
     try {
       done(null, JSON.parse(body as string));
     } catch (error) {
       done(invalidBody('JSON', error), undefined);
     }
-  });
+  };
+  // fetch and curl send a bare string body as text/plain; SIE's server parses it as JSON all the same.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, json);
+  app.addContentTypeParser('*', { parseAs: 'string' }, json);
 }
 
 export function wantsJson(request: FastifyRequest): boolean {

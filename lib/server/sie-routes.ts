@@ -31,6 +31,8 @@ export interface SieRoutesOptions {
   coldLoadWaitMs?: number;
   /** This package's version, sent as X-SIE-Server-Implementation. */
   serverVersion: string;
+  /** Body limit of SIE's POST routes, above the JSON routes' (msgpack bodies carry images). */
+  bodyLimitBytes?: number;
 }
 
 /** `/v1/<route>/<model id, '/' allowed>`: the model id is the rest of the path. */
@@ -110,6 +112,7 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     reply.header(IMPLEMENTATION_HEADER, `sie-server/${options.serverVersion}`);
   });
   const coldLoadWaitMs = options.coldLoadWaitMs ?? 2000;
+  const bodyLimit = options.bodyLimitBytes ?? 64 * 1024 * 1024;
   const withModel = <T>(id: string, fn: (model: LoadedModel) => Promise<T>): Promise<T> => {
     checkRequestModelId(id);
     return engine.withModel(id, { trusted: false, allowDownload: false, loadWaitMs: coldLoadWaitMs }, fn);
@@ -134,7 +137,7 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     options: { type: ['object', 'null'] },
   });
 
-  app.post<{ Params: ModelPath; Body: EncodeRequest }>('/v1/encode/*', { schema: encodeSchema }, async (request, reply) => {
+  app.post<{ Params: ModelPath; Body: EncodeRequest }>('/v1/encode/*', { bodyLimit, schema: encodeSchema }, async (request, reply) => {
     const started = performance.now();
     const params = request.body.params ?? {};
     const outputTypes: OutputType[] | undefined = params.output_types ?? undefined;
@@ -157,7 +160,7 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     return sendSie(request, reply, { model: id, items, timing }, timingHeaders(timing));
   });
 
-  app.post<{ Params: ModelPath; Body: ScoreRequest }>('/v1/score/*', { schema: scoreSchema }, async (request, reply) => {
+  app.post<{ Params: ModelPath; Body: ScoreRequest }>('/v1/score/*', { bodyLimit, schema: scoreSchema }, async (request, reply) => {
     const signal = clientGone(request, reply);
     const id = request.params['*'];
     const [query] = textsOf(id, [request.body.query], 'query');
@@ -167,7 +170,7 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     return sendSie(request, reply, { model: id, query_id: request.body.query.id ?? null, scores: entries });
   });
 
-  app.post<{ Params: ModelPath; Body: ExtractRequest }>('/v1/extract/*', { schema: extractSchema }, async (request, reply) => {
+  app.post<{ Params: ModelPath; Body: ExtractRequest }>('/v1/extract/*', { bodyLimit, schema: extractSchema }, async (request, reply) => {
     const labels = request.body.params?.labels ?? undefined;
     // SIE's TypeScript SDK sends params.threshold; GLiNER-style callers put it in params.options.
     const optionThreshold = request.body.params?.options?.threshold;
