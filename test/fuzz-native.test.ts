@@ -3,7 +3,7 @@
 // for a bounded time (SIE_NATIVE_FUZZ_SECONDS, default 45). A crash, a sanitizer report or a
 // leak fails the run. Longer runs and their figures: test/fuzz/README.md.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { referenceModel, repoRoot, tempDir } from './helpers/fixtures.js';
@@ -25,6 +25,16 @@ const SEEDS: Record<string, string[]> = {
   fuzz_safetensors: [path.join(referenceModel('tiny-colbert'), '1_Dense', 'model.safetensors')],
   fuzz_torch_checkpoint: ['sparse_linear.pt', 'colbert_linear.pt'].map((f) => path.join(referenceModel('tiny-bge-m3'), f)),
 };
+
+t.test('every input a fuzzer ever crashed on (test/fuzz/regressions) now parses or is refused cleanly', { skip: clang ? false : 'clang++ is not installed' }, async (t) => {
+  const regressions = path.join(repoRoot, 'test', 'fuzz', 'regressions');
+  const inputs = readdirSync(regressions).map((f) => path.join(regressions, f));
+  t.ok(inputs.length > 0);
+  for (const target of Object.keys(SEEDS)) {
+    const run = spawnSync(built(target), inputs, { encoding: 'utf8' });
+    t.equal(run.status, 0, `${target} on ${inputs.length} regression inputs (${run.stderr.split('\n').filter((l) => /ERROR|runtime error/.test(l)).join(' | ')})`);
+  }
+});
 
 for (const [target, seeds] of Object.entries(SEEDS)) {
   t.test(`${target}: ${seconds} s of libFuzzer (ASan, UBSan) from real files, no crash`, { skip: clang ? false : 'clang++ is not installed (apt-get install clang libclang-rt-14-dev)', timeout: (seconds + 300) * 1000 }, async (t) => {

@@ -127,7 +127,7 @@ std::vector<float> tensor_to_f32(const TensorView& tensor) {
   std::vector<float> out(n);
   switch (tensor.dtype) {
     case DType::F32:
-      std::memcpy(out.data(), tensor.data, n * 4);
+      if (n > 0) std::memcpy(out.data(), tensor.data, n * 4);  // an empty vector's data() may be null
       break;
     case DType::F16:
     case DType::BF16:
