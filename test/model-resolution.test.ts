@@ -78,6 +78,9 @@ t.test('unsupported configurations are BAD_CONFIG with the reason', async (t) =>
   t.throws(() => adapterFor(dir), { code: 'BAD_CONFIG', message: /max_tokens/ });
   writeFileSync(path.join(dir, 'modules.json'), JSON.stringify([{ type: 'sentence_transformers.models.Pooling', path: '../../etc' }]));
   t.throws(() => adapterFor(dir), { code: 'BAD_CONFIG', message: /outside the model directory/ });
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2', architectures: ['GPT2Model'] }));
+  t.throws(() => adapterFor(dir), { code: 'BAD_CONFIG', message: /model_type 'gpt2'.*not supported \(supported: bert, roberta, xlm-roberta, modernbert/ });
+  // A family that is supported but whose config lacks a value names the value.
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'modernbert', architectures: ['ModernBertModel'] }));
-  t.throws(() => adapterFor(dir), { code: 'BAD_CONFIG', message: /model_type 'modernbert'.*not supported/ });
+  t.throws(() => adapterFor(dir), { code: 'BAD_CONFIG', message: /num_hidden_layers must be a positive integer/ });
 });
