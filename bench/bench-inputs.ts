@@ -3,6 +3,8 @@
  * onnxruntime-node's padded feeds for the same sequences.
  */
 import * as ort from 'onnxruntime-node';
+import type { NativeModel } from '../lib/bindings/native-addon.js';
+import type { OutputType } from '../lib/families/index.js';
 
 /** A seeded LCG, so every engine sees the same token ids run after run. */
 export function rng(seed: number): () => number {
@@ -41,8 +43,8 @@ export async function timeRuns(seconds: number, run: () => Promise<number>, warm
   return { tokensPerSec: tokens / elapsed, msPerCall: (elapsed * 1000) / calls, calls };
 }
 
-/** ORT's padded [batch, longest] int64 feeds with an attention mask; pads with `padId`. */
-export function ortFeeds(batch: number[][], padId = 0): Record<string, ort.Tensor> {
+/** ORT's padded [batch, longest] int64 feeds with an attention mask (and zero token types, for graphs that take them); pads with `padId`. */
+export function ortFeeds(batch: number[][], padId = 0, withTypeIds = true): Record<string, ort.Tensor> {
   const longest = Math.max(...batch.map((s) => s.length));
   const ids = new BigInt64Array(batch.length * longest).fill(BigInt(padId));
   const mask = new BigInt64Array(batch.length * longest);
@@ -51,5 +53,20 @@ export function ortFeeds(batch: number[][], padId = 0): Record<string, ort.Tenso
     mask[b * longest + i] = 1n;
   }));
   const dims = [batch.length, longest];
-  return { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims), token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims) };
+  const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims) };
+  if (withTypeIds) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(ids.length), dims);
+  return feeds;
+}
+
+/** A timeRuns body: the loaded model's native forward on the next batch (only `outputs` for a multi-output head); returns its tokens. */
+export function nativeRunner(batches: number[][][], model: { native: NativeModel }, outputs?: ReadonlyArray<OutputType>): () => Promise<number> {
+  let i = 0;
+  return async () => {
+    const batch = batches[i++ % batches.length];
+    const offsets = [0];
+    for (const s of batch) offsets.push(offsets[offsets.length - 1] + s.length);
+    const ids = Int32Array.from(batch.flat());
+    await model.native.run(ids, new Int32Array(ids.length), Int32Array.from(offsets), outputs);
+    return ids.length;
+  };
 }

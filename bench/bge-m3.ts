@@ -21,7 +21,7 @@ import * as ort from 'onnxruntime-node';
 import { nativeAddon } from '../lib/bindings/native-addon.js';
 import { Engine } from '../lib/engine/engine.js';
 import type { OutputType } from '../lib/families/index.js';
-import { chunk, ortFeeds, sequences, timeRuns } from './bench-inputs.js';
+import { chunk, nativeRunner, ortFeeds, sequences, timeRuns } from './bench-inputs.js';
 import { repoRoot } from './minilm-checkpoint.js';
 
 const toolsDir = path.resolve(process.env.SIE_SHARED_DIR ?? path.join(repoRoot, '..', 'shared'), 'tools');
@@ -102,18 +102,8 @@ async function main(): Promise<void> {
     { name: 'long (2048 tok, batch 1)', batches: chunk(xlmrSequences(2, 2048, 2048, 3), 1) },
   ];
   for (const workload of workloads.filter((w) => !values.only || w.name.startsWith(values.only))) {
-    const runner = (outputs: ReadonlyArray<OutputType>, model = lease.model) => {
-      let i = 0;
-      return async () => {
-        const batch = workload.batches[i++ % workload.batches.length];
-        const offsets = [0];
-        for (const s of batch) offsets.push(offsets[offsets.length - 1] + s.length);
-        const ids = Int32Array.from(batch.flat());
-        // The loaded model's native forward with the head computing just these outputs.
-        await model.native.run(ids, new Int32Array(ids.length), Int32Array.from(offsets), outputs);
-        return ids.length;
-      };
-    };
+    // The loaded model's native forward with the head computing just these outputs.
+    const runner = (outputs: ReadonlyArray<OutputType>, model = lease.model) => nativeRunner(workload.batches, model, outputs);
     let j = 0;
     const runOrt = async () => {
       const batch = workload.batches[j++ % workload.batches.length];

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { nativeAddon } from '../lib/bindings/native-addon.js';
 import { Engine } from '../lib/engine/engine.js';
-import { chunk, sequences, timeRuns } from './bench-inputs.js';
+import { chunk, nativeRunner, ortFeeds, sequences, timeRuns } from './bench-inputs.js';
 import { exportRopeOnnx } from './export-rope-onnx.js';
 import { repoRoot } from './minilm-checkpoint.js';
 
@@ -35,17 +35,6 @@ function checkpoint(model: (typeof MODELS)[number]): { dir: string; onnx: string
   const onnx = path.join(dir, 'model.onnx');
   if (!existsSync(onnx)) exportRopeOnnx(dir, onnx);
   return { dir, onnx };
-}
-
-function feeds(batch: number[][], padId: number): Record<string, ort.Tensor> {
-  const longest = Math.max(...batch.map((s) => s.length));
-  const ids = new BigInt64Array(batch.length * longest).fill(BigInt(padId));
-  const mask = new BigInt64Array(batch.length * longest);
-  batch.forEach((s, b) => s.forEach((id, i) => {
-    ids[b * longest + i] = BigInt(id);
-    mask[b * longest + i] = 1n;
-  }));
-  return { input_ids: new ort.Tensor('int64', ids, [batch.length, longest]), attention_mask: new ort.Tensor('int64', mask, [batch.length, longest]) };
 }
 
 async function main(): Promise<void> {
@@ -69,21 +58,11 @@ async function main(): Promise<void> {
       { name: 'mixed (16-2048 tok, batch 8)', batches: chunk(seq(16, 16, 2048, 2), 8) },
     ];
     for (const workload of workloads) {
-      const ours = (l: typeof lease) => {
-        let i = 0;
-        return async () => {
-          const batch = workload.batches[i++ % workload.batches.length];
-          const offsets = [0];
-          for (const s of batch) offsets.push(offsets[offsets.length - 1] + s.length);
-          const ids = Int32Array.from(batch.flat());
-          await l.model.native.run(ids, new Int32Array(ids.length), Int32Array.from(offsets));
-          return ids.length;
-        };
-      };
+      const ours = (l: typeof lease) => nativeRunner(workload.batches, l.model);
       let j = 0;
       const peer = async () => {
         const batch = workload.batches[j++ % workload.batches.length];
-        await session.run(feeds(batch, model.ids.last));
+        await session.run(ortFeeds(batch, model.ids.last, false));
         return batch.reduce((n, s) => n + s.length, 0);
       };
       const sie = await timeRuns(seconds, ours(lease), false);

@@ -6,6 +6,8 @@
 
 #include "../../core/engine_error.h"
 #include "../kernels/elementwise.h"
+#include "../batch_validation.h"
+#include "../row_tasks.h"
 
 namespace sie {
 
@@ -20,41 +22,10 @@ BertEncoder::BertEncoder(const WeightStore& file, const EncoderConfig& config, W
     : config_(config), weights_(load_bert_weights(file, config, format)) {}
 
 void BertEncoder::validate(const TokenBatch& b) const {
-  auto invalid = [](const std::string& what) { throw EngineError(ErrorCode::InvalidInput, what); };
-  if (b.num_sequences <= 0) invalid("batch has no sequences");
-  if (b.offsets[0] != 0 || b.offsets[b.num_sequences] != b.num_tokens) invalid("offsets do not span the token array");
-  for (int s = 0; s < b.num_sequences; ++s) {
-    const int length = b.offsets[s + 1] - b.offsets[s];
-    if (length <= 0) invalid("sequence " + std::to_string(s) + " is empty");
-    if (length > config_.max_sequence_length())
-      invalid("sequence " + std::to_string(s) + " has " + std::to_string(length) + " tokens, more than the model's " +
-              std::to_string(config_.max_sequence_length()) + " positions");
-  }
-  for (int t = 0; t < b.num_tokens; ++t) {
-    if (b.input_ids[t] < 0 || b.input_ids[t] >= config_.vocab_size)
-      invalid("token id " + std::to_string(b.input_ids[t]) + " is outside the vocabulary of " +
-              std::to_string(config_.vocab_size));
-    if (b.token_type_ids && (b.token_type_ids[t] < 0 || b.token_type_ids[t] >= config_.type_vocab_size))
-      invalid("token type id " + std::to_string(b.token_type_ids[t]) + " is out of range");
-  }
+  validate_token_batch(b, config_.max_sequence_length(), config_.vocab_size, config_.type_vocab_size);
 }
 
 namespace {
-
-// Row-wise work is split into chunks of rows so the pool's per-task overhead stays small.
-constexpr int kRowsPerTask = 16;
-// Attention scratch per worker: query rows x keys, at most this many floats (2 MiB) beyond the
-// minimum block.
-constexpr int64_t kScoreTileFloats = 512 * 1024;
-constexpr int kMinQueryBlock = 16;
-
-void for_row_chunks(ThreadPool& pool, int rows, const std::function<void(int begin, int end)>& fn) {
-  const int64_t tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
-  pool.parallel_for(tasks, [&](int64_t task, int) {
-    const int begin = int(task) * kRowsPerTask;
-    fn(begin, std::min(rows, begin + kRowsPerTask));
-  });
-}
 
 void parallel_add_layer_norm(ThreadPool& pool, float* x, const float* residual, int rows, int cols,
                              const LayerNormWeights& norm, float eps) {
@@ -92,7 +63,7 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
   // Scores are computed for a block of query rows against all keys, so a worker's scratch is
   // bounded by the tile budget whatever the length: an 8192-token input never materialises
   // 8192 x 8192 scores per head. Each row's softmax is still exact (one pass over all keys).
-  const int block = std::max(kMinQueryBlock, std::min(longest, int(kScoreTileFloats / std::max(1, longest))));
+  const int block = attention_query_block(longest, longest);
   for (int w = 0; w < pool.size(); ++w) {
     ws.scores[w].resize(size_t(block) * longest);
     ws.packed_keys[w].resize(size_t(packed_size(longest, d)));

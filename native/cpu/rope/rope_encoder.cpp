@@ -9,22 +9,11 @@
 #include "../../core/engine_error.h"
 #include "../gemm/packed_gemm.h"
 #include "../kernels/elementwise.h"
+#include "../batch_validation.h"
+#include "../row_tasks.h"
 
 namespace sie {
 namespace {
-
-constexpr int kRowsPerTask = 16;
-// Attention scratch per worker: query rows x visible keys, at most this many floats (2 MiB).
-constexpr int64_t kScoreTileFloats = 512 * 1024;
-constexpr int kMinQueryBlock = 16;
-
-void for_row_chunks(ThreadPool& pool, int rows, const std::function<void(int begin, int end)>& fn) {
-  const int64_t tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
-  pool.parallel_for(tasks, [&](int64_t task, int) {
-    const int begin = int(task) * kRowsPerTask;
-    fn(begin, std::min(rows, begin + kRowsPerTask));
-  });
-}
 
 // x <- x / sqrt(mean(x^2) + eps) * gamma, over `cols` values.
 void rms_norm(float* x, int cols, const float* gamma, float eps) {
@@ -66,23 +55,7 @@ size_t RopeEncoder::workspace_bytes() const {
 }
 
 void RopeEncoder::validate(const TokenBatch& b) const {
-  auto invalid = [](const std::string& what) { throw EngineError(ErrorCode::InvalidInput, what); };
-  if (b.num_sequences <= 0) invalid("batch has no sequences");
-  if (b.offsets[0] != 0 || b.offsets[b.num_sequences] != b.num_tokens) invalid("offsets do not span the token array");
-  for (int s = 0; s < b.num_sequences; ++s) {
-    const int length = b.offsets[s + 1] - b.offsets[s];
-    if (length <= 0) invalid("sequence " + std::to_string(s) + " is empty");
-    if (length > config_.max_positions)
-      invalid("sequence " + std::to_string(s) + " has " + std::to_string(length) + " tokens, more than the model's " +
-              std::to_string(config_.max_positions) + " positions");
-  }
-  const bool types = !weights_.token_type_embeddings.empty();
-  for (int t = 0; t < b.num_tokens; ++t) {
-    if (b.input_ids[t] < 0 || b.input_ids[t] >= config_.vocab_size)
-      invalid("token id " + std::to_string(b.input_ids[t]) + " is outside the vocabulary of " + std::to_string(config_.vocab_size));
-    if (types && b.token_type_ids && (b.token_type_ids[t] < 0 || b.token_type_ids[t] >= config_.type_vocab_size))
-      invalid("token type id " + std::to_string(b.token_type_ids[t]) + " is out of range");
-  }
+  validate_token_batch(b, config_.max_positions, config_.vocab_size, weights_.token_type_embeddings.empty() ? 0 : config_.type_vocab_size);
 }
 
 void RopeEncoder::norm_rows(const NormWeights& norm, const float* in, float* out, int rows, ThreadPool& pool) const {
@@ -169,7 +142,7 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool) {
   auto lo = [&](int i) { return window >= 0 ? std::max(0, i - window) : 0; };
   auto hi = [&](int i, int length) { return causal ? i + 1 : window >= 0 ? std::min(length, i + window + 1) : length; };
   const int visible = window >= 0 ? std::min(longest, 2 * window + 1) : longest;
-  const int block = std::max(kMinQueryBlock, std::min(longest, int(kScoreTileFloats / std::max(1, visible))));
+  const int block = attention_query_block(longest, visible);
   const int max_keys = std::min(longest, block + (window >= 0 ? 2 * window : longest));
   scores_.resize(pool.size());
   packed_keys_.resize(pool.size());
