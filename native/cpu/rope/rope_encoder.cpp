@@ -50,7 +50,7 @@ size_t RopeEncoder::workspace_bytes() const {
   for (const AlignedBuffer* b : {&hidden_, &normed_, &qkv_, &context_, &projected_, &gate_up_, &activated_}) total += b->bytes();
   for (const auto* group : {&scores_, &packed_keys_, &packed_values_})
     for (const auto& b : *group) total += b.bytes();
-  for (const auto& [theta, table] : tables_) total += (table.cos.size() + table.sin.size()) * sizeof(float);
+  for (const RotaryTable& table : tables_) total += (table.cos.size() + table.sin.size()) * sizeof(float);
   return total;
 }
 

@@ -6,7 +6,6 @@
 // Attention runs in blocks of query rows over only the keys the mask lets them see, so memory
 // stays linear in the sequence length and a local layer's cost in its window.
 #pragma once
-#include <map>
 #include <vector>
 
 #include "../../core/aligned_buffer.h"
@@ -39,7 +38,7 @@ class RopeEncoder : public Encoder {
   EncoderConfig config_;
   RopeWeights weights_;
   std::vector<double> inv_freq_global_, inv_freq_local_;
-  std::map<int, RotaryTable> tables_;  // 0: global theta, 1: local theta
+  RotaryTable tables_[2];  // [0]: global theta, [1]: local theta
   AlignedBuffer hidden_, normed_, qkv_, context_, projected_, gate_up_, activated_;
   std::vector<AlignedBuffer> scores_, packed_keys_, packed_values_;  // per worker
 };
