@@ -1,6 +1,6 @@
 #include <cuda_runtime.h>
 
-#include "l2_normalize.h"
+#include "kernels.h"
 
 namespace sie_cuda {
 namespace {
