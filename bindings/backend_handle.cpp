@@ -22,6 +22,12 @@ sie::BackendOptions backend_options(const Napi::Value& value) {
     options.threads = o.Get("threads").As<Napi::Number>().Int32Value();
     if (options.threads < 1) throw argument_error(env, "threads must be between 1 and 1024");
   }
+  if (o.Has("workspaceTokens") && !o.Get("workspaceTokens").IsUndefined()) {
+    if (!o.Get("workspaceTokens").IsNumber()) throw argument_error(env, "workspaceTokens must be a number");
+    options.workspace_tokens = o.Get("workspaceTokens").As<Napi::Number>().Int32Value();
+    if (options.workspace_tokens < 0 || options.workspace_tokens > (1 << 22))
+      throw argument_error(env, "workspaceTokens must be between 0 and 4194304");
+  }
   return options;
 }
 

@@ -114,7 +114,7 @@ export interface NativeKernelProbes {
 }
 
 export interface NativeAddon {
-  openBackend(options: { device?: Device; threads?: number }): NativeBackend;
+  openBackend(options: { device?: Device; threads?: number; workspaceTokens?: number }): NativeBackend;
   /** The tensor table of a checkpoint (safetensors, torch zip, shard index), validated by the loader's own readers; throws BAD_WEIGHTS. */
   inspectWeights(path: string): WeightEntry[];
   readonly errorCodes: string[];

@@ -138,7 +138,7 @@ export class Engine {
     const threads = options.threads ?? os.availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) throw new EngineError('INVALID_ARGUMENT', 'threads must be a positive integer');
     this.threads = threads;
-    [this.backend, this.deviceNote] = openBackend(options.device ?? 'cpu', threads);
+    [this.backend, this.deviceNote] = openBackend(options.device ?? 'cpu', threads, options.maxBatchTokens ?? 16384);
     this.dtype = chooseDtype(options.dtype ?? 'fp32', this.backend);
     this.settings = new Map((options.models ?? []).map((m) => [m.id, m]));
     this.observer = options.observer ?? {};
@@ -358,12 +358,12 @@ function chooseDtype(wanted: WeightDtype | 'auto', backend: NativeBackend): Weig
 }
 
 /** The backend for a device; 'auto' tries CUDA and falls back to the CPU, saying why. */
-function openBackend(device: Device | 'auto', threads: number): [NativeBackend, string | undefined] {
+function openBackend(device: Device | 'auto', threads: number, workspaceTokens: number): [NativeBackend, string | undefined] {
   const addon = nativeAddon();
   try {
-    if (device !== 'auto') return [addon.openBackend({ device, threads }), undefined];
+    if (device !== 'auto') return [addon.openBackend({ device, threads, workspaceTokens }), undefined];
     try {
-      return [addon.openBackend({ device: 'cuda', threads }), undefined];
+      return [addon.openBackend({ device: 'cuda', threads, workspaceTokens }), undefined];
     } catch (error) {
       const reason = EngineError.from(error);
       if (reason.code !== 'DEVICE_UNAVAILABLE') throw reason;

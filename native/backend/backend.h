@@ -48,6 +48,7 @@ class Backend {
 struct BackendOptions {
   std::string device = "cpu";  // "cpu" | "cuda" | "cuda:N"
   int threads = 0;             // CPU compute threads; 0 = all cores
+  int workspace_tokens = 0;    // CUDA: reserve each model's workspace for batches of this many tokens
 };
 
 // Opens the backend for a device; DEVICE_UNAVAILABLE where this build or machine has none.
