@@ -1,9 +1,10 @@
 /**
  * The typed face of the native addon (bindings/). node-gyp-build finds a prebuilt binary in
- * prebuilds/ or the local CMake build in build/Release. A backend (CPU today, CUDA next) loads
+ * prebuilds/ or the local CMake build in build/Release. A backend (CPU or CUDA) loads
  * model descriptions into models; a model runs padding-free token batches. Threads, weight
  * layout and device memory stay on the native side.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -48,7 +49,7 @@ export interface NativeHeadOptions {
 }
 
 /** Everything a backend needs to load one model (native/backend/model_description.h). */
-export type WeightDtype = 'fp32' | 'bf16';
+export type WeightDtype = 'fp32' | 'fp16' | 'bf16';
 
 export interface NativeModelDescription {
   architecture: 'bert' | 'xlm-roberta' | 'modernbert' | 'gte-new' | 'qwen3';
@@ -122,16 +123,44 @@ export interface NativeAddon {
   kernels: NativeKernelProbes;
 }
 
-let addon: NativeAddon | undefined;
+/**
+ * The two builds of the addon. 'cpu' is the default prebuilt (prebuilds/linux-x64). 'cuda' is the
+ * same engine with the CUDA backend added (README: GPU): a local CMake build (build/Cuda) or the
+ * CUDA prebuilt (prebuilds/linux-x64-cuda), or the file SIE_CUDA_ADDON names. It serves the CPU
+ * too, and loads on machines without a GPU or driver.
+ */
+export type AddonBuild = 'cpu' | 'cuda';
+const addons = new Map<AddonBuild, NativeAddon>();
 
-/** Loads the addon once per process (module-level cache of an immutable binding). */
-export function nativeAddon(): NativeAddon {
-  if (!addon) {
+/** Loads an addon build once per process (module-level cache of an immutable binding). */
+export function nativeAddon(build: AddonBuild = 'cpu'): NativeAddon {
+  let loaded = addons.get(build);
+  if (!loaded) {
     const require = createRequire(import.meta.url);
-    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
-    addon = load(packageRoot());
+    if (build === 'cpu') {
+      const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+      loaded = load(packageRoot());
+    } else {
+      const file = cudaAddonPath();
+      if (!file) {
+        throw Object.assign(new Error('this install of sie-server has no CUDA build; reinstall with SIE_CUDA=1 (README: GPU) or use --device cpu'), { code: 'DEVICE_UNAVAILABLE' });
+      }
+      loaded = require(file) as NativeAddon;
+    }
+    addons.set(build, loaded);
   }
-  return addon;
+  return loaded;
+}
+
+/** The CUDA build of the addon, where this install has one. */
+export function cudaAddonPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const root = packageRoot();
+  const candidates = [
+    env.SIE_CUDA_ADDON,
+    path.join(root, 'build', 'Cuda', 'sie_native_cuda.node'),
+    path.join(root, 'prebuilds', `${process.platform}-${process.arch}-cuda`, 'sie-server.node'),
+  ];
+  return candidates.find((file): file is string => typeof file === 'string' && file.length > 0 && existsSync(file));
 }
 
 /** The package root: dist/lib/bindings -> three levels up. */

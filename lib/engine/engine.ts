@@ -350,7 +350,9 @@ export class Engine {
 }
 
 function chooseDtype(wanted: WeightDtype | 'auto', backend: NativeBackend): WeightDtype {
-  if (wanted === 'auto') return backend.dtypes.includes('bf16') ? 'bf16' : 'fp32';
+  // auto: fp16 on a GPU (what sentence-transformers and TEI serve there), bf16 on a CPU that
+  // computes it natively, else fp32.
+  if (wanted === 'auto') return backend.dtypes.includes('fp16') ? 'fp16' : backend.dtypes.includes('bf16') ? 'bf16' : 'fp32';
   if (!backend.dtypes.includes(wanted)) {
     throw new EngineError('DEVICE_UNAVAILABLE', `dtype '${wanted}' is not computed natively on this ${backend.device} (it has: ${backend.dtypes.join(', ')}); use --dtype auto or fp32`);
   }
@@ -359,15 +361,15 @@ function chooseDtype(wanted: WeightDtype | 'auto', backend: NativeBackend): Weig
 
 /** The backend for a device; 'auto' tries CUDA and falls back to the CPU, saying why. */
 function openBackend(device: Device | 'auto', threads: number, workspaceTokens: number): [NativeBackend, string | undefined] {
-  const addon = nativeAddon();
   try {
-    if (device !== 'auto') return [addon.openBackend({ device, threads, workspaceTokens }), undefined];
+    if (device === 'cpu') return [nativeAddon('cpu').openBackend({ device, threads }), undefined];
+    if (device !== 'auto') return [nativeAddon('cuda').openBackend({ device, threads, workspaceTokens }), undefined];
     try {
-      return [addon.openBackend({ device: 'cuda', threads, workspaceTokens }), undefined];
+      return [nativeAddon('cuda').openBackend({ device: 'cuda', threads, workspaceTokens }), undefined];
     } catch (error) {
       const reason = EngineError.from(error);
       if (reason.code !== 'DEVICE_UNAVAILABLE') throw reason;
-      return [addon.openBackend({ device: 'cpu', threads }), `device auto: running on the CPU (${reason.message})`];
+      return [nativeAddon('cpu').openBackend({ device: 'cpu', threads }), `device auto: running on the CPU (${reason.message})`];
     }
   } catch (error) {
     throw EngineError.from(error);
