@@ -11,6 +11,8 @@ request size N (1, 32, 256, 4096 sequences):
   - ours: sie_cuda_model_run --dtype fp16: host token ids -> batches of <= 16384 tokens, no
     padding, two stream slots -> host fp32 embeddings (copies included).
 Single-request latency: the first sequence alone, median of 50.
+Ours runs once per GEMM mode (SIE_BENCH_GEMM_MODES, default "ours,auto": our kernels only, then
+the run-time choice between them and cuBLASLt; see native/cuda/runtime/gemm_selector.h).
 usage: gpu_bench.py RUNNER WORK_DIR MODEL_DIR[:pooling] ...
 """
 import json, math, os, subprocess, sys, time
@@ -19,6 +21,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 RUNNER, WORK, MODELS = sys.argv[1], sys.argv[2], sys.argv[3:]
+MODES = os.environ.get("SIE_BENCH_GEMM_MODES", "ours,auto").split(",")
 SIZES = [1, 32, 256, 4096]
 
 
@@ -83,19 +86,24 @@ def peer_latency(model, seq, xlmr):
 def main():
     os.makedirs(WORK, exist_ok=True)
     print(f"device: {torch.cuda.get_device_name()}, torch {torch.__version__}", flush=True)
-    table = []
     for spec in MODELS:
         model_dir, _, pooling = spec.partition(":")
         pooling = pooling or "mean"
         path, seqs, xlmr = token_file(model_dir)
-        ours = subprocess.run([RUNNER, "--model", model_dir, "--tokens", path, "--dtype", "fp16", "--pooling", pooling,
-                               "--bench", ",".join(map(str, SIZES)), "--latency"], capture_output=True, text=True)
-        if ours.returncode != 0:
-            print(f"FAIL runner on {model_dir}: {ours.stderr.strip()}")
-            sys.exit(1)
-        lines = [json.loads(l) for l in ours.stdout.splitlines() if l.startswith("{")]
-        ours_tps = {l["bench"]: l["tokens_per_s"] for l in lines if "bench" in l}
-        ours_latency = next(l["latency_ms"] for l in lines if "latency_ms" in l)
+        ours_tps, ours_latency = {}, {}
+        for mode in MODES:
+            ours = subprocess.run([RUNNER, "--model", model_dir, "--tokens", path, "--dtype", "fp16", "--pooling", pooling,
+                                   "--bench", ",".join(map(str, SIZES)), "--latency"], capture_output=True, text=True,
+                                  env={**os.environ, "SIE_CUDA_GEMM": mode})
+            if ours.returncode != 0:
+                print(f"FAIL runner on {model_dir} ({mode}): {ours.stderr.strip()}")
+                sys.exit(1)
+            for line in ours.stderr.splitlines():
+                if line.startswith("sie gemm"):
+                    print(line)
+            lines = [json.loads(l) for l in ours.stdout.splitlines() if l.startswith("{")]
+            ours_tps[mode] = {l["bench"]: l["tokens_per_s"] for l in lines if "bench" in l}
+            ours_latency[mode] = next(l["latency_ms"] for l in lines if "latency_ms" in l)
         model = SentenceTransformer(model_dir, device="cuda").half().eval()
         name = os.path.basename(model_dir)
         for n in SIZES:
@@ -103,12 +111,13 @@ def main():
             tokens = sum(len(s) for s in subset)
             best = min((peer_seconds(model, subset, bs, xlmr), bs) for bs in (32, 256))
             peer_tps = tokens / best[0]
-            table.append((name, n, tokens, ours_tps[n], peer_tps, best[1]))
-            print(f"bench {name:<16} {n:>5} seqs {tokens:>8} tokens  ours {ours_tps[n]:>12,.0f} tok/s  "
-                  f"sentence-transformers fp16 {peer_tps:>12,.0f} tok/s (batch {best[1]})  ratio {ours_tps[n] / peer_tps:5.2f}x", flush=True)
+            for mode in MODES:
+                print(f"bench {name:<16} {n:>5} seqs {tokens:>8} tokens  ours[{mode}] {ours_tps[mode][n]:>12,.0f} tok/s  "
+                      f"sentence-transformers fp16 {peer_tps:>12,.0f} tok/s (batch {best[1]})  ratio {ours_tps[mode][n] / peer_tps:5.2f}x", flush=True)
         lat = peer_latency(model, seqs[0], xlmr)
-        print(f"latency {name:<16} one sequence of {len(seqs[0])} tokens  ours {ours_latency:.3f} ms  "
-              f"sentence-transformers fp16 {lat:.3f} ms  ratio {lat / ours_latency:5.2f}x", flush=True)
+        for mode in MODES:
+            print(f"latency {name:<16} one sequence of {len(seqs[0])} tokens  ours[{mode}] {ours_latency[mode]:.3f} ms  "
+                  f"sentence-transformers fp16 {lat:.3f} ms  ratio {lat / ours_latency[mode]:5.2f}x", flush=True)
         del model
         torch.cuda.empty_cache()
 

@@ -25,6 +25,7 @@
 
 #include "../../native/cuda/kernels/kernels.h"
 #include "../../native/cuda/reference/cpu_twins.h"
+#include "../../native/cuda/runtime/cublaslt_library.h"
 
 using namespace sie_cuda;
 namespace twin = sie_cuda_twin;
@@ -199,6 +200,17 @@ const char* activation_name(Activation a) {
   return a == Activation::GeluErf ? "gelu" : a == Activation::GeluTanh ? "gelu_tanh" : a == Activation::Tanh ? "tanh" : "none";
 }
 
+// Which implementation test_gemm and bench_gemm run: gemm()'s own choice, one of our kernels by
+// name, or cuBLASLt (loaded at run time; skipped where it is not installed).
+enum class Impl { Auto, Wide, Library };
+Impl g_impl = Impl::Auto;
+const char* impl_name(Impl i) { return i == Impl::Auto ? "" : i == Impl::Wide ? " [128x256]" : " [cuBLASLt]"; }
+cudaError_t run_gemm(DType t, const GemmArgs& args) {
+  if (g_impl == Impl::Wide) return gemm_with(GemmKernel::TensorCore128x256, t, args, nullptr);
+  if (g_impl == Impl::Library) return sie::CublasLt::instance()->run(t, args, nullptr);
+  return gemm(t, args, nullptr);
+}
+
 void test_gemm(DType t, int m, int n, int k, Activation act, bool bias, bool residual) {
   Arena arena;
   const float scale = 1.0f / std::sqrt(float(k));
@@ -216,9 +228,9 @@ void test_gemm(DType t, int m, int n, int k, Activation act, bool bias, bool res
   args.y = arena.output(size_t(m) * n * dtype_size(t));
   args.ldy = n;
   args.m = m, args.n = n, args.k = k;
-  CHECK_CUDA(gemm(t, args, nullptr));
+  CHECK_CUDA(run_gemm(t, args));
   const auto got = download(t, args.y, size_t(m) * n);
-  const std::string name = std::string("gemm ") + dtype_name(t) + " " + std::to_string(m) + "x" + std::to_string(n) + "x" +
+  const std::string name = std::string("gemm") + impl_name(g_impl) + " " + dtype_name(t) + " " + std::to_string(m) + "x" + std::to_string(n) + "x" +
                            std::to_string(k) + " " + activation_name(act) + (bias ? "+bias" : "") + (residual ? "+res" : "");
   // The twin on a sample of rows (all rows of small products).
   const auto rows = sample_rows(m, 48);
@@ -376,14 +388,14 @@ void bench_gemm(DType t) {
     args.activation = Activation::GeluErf;
     args.y = arena.alloc(size_t(s.m) * s.n * 2);
     args.ldx = args.ldw = s.k, args.ldy = s.n, args.m = s.m, args.n = s.n, args.k = s.k;
-    for (int i = 0; i < 3; ++i) CHECK_CUDA(gemm(t, args, nullptr));
+    for (int i = 0; i < 3; ++i) CHECK_CUDA(run_gemm(t, args));
     cudaEvent_t start, stop;
     cudaEventCreate(&start);
     cudaEventCreate(&stop);
     std::vector<float> times;
     for (int i = 0; i < 20; ++i) {
       cudaEventRecord(start);
-      CHECK_CUDA(gemm(t, args, nullptr));
+      CHECK_CUDA(run_gemm(t, args));
       cudaEventRecord(stop);
       cudaEventSynchronize(stop);
       float ms = 0;
@@ -392,7 +404,7 @@ void bench_gemm(DType t) {
     }
     std::sort(times.begin(), times.end());
     const double median = times[times.size() / 2];
-    std::printf("bench gemm %s %-18s %6dx%5dx%5d  %8.3f ms  %6.1f TFLOP/s\n", dtype_name(t), s.what, s.m, s.n, s.k, median,
+    std::printf("bench gemm%-12s %s %-18s %6dx%5dx%5d  %8.3f ms  %6.1f TFLOP/s\n", impl_name(g_impl), dtype_name(t), s.what, s.m, s.n, s.k, median,
                 2.0 * s.m * s.n * s.k / (median * 1e-3) / 1e12);
     cudaEventDestroy(start);
     cudaEventDestroy(stop);
@@ -449,9 +461,29 @@ int main(int argc, char** argv) {
     test_rows(t, 1, 128);
     test_rows(t, 500, 1024);
   }
+  // The candidates the runtime chooses among: the 128x256 kernel, and cuBLASLt where it loads
+  // (epilogues it supports: not act with residual, not the SPLADE fold).
+  const bool library = sie::CublasLt::instance() != nullptr;
+  if (!library) std::printf("note: cuBLASLt not tested: %s\n", sie::CublasLt::unavailable_reason().c_str());
+  for (Impl impl : {Impl::Wide, Impl::Library}) {
+    if (impl == Impl::Library && !library) continue;
+    g_impl = impl;
+    for (DType t : {DType::F16, DType::BF16}) {
+      test_gemm(t, 1, 384, 384, Activation::None, true, false);
+      test_gemm(t, 130, 130, 136, Activation::GeluTanh, true, false);
+      test_gemm(t, 2000, 1152, 384, Activation::None, true, false);
+      test_gemm(t, 2000, 384, 1536, Activation::None, true, true);
+      test_gemm(t, 4100, 3072, 768, Activation::GeluErf, true, false);
+    }
+  }
+  g_impl = Impl::Auto;
   if (bench) {
-    bench_gemm(DType::F16);
-    bench_gemm(DType::BF16);
+    for (Impl impl : {Impl::Auto, Impl::Wide, Impl::Library}) {
+      if (impl == Impl::Library && !library) continue;
+      g_impl = impl;
+      bench_gemm(DType::F16);
+      bench_gemm(DType::BF16);
+    }
   }
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed ? 1 : 0;

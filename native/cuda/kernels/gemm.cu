@@ -2,7 +2,8 @@
 // fp16/bf16: a tensor-core kernel (mma.sync m16n8k16, fp32 accumulators) fed by a three-stage
 // cp.async pipeline through padded shared tiles (row stride BK + 8 halves, so the eight 16-byte
 // rows one ldmatrix reads fall in eight different bank groups). Two tile shapes: 128x128 for
-// large products, 64x64 where the large tiles would leave SMs idle. fp32: a tiled SIMT kernel.
+// large products, 64x64 where the large tiles would leave SMs idle, and 128x256 (64x64 warp
+// tiles) as a candidate the runtime may pick by measurement. fp32: a tiled SIMT kernel.
 // gemm_reference is the plain twin: one thread per output.
 #include <algorithm>
 
@@ -61,14 +62,14 @@ __device__ __forceinline__ void store_pair(const GemmArgs& a, int row, int col, 
 
 // ---- tensor cores ----------------------------------------------------------------------------
 
-constexpr int kBK = 32, kLds = kBK + 8, kStages = 3;
+constexpr int kBK = 32, kLds = kBK + 8;
 
-template <int BM, int BN>
+template <int BM, int BN, int STAGES>
 constexpr int tc_shared_bytes() {
-  return kStages * (BM + BN) * kLds * 2;
+  return STAGES * (BM + BN) * kLds * 2;
 }
 
-template <typename T, int BM, int BN, int WARPS_M, int WARPS_N>
+template <typename T, int BM, int BN, int WARPS_M, int WARPS_N, int kStages>
 __global__ void __launch_bounds__(WARPS_M* WARPS_N * 32) gemm_tc_kernel(const GemmArgs a) {
   constexpr int kThreads = WARPS_M * WARPS_N * 32;
   constexpr int WTM = BM / WARPS_M, WTN = BN / WARPS_N, MT = WTM / 16, NT = WTN / 8;
@@ -188,10 +189,10 @@ __global__ void __launch_bounds__(WARPS_M* WARPS_N * 32) gemm_tc_kernel(const Ge
       }
 }
 
-template <typename T, int BM, int BN, int WARPS_M, int WARPS_N>
+template <typename T, int BM, int BN, int WARPS_M, int WARPS_N, int STAGES = 3>
 cudaError_t launch_tc(const GemmArgs& a, cudaStream_t stream) {
-  constexpr int bytes = tc_shared_bytes<BM, BN>();
-  auto kernel = gemm_tc_kernel<T, BM, BN, WARPS_M, WARPS_N>;
+  constexpr int bytes = tc_shared_bytes<BM, BN, STAGES>();
+  auto kernel = gemm_tc_kernel<T, BM, BN, WARPS_M, WARPS_N, STAGES>;
   // Above 48 KiB of dynamic shared memory a kernel must opt in (once per kernel; cheap to repeat).
   if (bytes > 48 * 1024) {
     const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
@@ -269,19 +270,58 @@ cudaError_t launch_simt(const GemmArgs& a, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
+// 16-byte cp.async needs 8-element alignment of every row start.
+bool tensor_core_aligned(const GemmArgs& a) {
+  return a.k % 8 == 0 && a.ldx % 8 == 0 && a.ldw % 8 == 0 && reinterpret_cast<uintptr_t>(a.x) % 16 == 0 &&
+         reinterpret_cast<uintptr_t>(a.w) % 16 == 0;
+}
+
 template <typename T>
-cudaError_t launch_gemm(const GemmArgs& a, cudaStream_t stream) {
+cudaError_t launch_kernel(GemmKernel kernel, const GemmArgs& a, cudaStream_t stream) {
   if constexpr (sizeof(T) == 4) {
     return launch_simt<T>(a, stream);
   } else {
-    // 16-byte cp.async needs 8-element alignment of every row start.
-    const bool aligned = a.k % 8 == 0 && a.ldx % 8 == 0 && a.ldw % 8 == 0 &&
-                         reinterpret_cast<uintptr_t>(a.x) % 16 == 0 && reinterpret_cast<uintptr_t>(a.w) % 16 == 0;
-    if (!aligned) return launch_simt<T>(a, stream);
-    const int64_t large_tiles = int64_t((a.m + 127) / 128) * ((a.n + 127) / 128);
-    if (large_tiles >= multiprocessor_count()) return launch_tc<T, 128, 128, 2, 4>(a, stream);
-    return launch_tc<T, 64, 64, 2, 2>(a, stream);
+    if (kernel == GemmKernel::Simt || !tensor_core_aligned(a)) return launch_simt<T>(a, stream);
+    if (kernel == GemmKernel::Auto) {
+      const int64_t large_tiles = int64_t((a.m + 127) / 128) * ((a.n + 127) / 128);
+      kernel = large_tiles >= multiprocessor_count() ? GemmKernel::TensorCore128x128 : GemmKernel::TensorCore64x64;
+    }
+    switch (kernel) {
+      case GemmKernel::TensorCore64x64: return launch_tc<T, 64, 64, 2, 2>(a, stream);
+      // 64x64 warp tiles: twice the MMAs per fragment load of 64x32, one block of 8 warps per SM.
+      case GemmKernel::TensorCore128x256: return launch_tc<T, 128, 256, 2, 4, 3>(a, stream);
+      default: return launch_tc<T, 128, 128, 2, 4>(a, stream);
+    }
   }
+}
+
+template <typename T>
+cudaError_t launch_gemm(const GemmArgs& a, cudaStream_t stream) {
+  return launch_kernel<T>(GemmKernel::Auto, a, stream);
+}
+
+template <typename T>
+cudaError_t launch_gemm_with(GemmKernel kernel, const GemmArgs& a, cudaStream_t stream) {
+  return launch_kernel<T>(kernel, a, stream);
+}
+
+// y = act(y + bias) in place: the epilogue of a product computed elsewhere (cuBLASLt).
+template <typename T>
+__global__ void bias_activation_kernel(T* y, int ldy, const float* bias, Activation act, int m, int n) {
+  const int64_t total = int64_t(m) * n;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    const int row = int(i / n), col = int(i % n);
+    T* p = y + int64_t(row) * ldy + col;
+    *p = from_float<T>(activate(to_float(*p) + (bias ? bias[col] : 0.0f), act));
+  }
+}
+
+template <typename T>
+cudaError_t launch_bias_activation(void* y, int ldy, const float* bias, Activation act, int m, int n, cudaStream_t stream) {
+  const int64_t total = int64_t(m) * n;
+  const int64_t blocks = std::min<int64_t>((total + 255) / 256, int64_t(multiprocessor_count()) * 16);
+  bias_activation_kernel<T><<<unsigned(blocks), 256, 0, stream>>>(static_cast<T*>(y), ldy, bias, act, m, n);
+  return cudaGetLastError();
 }
 
 // ---- the plain twin --------------------------------------------------------------------------
@@ -314,6 +354,17 @@ cudaError_t launch_reference(const GemmArgs& a, cudaStream_t stream) {
 cudaError_t gemm(DType dtype, const GemmArgs& args, cudaStream_t stream) {
   if (args.m <= 0 || args.n <= 0) return cudaSuccess;
   SIE_DISPATCH_DTYPE(dtype, launch_gemm, args, stream);
+}
+
+cudaError_t gemm_with(GemmKernel kernel, DType dtype, const GemmArgs& args, cudaStream_t stream) {
+  if (args.m <= 0 || args.n <= 0) return cudaSuccess;
+  SIE_DISPATCH_DTYPE(dtype, launch_gemm_with, kernel, args, stream);
+}
+
+cudaError_t bias_activation(DType dtype, void* y, int ldy, const float* bias, Activation act, int m, int n,
+                            cudaStream_t stream) {
+  if (m <= 0 || n <= 0 || (!bias && act == Activation::None)) return cudaSuccess;
+  SIE_DISPATCH_DTYPE(dtype, launch_bias_activation, y, ldy, bias, act, m, n, stream);
 }
 
 cudaError_t gemm_reference(DType dtype, const GemmArgs& args, cudaStream_t stream) {

@@ -51,6 +51,14 @@ struct GemmArgs {
   float* sequence_max = nullptr;
 };
 cudaError_t gemm(DType dtype, const GemmArgs& args, cudaStream_t stream);
+// One kernel by name, for the run-time chooser (native/cuda/runtime/gemm_selector.h) and tests.
+// Auto is gemm()'s own choice by shape; a tensor-core kernel the arguments cannot use (K or a
+// row stride not a multiple of 8) falls back to SIMT.
+enum class GemmKernel { Auto, TensorCore128x128, TensorCore64x64, TensorCore128x256, Simt };
+cudaError_t gemm_with(GemmKernel kernel, DType dtype, const GemmArgs& args, cudaStream_t stream);
+// y[m, n] = act(y + bias) in place: the epilogue of a product computed elsewhere (cuBLASLt).
+cudaError_t bias_activation(DType dtype, void* y, int ldy, const float* bias, Activation act, int m, int n,
+                            cudaStream_t stream);
 // The plain twin on the device: one thread per output, same epilogue. Tests and fallback only.
 cudaError_t gemm_reference(DType dtype, const GemmArgs& args, cudaStream_t stream);
 

@@ -5,6 +5,7 @@
 
 #include "../../cpu/bert/bert_weights.h"
 #include "device_upload.h"
+#include "gemm_selector.h"
 
 namespace sie {
 
@@ -71,7 +72,7 @@ void CudaBertEncoder::forward(const DeviceBatch& b, const WorkspacePlan& plan, c
     GemmArgs g;
     g.x = x, g.ldx = k, g.w = w.data(), g.ldw = k, g.bias = f32(bias), g.activation = act;
     g.residual = residual, g.ldr = n, g.y = y, g.ldy = n, g.m = t, g.n = n, g.k = k;
-    check_cuda(gemm(dtype_, g, stream), "encoder GEMM");
+    GemmSelector::instance().run(dtype_, g, stream);
   };
   AttentionArgs a;
   a.qkv = qkv, a.ld = 3 * h, a.q_col = 0, a.k_col = h, a.v_col = 2 * h;

@@ -6,6 +6,7 @@
 #include "../../cpu/bert/bert_weights.h"
 #include "../../cpu/heads/head_registry.h"
 #include "device_upload.h"
+#include "gemm_selector.h"
 #include "workspace_plan.h"
 
 namespace sie {
@@ -38,7 +39,7 @@ void run_linear(DType dtype, const DeviceLinear& linear, const void* x, int rows
   g.x = x, g.ldx = linear.in_features, g.w = linear.weight.data(), g.ldw = linear.in_features;
   g.bias = static_cast<const float*>(linear.bias.data()), g.activation = act;
   g.y = y, g.ldy = linear.out_features, g.m = rows, g.n = linear.out_features, g.k = linear.in_features;
-  check_cuda(sie_cuda::gemm(dtype, g, stream), "head GEMM");
+  GemmSelector::instance().run(dtype, g, stream);
 }
 
 ModelOutput dense_rows(const float* results, int rows, int width) {
@@ -147,7 +148,7 @@ class SpladeHead : public CudaHead {
     g.bias = static_cast<const float*>(decoder_.bias.data());
     g.m = b.tokens, g.n = vocab_, g.k = hidden_;
     g.row_sequence = b.row_sequence, g.sequence_max = maxima;
-    check_cuda(sie_cuda::gemm(dtype_, g, stream), "SPLADE vocabulary projection");
+    GemmSelector::instance().run(dtype_, g, stream);
   }
   ModelOutput collect(const float* results, const TokenBatch& b) const override {
     ModelOutput out;
