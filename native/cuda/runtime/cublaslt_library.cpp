@@ -69,6 +69,10 @@ CublasLt* CublasLt::instance() {
 
 bool CublasLt::load(std::string& why) {
   const char* named = std::getenv("SIE_CUBLASLT");
+  if (named && std::string(named) == "off") {
+    why = "disabled by SIE_CUBLASLT=off";
+    return false;
+  }
   const char* candidates[] = {named, "libcublasLt.so.13", "/usr/local/cuda/lib64/libcublasLt.so.13"};
   void* lib = nullptr;
   for (const char* name : candidates)

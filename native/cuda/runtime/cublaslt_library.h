@@ -22,7 +22,7 @@ namespace sie {
 class CublasLt {
  public:
   // The process's cuBLASLt, or null where libcublasLt.so.13 cannot be loaded (SIE_CUBLASLT may
-  // name the file). Says why once, in unavailable_reason().
+  // name the file, or be "off"). Says why once, in unavailable_reason().
   static CublasLt* instance();
   static const std::string& unavailable_reason();
   // Whether run() can compute these arguments.
