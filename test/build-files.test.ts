@@ -6,10 +6,10 @@ import path from 'node:path';
 import t from 'tap';
 import { repoRoot } from './helpers/fixtures.js';
 
+// Every source file CMakeLists.txt names, in any target (the addons, the CUDA library and tools).
 const cmakeSources = (): string[] => {
   const text = readFileSync(path.join(repoRoot, 'CMakeLists.txt'), 'utf8');
-  const lists = [...text.matchAll(/set\((SIE_NATIVE_SOURCES|SIE_BINDING_SOURCES)([^)]*)\)/g)];
-  return lists.flatMap((m) => m[2].split(/\s+/).filter(Boolean)).sort();
+  return [...new Set([...text.matchAll(/(?:native|bindings)\/[\w/]+\.(?:cpp|cu)\b/g)].map((m) => m[0]))].sort();
 };
 
 t.test('there is no binding.gyp, so npm install never runs node-gyp after CMake', async (t) => {
@@ -20,9 +20,9 @@ t.test('there is no binding.gyp, so npm install never runs node-gyp after CMake'
   t.match(scripts.prebuild, /--node-gyp scripts\/cmake-js-for-prebuildify\.mjs/, 'prebuildify builds through cmake-js');
 });
 
-t.test('every C++ source under native/ and bindings/ is built', async (t) => {
+t.test('every C++ and CUDA source under native/ and bindings/ is built', async (t) => {
   const walk = (dir: string): string[] => readdirSync(path.join(repoRoot, dir), { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.cpp') ? [path.join(dir, e.name)] : []));
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : /\.(cpp|cu)$/.test(e.name) ? [path.join(dir, e.name)] : []));
   const sources = cmakeSources();
   t.ok(sources.length > 10, 'CMake lists the engine sources');
   t.same([...walk('native'), ...walk('bindings')].sort(), sources);

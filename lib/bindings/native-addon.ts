@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 /** The heads the native engine can build (native/cpu/heads/head_registry.cpp); tests check both lists agree. */
-export const NATIVE_HEAD_KINDS = ['pooled', 'token-projection', 'splade', 'sequence-classifier', 'bge-m3', 'token-classifier'] as const;
+export const NATIVE_HEAD_KINDS = ['pooled', 'token-projection', 'splade', 'sequence-classifier', 'bge-m3', 'token-classifier', 'modernbert-classifier'] as const;
 export type NativeHeadKind = (typeof NATIVE_HEAD_KINDS)[number];
 
 /** The encoder's shape, from config.json. */

@@ -16,6 +16,7 @@ import { bertSplade } from './bert/bert-splade.js';
 import { bertTokenClassifier } from './bert/bert-token-classifier.js';
 import { gteNew } from './rope/gte-new.js';
 import { modernBert } from './rope/modernbert.js';
+import { modernBertCrossEncoder } from './rope/modernbert-cross-encoder.js';
 import { qwen3Embedding } from './rope/qwen3-embedding.js';
 import { bgeM3 } from './xlm-roberta/bge-m3.js';
 
@@ -27,6 +28,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
   bertTokenClassifier,
   bertColbert,
   bertDense,
+  modernBertCrossEncoder,
   modernBert,
   gteNew,
   qwen3Embedding,

@@ -1,5 +1,6 @@
 /**
- * ColBERT in PyLate's layout (BertModel + pylate Dense projection): one unit vector per token.
+ * ColBERT in PyLate's layout (a BERT, XLM-R or ModernBERT encoder + pylate Dense projection, e.g.
+ * GTE-ModernColBERT): one unit vector per token.
  * Queries and documents get PyLate's marker token after [CLS]; document vectors drop the
  * skiplist's tokens (punctuation), as PyLate does, queries keep all.
  */
@@ -7,7 +8,7 @@ import path from 'node:path';
 import { EngineError } from '../../errors/engine-error.js';
 import { findModule, readJsonIfPresent, safeJoin } from '../checkpoint.js';
 import type { EncodeContext, ModelAdapter, ModelFamily, MultiVectorEncoding, SequenceOutput, Vocabulary } from '../model-family.js';
-import { encoderArchitectureOf, readBertBase } from './bert-encoder.js';
+import { readEncoderBase } from '../encoder-base.js';
 
 const nonEmpty = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
@@ -15,8 +16,9 @@ export const bertColbert: ModelFamily = {
   name: 'bert-colbert',
   detect(checkpoint): ModelAdapter | undefined {
     const dense = findModule(checkpoint, 'Dense');
-    if (!encoderArchitectureOf(checkpoint) || !dense || !(dense.type ?? '').startsWith('pylate.')) return undefined;
-    const base = readBertBase(checkpoint);
+    if (!dense || !(dense.type ?? '').startsWith('pylate.')) return undefined;
+    const base = readEncoderBase(checkpoint);
+    if (!base) return undefined;
     const denseDir = safeJoin(checkpoint.directory, dense.path ?? '');
     const width = (readJsonIfPresent(path.join(denseDir, 'config.json')) ?? {}).out_features;
     if (typeof width !== 'number' || !Number.isInteger(width) || width < 1) {

@@ -94,7 +94,11 @@ export interface BertBase {
 export function readBertBase(checkpoint: Checkpoint): BertBase {
   const architecture = encoderArchitectureOf(checkpoint);
   if (!architecture) throw new EngineError('BAD_CONFIG', `config.json: model_type '${String(checkpoint.config.model_type)}' is not a BERT-architecture encoder`);
-  const shape = readBertShape(checkpoint.config, architecture);
+  return encoderBase(checkpoint, architecture, readBertShape(checkpoint.config, architecture));
+}
+
+/** The shared part of adapters for any encoder whose shape is known (ModernBERT's heads use it too). */
+export function encoderBase(checkpoint: Checkpoint, architecture: EncoderArchitecture, shape: EncoderShape): BertBase {
   const weightsPath = weightsPathOf(checkpoint);
   const maxSeqLength = readMaxSeqLength(checkpoint, maxInputLength(shape));
   const prompts = readPrompts(checkpoint);

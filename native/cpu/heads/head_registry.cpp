@@ -3,6 +3,7 @@
 #include "../../core/engine_error.h"
 #include "bge_m3_head.h"
 #include "classifier_heads.h"
+#include "modernbert_classifier_head.h"
 #include "pooled_embedding_head.h"
 #include "splade_head.h"
 #include "token_projection_head.h"
@@ -48,6 +49,9 @@ const HeadKind kHeadKinds[] = {
      }},
     {"token-classifier", [](const HeadOptions& o, const EncoderConfig& c, const WeightStore& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
        return std::make_unique<TokenClassifierHead>(f, c.hidden_size, output_size(o), w);
+     }},
+    {"modernbert-classifier", [](const HeadOptions& o, const EncoderConfig& c, const WeightStore& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<ModernBertClassifierHead>(f, c.hidden_size, output_size(o), pooling_mode(o.pooling), c.layer_norm_eps, w);
      }},
 };
 
