@@ -6,6 +6,7 @@
 #include "../native/cpu/heads/head_registry.h"
 #include "addon_data.h"
 #include "backend_handle.h"
+#include "image_ops.h"
 #include "kernel_probes.h"
 #include "model_handle.h"
 #include "weights_inspection.h"
@@ -37,6 +38,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("errorCodes", string_array(env, error_code_names()));
   exports.Set("headKinds", string_array(env, sie::head_kinds()));
   exports.Set("kernels", define_kernel_probes(env));
+  exports.Set("images", define_image_ops(env));
   return exports;
 }
 

@@ -114,6 +114,12 @@ export interface NativeKernelProbes {
   readonly cpuIsa: { detected: string; active: string };
 }
 
+/** Native image operations (bindings/image_ops.cpp). */
+export interface NativeImageOps {
+  /** Pillow-exact Image.BICUBIC resize of RGB bytes (width x height x 3). */
+  resizeBicubicRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Uint8Array;
+}
+
 export interface NativeAddon {
   openBackend(options: { device?: Device; threads?: number; workspaceTokens?: number }): NativeBackend;
   /** The tensor table of a checkpoint (safetensors, torch zip, shard index), validated by the loader's own readers; throws BAD_WEIGHTS. */
@@ -121,6 +127,7 @@ export interface NativeAddon {
   readonly errorCodes: string[];
   readonly headKinds: string[];
   kernels: NativeKernelProbes;
+  images: NativeImageOps;
 }
 
 /**

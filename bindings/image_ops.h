@@ -1,0 +1,10 @@
+// Image operations the TypeScript preprocessing calls (lib/images/): Pillow-exact bicubic
+// resizing of RGB bytes. Synchronous; the caller runs it off the event loop.
+#pragma once
+#include <napi.h>
+
+namespace sie_bindings {
+
+Napi::Object define_image_ops(Napi::Env env);
+
+}  // namespace sie_bindings

@@ -1,0 +1,19 @@
+// Image resizing exactly as Pillow does it for 8-bit RGB with Image.BICUBIC, which is what Hugging
+// Face's CLIPImageProcessor calls (PIL.Image.resize, no reducing_gap): a separable convolution
+// with the bicubic kernel (a = -0.5) whose support widens by the scale factor when shrinking
+// (antialiasing), coefficients normalised per output pixel and converted to 22-bit fixed point,
+// a horizontal pass over only the rows the vertical pass reads, each pass rounded and clamped to
+// uint8. Other libraries' "bicubic" differ by several levels; CLIP embeddings move visibly at
+// one level (../shared/reference/README.md), so this follows Pillow's arithmetic, not its code.
+// Plain loops: images are small next to the model, and this is the CPU twin for a CUDA kernel.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace sie {
+
+// in: width x height x 3 (RGB, rows contiguous); returns out_width x out_height x 3.
+// Throws EngineError(INVALID_INPUT) for empty or oversized dimensions.
+std::vector<uint8_t> resize_bicubic_rgb8(const uint8_t* in, int width, int height, int out_width, int out_height);
+
+}  // namespace sie
