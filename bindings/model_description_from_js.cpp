@@ -36,7 +36,8 @@ sie::ModelDescription model_description_from_js(const Napi::Value& value) {
   d.weights_path = string_field(o, "weightsPath", "", true);
   d.dtype = string_field(o, "dtype", "", false);
   if (d.dtype.empty()) d.dtype = "fp32";
-  if (d.dtype != "fp32" && d.dtype != "bf16") throw argument_error(o.Env(), "dtype must be 'fp32' or 'bf16'");
+  // Which of these a backend computes is its own answer (Backend::dtypes(), DEVICE_UNAVAILABLE).
+  if (d.dtype != "fp32" && d.dtype != "fp16" && d.dtype != "bf16") throw argument_error(o.Env(), "dtype must be 'fp32', 'fp16' or 'bf16'");
   const Napi::Object e = object_field(o, "encoder", "");
   d.encoder.hidden_size = int_field(e, "hiddenSize", "encoder.");
   d.encoder.num_layers = int_field(e, "numLayers", "encoder.");

@@ -54,6 +54,11 @@ t.test('the CUDA addon loads without a GPU and serves the CPU', { skip: noNvcc }
   }
   t.throws(() => addon.openBackend({ device: 'cuda:x' as 'cuda' }), { code: 'INVALID_ARGUMENT' });
   t.throws(() => addon.openBackend({ device: 'cpu', workspaceTokens: -1 }), { code: 'INVALID_ARGUMENT' });
+  // fp16 crosses the binding (the CUDA backend computes it) and the CPU backend refuses it itself.
+  const description = { architecture: 'bert' as const, weightsPath: path.join(referenceModel('tiny-dense-mean'), 'model.safetensors'), dtype: 'fp16' as const,
+    encoder: { hiddenSize: 64, numLayers: 2, numHeads: 2, intermediateSize: 256, vocabSize: 30522, maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12 },
+    head: { kind: 'pooled' as const, pooling: 'mean' as const, normalize: true } };
+  await t.rejects(cpu.loadModel(description), { code: 'DEVICE_UNAVAILABLE', message: /does not compute dtype 'fp16'/ });
 
   // The engine through the CUDA build's CPU backend: the same vectors as the float64 reference.
   const engine = new Engine({ threads: 2, device: hasGpu ? 'cuda' : 'auto', modelsDir: path.join(referenceDir, 'models'), progress: null });
