@@ -76,6 +76,19 @@ sie::ModelDescription model_description_from_js(const Napi::Value& value) {
   d.head.projection_path = string_field(h, "projectionPath", "head.", false);
   d.head.sparse_path = string_field(h, "sparsePath", "head.", false);
   if (!h.Get("outputSize").IsUndefined()) d.head.output_size = int_field(h, "outputSize", "head.");
+  if (!h.Get("poolTokenId").IsUndefined()) d.head.pool_token_id = int_field(h, "poolTokenId", "head.");
+  if (!o.Get("vision").IsUndefined()) {
+    const Napi::Object v = object_field(o, "vision", "");
+    d.vision.hidden_size = int_field(v, "hiddenSize", "vision.");
+    d.vision.num_layers = int_field(v, "numLayers", "vision.");
+    d.vision.num_heads = int_field(v, "numHeads", "vision.");
+    d.vision.intermediate_size = int_field(v, "intermediateSize", "vision.");
+    d.vision.image_size = int_field(v, "imageSize", "vision.");
+    d.vision.patch_size = int_field(v, "patchSize", "vision.");
+    if (!v.Get("layerNormEps").IsNumber()) throw argument_error(o.Env(), "vision.layerNormEps must be a number");
+    d.vision.layer_norm_eps = v.Get("layerNormEps").As<Napi::Number>().FloatValue();
+    d.vision.hidden_act = string_field(v, "hiddenAct", "vision.", true);
+  }
   return d;
 }
 

@@ -72,11 +72,34 @@ class RunWorker : public CodedAsyncWorker {
   sie::ModelOutput output_;
 };
 
+class RunImagesWorker : public CodedAsyncWorker {
+ public:
+  RunImagesWorker(Napi::Env env, std::shared_ptr<sie::Model> model, Napi::Float32Array pixels, int count, int height, int width)
+      : CodedAsyncWorker(env), model_(std::move(model)) {
+    pixels_ = Napi::Persistent(pixels);
+    batch_.pixels = pixels.Data();
+    batch_.count = count;
+    batch_.height = height;
+    batch_.width = width;
+  }
+
+ protected:
+  void Run() override { output_ = model_->run_images(batch_); }
+  void OnOK() override { deferred_.Resolve(output_to_js(Env(), output_)); }
+
+ private:
+  std::shared_ptr<sie::Model> model_;
+  Napi::Reference<Napi::Float32Array> pixels_;
+  sie::ImageBatch batch_;
+  sie::ModelOutput output_;
+};
+
 }  // namespace
 
 Napi::Function ModelHandle::define(Napi::Env env) {
   return DefineClass(env, "ModelHandle",
-                     {InstanceMethod<&ModelHandle::run>("run"), InstanceAccessor<&ModelHandle::info>("info"),
+                     {InstanceMethod<&ModelHandle::run>("run"), InstanceMethod<&ModelHandle::run_images>("runImages"),
+                      InstanceAccessor<&ModelHandle::info>("info"),
                       InstanceMethod<&ModelHandle::dispose>("dispose")});
 }
 
@@ -103,6 +126,25 @@ Napi::Value ModelHandle::run(const Napi::CallbackInfo& info) {
     if (o[i] < o[i - 1]) throw argument_error(env, "offsets must not decrease");
   const uint32_t outputs = output_mask(info.Length() > 3 ? info[3] : env.Undefined());
   auto* worker = new RunWorker(env, model_, ids, type_ids, offsets, outputs);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+// runImages(pixels: Float32Array, count, height, width): count x 3 x height x width, CHW.
+Napi::Value ModelHandle::run_images(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!model_) throw coded_error(env, sie::ErrorCode::ModelDisposed, "this model has been unloaded");
+  if (info.Length() != 4 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw argument_error(env, "runImages(pixels: Float32Array, count, height, width)");
+  for (size_t i = 1; i < 4; ++i)
+    if (!info[i].IsNumber()) throw argument_error(env, "count, height and width must be numbers");
+  const Napi::Float32Array pixels = info[0].As<Napi::Float32Array>();
+  const int count = info[1].As<Napi::Number>().Int32Value(), height = info[2].As<Napi::Number>().Int32Value(),
+            width = info[3].As<Napi::Number>().Int32Value();
+  if (count < 1 || height < 1 || width < 1 || pixels.ElementLength() != size_t(count) * 3 * size_t(height) * size_t(width))
+    throw argument_error(env, "pixels must hold count x 3 x height x width values");
+  auto* worker = new RunImagesWorker(env, model_, pixels, count, height, width);
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 /** The heads the native engine can build (native/cpu/heads/head_registry.cpp); tests check both lists agree. */
-export const NATIVE_HEAD_KINDS = ['pooled', 'token-projection', 'splade', 'sequence-classifier', 'bge-m3', 'token-classifier', 'modernbert-classifier'] as const;
+export const NATIVE_HEAD_KINDS = ['pooled', 'token-projection', 'splade', 'sequence-classifier', 'bge-m3', 'token-classifier', 'modernbert-classifier', 'clip-text'] as const;
 export type NativeHeadKind = (typeof NATIVE_HEAD_KINDS)[number];
 
 /** The encoder's shape, from config.json. */
@@ -34,7 +34,7 @@ export interface EncoderShape {
   globalAttnEveryNLayers?: number;
   localAttention?: number;
   causal?: boolean;
-  hiddenAct?: 'gelu' | 'silu';
+  hiddenAct?: 'gelu' | 'silu' | 'quick_gelu';
 }
 
 export interface NativeHeadOptions {
@@ -46,18 +46,33 @@ export interface NativeHeadOptions {
   /** bge-m3: sparse_linear.pt. */
   sparsePath?: string;
   outputSize?: number;
+  /** clip-text: pool at the first position holding this id; unset: at the largest id (legacy eos_token_id 2). */
+  poolTokenId?: number;
+}
+
+/** CLIP's vision tower (architecture 'clip'; the text tower is `encoder`). */
+export interface VisionTowerShape {
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  intermediateSize: number;
+  imageSize: number;
+  patchSize: number;
+  layerNormEps: number;
+  hiddenAct: 'quick_gelu' | 'gelu';
 }
 
 /** Everything a backend needs to load one model (native/backend/model_description.h). */
 export type WeightDtype = 'fp32' | 'fp16' | 'bf16';
 
 export interface NativeModelDescription {
-  architecture: 'bert' | 'xlm-roberta' | 'modernbert' | 'gte-new' | 'qwen3';
+  architecture: 'bert' | 'xlm-roberta' | 'modernbert' | 'gte-new' | 'qwen3' | 'clip';
   /** Weights of the matrix products (default fp32); bf16 only where the backend lists it in dtypes. */
   dtype?: WeightDtype;
   weightsPath: string;
   encoder: EncoderShape;
   head: NativeHeadOptions;
+  vision?: VisionTowerShape;
 }
 
 /**
@@ -82,6 +97,8 @@ export interface NativeModelInfo {
 export interface NativeModel {
   /** `outputs`: what a multi-output head computes (default all); single-output heads ignore it. */
   run(ids: Int32Array, typeIds: Int32Array, offsets: Int32Array, outputs?: ReadonlyArray<'dense' | 'sparse' | 'multivector'>): Promise<NativeRunOutput>;
+  /** CLIP: `count` preprocessed images (3 x height x width pixel values each, CHW); INVALID_INPUT for other models. */
+  runImages(pixels: Float32Array, count: number, height: number, width: number): Promise<NativeRunOutput>;
   readonly info: NativeModelInfo;
   dispose(): void;
 }

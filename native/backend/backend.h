@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "model_description.h"
+#include "../core/engine_error.h"
+#include "image_batch.h"
 #include "model_output.h"
 #include "token_batch.h"
 
@@ -20,6 +22,10 @@ class Model {
   virtual ~Model() = default;
   // Runs one batch; safe to call from several threads (the backend serialises what it must).
   virtual ModelOutput run(const TokenBatch& batch) = 0;
+  // Runs preprocessed images (CLIP's vision tower); INVALID_INPUT for models without one.
+  virtual ModelOutput run_images(const ImageBatch& batch) {
+    throw EngineError(ErrorCode::InvalidInput, "this model takes no images");
+  }
   // Bytes of weights and of reusable forward workspace held for this model.
   virtual size_t weight_bytes() const = 0;
   virtual size_t workspace_bytes() const = 0;

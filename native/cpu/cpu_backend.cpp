@@ -20,6 +20,11 @@ ModelOutput CpuModel::run(const TokenBatch& batch) {
   return output;
 }
 
+ModelOutput CpuModel::run_images(const ImageBatch& batch) {
+  auto lock = pool_->acquire();
+  return encoder_model_.run_images(batch, *pool_);
+}
+
 CpuBackend::CpuBackend(int threads) {
   if (threads == 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
   if (threads < 1 || threads > 1024) throw EngineError(ErrorCode::InvalidArgument, "threads must be between 1 and 1024");

@@ -2,6 +2,8 @@
 
 #include "head_registry.h"
 
+#include "../../core/engine_error.h"
+
 namespace sie {
 
 EncoderModel::EncoderModel(const ModelDescription& description) {
@@ -10,6 +12,13 @@ EncoderModel::EncoderModel(const ModelDescription& description) {
   const WeightFormat format = description.dtype == "bf16" ? WeightFormat::Bf16 : WeightFormat::Fp32;
   encoder_ = make_encoder(description, *weights, format);
   head_ = make_head(description.head, description.encoder, *weights, format);
+  if (description.architecture == "clip")
+    vision_ = std::make_unique<ClipVisionModel>(*weights, description.vision, description.head.output_size, description.head.normalize, format);
+}
+
+ModelOutput EncoderModel::run_images(const ImageBatch& batch, ThreadPool& pool) {
+  if (!vision_) throw EngineError(ErrorCode::InvalidInput, "this model takes no images");
+  return vision_->run(batch, pool);
 }
 
 ModelOutput EncoderModel::run(const TokenBatch& batch, ThreadPool& pool) {

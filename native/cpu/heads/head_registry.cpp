@@ -3,6 +3,7 @@
 #include "../../core/engine_error.h"
 #include "bge_m3_head.h"
 #include "classifier_heads.h"
+#include "clip_text_head.h"
 #include "modernbert_classifier_head.h"
 #include "pooled_embedding_head.h"
 #include "splade_head.h"
@@ -49,6 +50,9 @@ const HeadKind kHeadKinds[] = {
      }},
     {"token-classifier", [](const HeadOptions& o, const EncoderConfig& c, const WeightStore& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
        return std::make_unique<TokenClassifierHead>(f, c.hidden_size, output_size(o), w);
+     }},
+    {"clip-text", [](const HeadOptions& o, const EncoderConfig& c, const WeightStore& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
+       return std::make_unique<ClipTextHead>(f, c.hidden_size, output_size(o), o.pool_token_id, o.normalize, w);
      }},
     {"modernbert-classifier", [](const HeadOptions& o, const EncoderConfig& c, const WeightStore& f, WeightFormat w) -> std::unique_ptr<ModelHead> {
        return std::make_unique<ModernBertClassifierHead>(f, c.hidden_size, output_size(o), pooling_mode(o.pooling), c.layer_norm_eps, w);

@@ -1,0 +1,27 @@
+// CLIP's text tower as an Encoder: token + position embeddings, the causal pre-LN transformer,
+// final_layer_norm. The pooling at the end-of-text token and the projection are the "clip-text"
+// head (native/cpu/heads/clip_text_head.h).
+#pragma once
+#include "../encoder.h"
+#include "clip_tower.h"
+
+namespace sie {
+
+class ClipTextEncoder : public Encoder {
+ public:
+  ClipTextEncoder(const WeightStore& file, const EncoderConfig& config, WeightFormat format);
+  const float* forward(const TokenBatch& batch, ThreadPool& pool) override;
+  size_t weight_bytes() const override;
+  size_t workspace_bytes() const override { return hidden_.capacity() * sizeof(float); }
+
+ private:
+  EncoderConfig config_;
+  std::vector<float> token_embedding_, position_embedding_;
+  LayerNormWeights final_norm_;
+  ClipTower tower_;
+  std::vector<float> hidden_;
+};
+
+ClipTowerShape clip_text_shape(const EncoderConfig& config);
+
+}  // namespace sie

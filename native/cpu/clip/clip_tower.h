@@ -1,0 +1,39 @@
+// CLIP's transformer, shared by its text and vision towers (HF CLIPEncoder): pre-LayerNorm
+// blocks, each x + attn(layer_norm1(x)) then x + fc2(act(fc1(layer_norm2(x)))), attention with
+// biased q/k/v/out projections and q scaled by head_dim^-0.5, quick_gelu (x * sigmoid(1.702 x))
+// or exact GELU. Text attention is causal; vision attention sees every patch.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "../bert/bert_weights.h"
+#include "../thread_pool.h"
+
+namespace sie {
+
+struct ClipTowerShape {
+  int hidden = 0, layers = 0, heads = 0, intermediate = 0;
+  float eps = 1e-5f;
+  bool quick_gelu = true;
+};
+
+class ClipTower {
+ public:
+  // prefix: "text_model.encoder.layers." or "vision_model.encoder.layers."
+  ClipTower(const WeightStore& file, const std::string& prefix, const ClipTowerShape& shape, WeightFormat format);
+  // x: [tokens, hidden], updated in place; sequence s is rows offsets[s] .. offsets[s + 1].
+  void forward(float* x, const int32_t* offsets, int sequences, bool causal, ThreadPool& pool);
+  size_t weight_bytes() const;
+  const ClipTowerShape& shape() const { return shape_; }
+
+ private:
+  struct Layer {
+    LayerNormWeights norm1, norm2;
+    PackedLinear qkv, out, fc1, fc2;
+  };
+  ClipTowerShape shape_;
+  std::vector<Layer> layers_;
+  std::vector<float> normed_, qkv_, context_, projected_, inner_;
+};
+
+}  // namespace sie
