@@ -3,6 +3,8 @@
  * (encode, score, extract) to every family alike: tokenize through the one tokenization path,
  * run through the scheduler, and let the adapter turn raw outputs into answers.
  */
+import { pixelValues, resizeAndCrop } from '../images/clip-preprocessor.js';
+import { decodeImage } from '../images/decode-image.js';
 import path from 'node:path';
 import type { NativeModel, NativeRunOutput, WeightDtype } from '../bindings/native-addon.js';
 import { EngineError } from '../errors/engine-error.js';
@@ -93,6 +95,9 @@ export interface NativeLoad {
   loadNative(dtype: WeightDtype): Promise<NativeModel>;
   settings?: ModelSettings;
 }
+
+/** Images per vision-tower call: bounds the pixel batch (64 x 3 x 336 x 336 floats = 87 MB). */
+const IMAGES_PER_RUN = 32;
 
 export class LoadedModel implements SchedulableModel {
   readonly maxBatchesInFlight: number;
@@ -223,6 +228,40 @@ export class LoadedModel implements SchedulableModel {
     const { outputs, queueMs, inferenceMs } = await this.scheduler.run(this, batch, options.signal, outputTypes);
     const items = encoder.decode(outputs, { ids: batch.ids, offsets: batch.offsets, isQuery, vocabulary: this.tokenizer, outputTypes });
     return { items, tokenCounts, timing: { queueMs, tokenizationMs, inferenceMs } };
+  }
+
+  /**
+   * Image embeddings (CLIP), one per item: every image decoded (first frame, as PIL opens it),
+   * preprocessed exactly as CLIPImageProcessor does, run through the vision tower; an item's
+   * several images give the mean of their normalised embeddings, as SIE's CLIP adapter does.
+   */
+  async encodeImages(items: ReadonlyArray<ReadonlyArray<Uint8Array>>, options: { signal?: AbortSignal } = {}): Promise<{ items: EncodedItem[]; timing: Timing }> {
+    const images = this.adapter.images;
+    if (!images) throw new EngineError('INVALID_INPUT', `model ${this.id} accepts text only`);
+    const started = performance.now();
+    const side = images.imageSize;
+    const flat = items.flat();
+    // Decoding runs on libuv's threads (sharp); the native resize is per image and short.
+    const pixels = await Promise.all(flat.map(async (data) => pixelValues(resizeAndCrop(await decodeImage(data), images.preprocessing), images.preprocessing)));
+    options.signal?.throwIfAborted();
+    const preprocessMs = performance.now() - started;
+    const plane = 3 * side * side;
+    const vectors: Float32Array[] = [];
+    for (let first = 0; first < pixels.length; first += IMAGES_PER_RUN) {
+      const chunk = pixels.slice(first, first + IMAGES_PER_RUN);
+      const batch = new Float32Array(chunk.length * plane);
+      chunk.forEach((p, i) => batch.set(p, i * plane));
+      const out = await this.native.runImages(batch, chunk.length, side, side);
+      for (let i = 0; i < chunk.length; i++) vectors.push(out.values.slice(i * out.width, (i + 1) * out.width));
+    }
+    let at = 0;
+    const encoded = items.map((list) => {
+      const own = vectors.slice(at, (at += list.length));
+      const mean = new Float32Array(own[0].length);
+      for (const v of own) for (let j = 0; j < v.length; j++) mean[j] += v[j] / own.length;
+      return { dense: mean };
+    });
+    return { items: encoded, timing: { queueMs: 0, tokenizationMs: preprocessMs, inferenceMs: performance.now() - started - preprocessMs } };
   }
 
   /** Relevance of each document to the query, in document order. */

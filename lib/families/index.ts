@@ -19,6 +19,7 @@ import { modernBert } from './rope/modernbert.js';
 import { modernBertCrossEncoder } from './rope/modernbert-cross-encoder.js';
 import { qwen3Embedding } from './rope/qwen3-embedding.js';
 import { bgeM3 } from './xlm-roberta/bge-m3.js';
+import { clip } from './clip/clip.js';
 
 export const MODEL_FAMILIES: readonly ModelFamily[] = [
   bgeM3,
@@ -32,6 +33,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
   modernBert,
   gteNew,
   qwen3Embedding,
+  clip,
 ];
 
 /** The adapter for the model in `directory`; BAD_CONFIG when no family claims it. */
@@ -42,7 +44,7 @@ export function adapterFor(directory: string): ModelAdapter {
     if (adapter) return adapter;
   }
   const type = checkpoint.config.model_type;
-  throw new EngineError('BAD_CONFIG', `config.json: model_type '${String(type)}' (architectures: ${checkpoint.architectures.join(', ') || 'none'}) is not supported (supported: bert, roberta, xlm-roberta, modernbert, new (GTE), qwen3)`);
+  throw new EngineError('BAD_CONFIG', `config.json: model_type '${String(type)}' (architectures: ${checkpoint.architectures.join(', ') || 'none'}) is not supported (supported: bert, roberta, xlm-roberta, modernbert, new (GTE), qwen3, clip)`);
 }
 
 export type * from './model-family.js';

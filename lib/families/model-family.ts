@@ -5,6 +5,7 @@
  * becomes answers. The engine and the routes only ever talk to adapters: adding a family is
  * adding a file to lib/families and a row to lib/families/index.ts.
  */
+import type { ClipPreprocessing } from '../images/clip-preprocessor.js';
 import type { NativeModelDescription } from '../bindings/native-addon.js';
 import type { Entity } from './postprocessing/entity-aggregation.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -115,6 +116,14 @@ export interface ModelAdapter {
   readonly encoder?: Encoder;
   readonly scorer?: Scorer;
   readonly extractor?: Extractor;
+  /** Models with a vision tower (CLIP): how their images are preprocessed. */
+  readonly images?: ImageInputs;
+}
+
+export interface ImageInputs {
+  readonly preprocessing: ClipPreprocessing;
+  /** The square side the vision tower takes. */
+  readonly imageSize: number;
 }
 
 export interface ModelFamily {

@@ -1,10 +1,13 @@
 /**
- * Infinity's routes: POST /embeddings (OpenAI shape), /rerank, /classify and GET /models, so
+ * Infinity's routes: POST /embeddings (OpenAI shape; `modality: "image"` for CLIP), /embeddings_image,
+ * /rerank, /classify and GET /models, so
  * Infinity clients can switch by changing the base URL. Errors in OpenAI's shape, as Infinity's.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Engine } from '../engine/engine.js';
+import { EngineError } from '../errors/engine-error.js';
 import { clientGone } from './client-gone.js';
+import { dataUriBytes, MAX_IMAGES_PER_REQUEST } from './image-inputs.js';
 import { installErrorHandler, withBody } from './error-handlers.js';
 import { openAIErrorBody } from './error-mapping.js';
 import { embeddingsRoute, modelsListBody, type EmbeddingsBody } from './openai-routes.js';
@@ -17,6 +20,10 @@ export interface InfinityRoutesOptions {
   engine: Engine;
   maxInputsPerRequest: number;
   overloadStatus: 503 | 429;
+}
+
+interface ImageEmbeddingsBody extends EmbeddingsBody {
+  modality?: string;
 }
 
 interface RerankBody {
@@ -59,7 +66,35 @@ export async function infinityRoutes(app: FastifyInstance, options: InfinityRout
     },
   } as const;
 
-  app.post<{ Body: EmbeddingsBody }>('/embeddings', embeddingsRoute(engine, maxInputsPerRequest));
+  // Infinity's /embeddings takes `modality: "image"` with data: URIs (and its legacy
+  // /embeddings_image); the vectors come from the model's vision tower (CLIP).
+  const textEmbeddings = embeddingsRoute(engine, maxInputsPerRequest);
+  app.post<{ Body: ImageEmbeddingsBody }>('/embeddings', { schema: textEmbeddings.schema }, async (request, reply) => {
+    const modality = request.body.modality ?? 'text';
+    if (modality === 'text') return textEmbeddings.handler(request, reply);
+    if (modality !== 'image') throw new EngineError('INVALID_INPUT', `modality must be 'text' or 'image', got '${String(modality)}'`, { param: 'modality' });
+    return imageEmbeddings(request, reply);
+  });
+  app.post<{ Body: ImageEmbeddingsBody }>('/embeddings_image', { schema: textEmbeddings.schema }, imageEmbeddings);
+
+  async function imageEmbeddings(request: FastifyRequest<{ Body: ImageEmbeddingsBody }>, reply: FastifyReply) {
+    const body = request.body;
+    const inputs = typeof body.input === 'string' ? [body.input] : body.input;
+    if (!Array.isArray(inputs) || inputs.length === 0) throw new EngineError('INVALID_INPUT', 'input must be a data URI or a non-empty list of them', { param: 'input' });
+    if (inputs.length > MAX_IMAGES_PER_REQUEST) {
+      throw new EngineError('INVALID_INPUT', `a request may carry at most ${MAX_IMAGES_PER_REQUEST} images, this one has ${inputs.length}`, { param: 'input' });
+    }
+    const images = inputs.map((uri, i) => [dataUriBytes(uri, `input[${i}]`)]);
+    const signal = clientGone(request, reply);
+    const { items } = noteTiming(request, await withRequestModel(engine, body.model, (model) => model.encodeImages(images, { signal })));
+    const base64 = body.encoding_format === 'base64';
+    return {
+      object: 'list',
+      data: items.map((item, index) => ({ object: 'embedding', index, embedding: base64 ? Buffer.from(item.dense!.buffer, item.dense!.byteOffset, item.dense!.byteLength).toString('base64') : Array.from(item.dense!) })),
+      model: body.model,
+      usage: { prompt_tokens: 0, total_tokens: 0 },
+    };
+  }
   app.get('/models', async () => modelsListBody(engine));
 
   app.post<{ Body: RerankBody }>('/rerank', { schema: rerankSchema }, async (request, reply) => {

@@ -11,7 +11,8 @@ import type { Engine, ModelStatus } from '../engine/engine.js';
 import { EngineError } from '../errors/engine-error.js';
 import { OUTPUT_TYPES, type EncodedItem, type OutputType } from '../families/index.js';
 import { clientGone } from './client-gone.js';
-import type { LoadedModel } from '../engine/loaded-model.js';
+import type { LoadedModel, ModelEncodeOptions, Timing } from '../engine/loaded-model.js';
+import { MAX_IMAGES_PER_REQUEST, sieImageBytes } from './image-inputs.js';
 import { sieError } from './error-mapping.js';
 import { installErrorHandler } from './error-handlers.js';
 import { checkRequestModelId } from './request-model.js';
@@ -67,6 +68,45 @@ function textsOf(modelId: string, items: Item[], field: string): string[] {
     if (typeof item.text !== 'string') throw new EngineError('INVALID_INPUT', `${field}[${i}] has no text`, { param: `${field}[${i}].text` });
     return item.text;
   });
+}
+
+/**
+ * Items with images through a model's vision tower (CLIP), the rest as text, answered in item
+ * order. An item with both is embedded from its images, as SIE does.
+ */
+async function encodeWithImages(model: LoadedModel, items: Item[], options: ModelEncodeOptions): Promise<{ items: EncodedItem[]; timing: Timing }> {
+  if (!model.adapter.images) textsOf(model.id, items, 'items');  // throws, naming the first item with images
+  for (const type of options.outputTypes ?? []) {
+    if (type !== 'dense') throw new EngineError('INVALID_INPUT', `images give dense outputs only, not '${type}'`, { param: 'params.output_types' });
+  }
+  const imageItems: number[] = [], textItems: number[] = [];
+  items.forEach((item, i) => ((item.images && item.images.length > 0 ? imageItems : textItems).push(i)));
+  const images = imageItems.map((i) => sieImageBytes(items[i].images!, `items[${i}].images`));
+  const count = images.reduce((n, list) => n + list.length, 0);
+  if (count > MAX_IMAGES_PER_REQUEST) {
+    throw new EngineError('INVALID_INPUT', `a request may carry at most ${MAX_IMAGES_PER_REQUEST} images, this one has ${count}`, { param: 'items' });
+  }
+  const texts = textItems.map((i) => {
+    const text = items[i].text;
+    if (typeof text !== 'string') throw new EngineError('INVALID_INPUT', `items[${i}] has neither text nor images`, { param: `items[${i}]` });
+    return text;
+  });
+  const [fromImages, fromTexts] = await Promise.all([
+    model.encodeImages(images, { signal: options.signal }),
+    texts.length > 0 ? model.encode(texts, options) : undefined,
+  ]);
+  const out: EncodedItem[] = new Array(items.length);
+  imageItems.forEach((i, k) => (out[i] = fromImages.items[k]));
+  textItems.forEach((i, k) => (out[i] = fromTexts!.items[k]));
+  const text = fromTexts?.timing;
+  return {
+    items: out,
+    timing: {
+      queueMs: text?.queueMs ?? 0,
+      tokenizationMs: Math.max(text?.tokenizationMs ?? 0, fromImages.timing.tokenizationMs),
+      inferenceMs: Math.max(text?.inferenceMs ?? 0, fromImages.timing.inferenceMs),
+    },
+  };
 }
 
 function encodedResult(item: Item, encoded: EncodedItem, dtype: OutputDtype): EncodeResult {
@@ -149,8 +189,12 @@ export async function sieRoutes(app: FastifyInstance, options: SieRoutesOptions)
     const profile = typeof params.options?.profile === 'string' ? params.options.profile : undefined;
     const signal = clientGone(request, reply);
     const id = request.params['*'];
-    const texts = textsOf(id, request.body.items, 'items');
-    const encoded = noteTiming(request, await withModel(id, (model) => model.encode(texts, { outputTypes, isQuery, instruction: params.instruction ?? undefined, profile, signal })));
+    const bodyItems = request.body.items;
+    const withImages = bodyItems.some((item) => item.images && item.images.length > 0);
+    const encodeOptions = { outputTypes, isQuery, instruction: params.instruction ?? undefined, profile, signal };
+    const encoded = noteTiming(request, await withModel(id, (model) => (withImages
+      ? encodeWithImages(model, bodyItems, encodeOptions)
+      : model.encode(textsOf(id, bodyItems, 'items'), encodeOptions))));
     const post = performance.now();
     const dtype = params.output_dtype ?? 'float32';
     const items = request.body.items.map((item, i) => encodedResult(item, encoded.items[i], dtype));

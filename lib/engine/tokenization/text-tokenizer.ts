@@ -181,5 +181,14 @@ function templatesOf(tokenizerJson: Record<string, unknown>, idOf: (token: strin
       [{ special: cls, typeId: 0 }, { sequence: 'A', typeId: 0 }, { special: sep, typeId: 0 }, { sequence: 'B', typeId: 1 }, { special: sep, typeId: 1 }],
     ];
   }
+  if (post?.type === 'RobertaProcessing') {
+    // RoBERTa's frame (CLIP's tokenizers use it too): <s> A </s>, and <s> A </s> </s> B </s>, one type.
+    const cls = idOf((post.cls as [string, number])[0]);
+    const sep = idOf((post.sep as [string, number])[0]);
+    return [
+      [{ special: cls, typeId: 0 }, { sequence: 'A', typeId: 0 }, { special: sep, typeId: 0 }],
+      [{ special: cls, typeId: 0 }, { sequence: 'A', typeId: 0 }, { special: sep, typeId: 0 }, { special: sep, typeId: 0 }, { sequence: 'B', typeId: 0 }, { special: sep, typeId: 0 }],
+    ];
+  }
   return [[{ sequence: 'A', typeId: 0 }], [{ sequence: 'A', typeId: 0 }, { sequence: 'B', typeId: 1 }]];
 }
