@@ -1,0 +1,36 @@
+// SIE's official Python SDK, unmodified, sending images to a `sie-server serve` process with the
+// tiny-clip model: image bytes (the SDK passes them through) give the reference's normalised image
+// embeddings; a PIL image (which the SDK re-encodes as JPEG, quality 95) lands near them; a text
+// item gives the reference's text embedding. Needs Debian's python3-pil beside the SDK's packages.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import t from 'tap';
+import { serveProcess } from './helpers/server-process.js';
+import { cosine, readJson, referenceDir, repoRoot, sharedDir } from './helpers/fixtures.js';
+
+const python = '/usr/bin/python3';
+const sdkDir = path.join(sharedDir, 'sie-sdk', 'python');
+const ready = (() => {
+  try {
+    execFileSync(python, ['-c', 'import sie_sdk, numpy, msgpack_numpy, httpx, PIL'], { env: { ...process.env, PYTHONPATH: sdkDir }, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+t.test('the official Python SDK sends images to a CLIP model', { skip: ready ? false : 'sie_sdk, its Debian packages or python3-pil are not installed' }, async (t) => {
+  const url = await serveProcess(t, path.join(referenceDir, 'models'), ['-m', 'tiny-clip']);
+  const imageRef = readJson<Array<{ path: string; normalized: number[] }>>(path.join(referenceDir, 'outputs', 'tiny-clip.image.json'));
+  const textRef = readJson<Array<{ normalized: number[] }>>(path.join(referenceDir, 'outputs', 'tiny-clip.text.json'));
+  const texts = readJson<string[]>(path.join(referenceDir, 'clip-texts.json'));
+  const files = imageRef.map((r) => path.join(referenceDir, r.path.startsWith('images/') ? r.path : path.join('images', path.basename(r.path))));
+  const output = execFileSync(python, [path.join(repoRoot, 'test', 'sie-sdk', 'python_clip_session.py'), url, JSON.stringify(files), texts[0]],
+    { encoding: 'utf8', env: { ...process.env, PYTHONPATH: sdkDir }, timeout: 120000 });
+  const got = JSON.parse(output) as { bytes: Array<{ id: string; dense: number[] }>; pil: number[]; text: number[] };
+  t.same(got.bytes.map((r) => r.id), files.map((_, i) => `b${i}`), 'ids come back in order');
+  const worst = Math.min(...got.bytes.map((r, i) => cosine(r.dense, imageRef[i].normalized)));
+  t.ok(worst >= 0.99999, `16 images as bytes: min cosine ${worst.toFixed(7)}`);
+  t.ok(cosine(got.pil, imageRef[0].normalized) >= 0.99, `a PIL image, re-encoded as JPEG by the SDK: cosine ${cosine(got.pil, imageRef[0].normalized).toFixed(5)}`);
+  t.ok(cosine(got.text, textRef[0].normalized) >= 0.99999, 'a text item');
+});
