@@ -54,7 +54,7 @@ t.test('CLIP text and image embeddings against the float64 reference', async (t)
   worst = 1;
   for (const [i, r] of imageRef.entries()) {
     const file = path.join(referenceDir, r.path.startsWith('images/') ? r.path : path.join('images', path.basename(r.path)));
-    const pixels = pixelValues(resizeAndCrop(await decodeImage(readFileSync(file)), p), p);
+    const pixels = pixelValues(await resizeAndCrop(await decodeImage(readFileSync(file)), p), p);
     const one = await clip.runImages(pixels, 1, 64, 64);
     worst = Math.min(worst, cosine(one.values, r.embedding));
   }

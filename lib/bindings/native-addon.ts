@@ -134,7 +134,7 @@ export interface NativeKernelProbes {
 /** Native image operations (bindings/image_ops.cpp). */
 export interface NativeImageOps {
   /** Pillow-exact Image.BICUBIC resize of RGB bytes (width x height x 3). */
-  resizeBicubicRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Uint8Array;
+  resizeBicubicRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Promise<Uint8Array>;
 }
 
 export interface NativeAddon {

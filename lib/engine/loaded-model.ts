@@ -241,8 +241,8 @@ export class LoadedModel implements SchedulableModel {
     const started = performance.now();
     const side = images.imageSize;
     const flat = items.flat();
-    // Decoding runs on libuv's threads (sharp); the native resize is per image and short.
-    const pixels = await Promise.all(flat.map(async (data) => pixelValues(resizeAndCrop(await decodeImage(data), images.preprocessing), images.preprocessing)));
+    // Decoding (sharp) and the resize (native) run on libuv's threads, beside model compute.
+    const pixels = await Promise.all(flat.map(async (data) => pixelValues(await resizeAndCrop(await decodeImage(data), images.preprocessing), images.preprocessing)));
     options.signal?.throwIfAborted();
     const preprocessMs = performance.now() - started;
     const plane = 3 * side * side;

@@ -61,9 +61,9 @@ export function resizedSize(width: number, height: number, shortestEdge: number)
 }
 
 /** The resized, center-cropped RGB bytes (before rescale and normalisation). */
-export function resizeAndCrop(image: RgbImage, p: ClipPreprocessing): RgbImage {
+export async function resizeAndCrop(image: RgbImage, p: ClipPreprocessing): Promise<RgbImage> {
   const [width, height] = resizedSize(image.width, image.height, p.shortestEdge);
-  const resized = nativeAddon().images.resizeBicubicRgb(image.rgb, image.width, image.height, width, height);
+  const resized = await nativeAddon().images.resizeBicubicRgb(image.rgb, image.width, image.height, width, height);
   if (!p.crop) return { ...image, width, height, rgb: resized };
   const { width: cw, height: ch } = p.crop;
   // transformers' center_crop: top = (h - ch) // 2 (floor, also when negative: then it pads,
