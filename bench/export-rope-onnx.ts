@@ -10,74 +10,8 @@
  *   node dist/bench/export-rope-onnx.js MODEL_DIR OUT.onnx
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const { onnx } = require('onnx-proto') as { onnx: any };
-
-type Tensor = { data: Float32Array; shape: number[] };
-
-function readSafetensors(file: string): (name: string) => Tensor {
-  const bytes = readFileSync(file);
-  const headerLength = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString()) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  return (name) => {
-    const entry = header[name] ?? header[`model.${name}`];
-    if (!entry) throw new Error(`missing tensor ${name}`);
-    if (entry.dtype !== 'F32') throw new Error(`${name}: only F32 checkpoints are exported`);
-    const [a, b] = entry.data_offsets;
-    const raw = bytes.subarray(8 + headerLength + a, 8 + headerLength + b);
-    return { data: new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)), shape: entry.shape };
-  };
-}
-
-class GraphBuilder {
-  readonly nodes: unknown[] = [];
-  readonly initializers: unknown[] = [];
-  private id = 0;
-
-  tensor(name: string, data: Float32Array, dims: number[]): string {
-    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType: 1, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }));
-    return name;
-  }
-
-  /** A [in, out] matrix from a PyTorch [out, in] weight, for MatMul. */
-  transposed(name: string, t: Tensor): string {
-    const [rows, cols] = t.shape;
-    const out = new Float32Array(rows * cols);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = t.data[r * cols + c];
-    return this.tensor(name, out, [cols, rows]);
-  }
-
-  ints(values: number[], name = `i${this.id++}`): string {
-    const v = BigInt64Array.from(values.map(BigInt));
-    this.initializers.push(onnx.TensorProto.create({ name, dims: [values.length], dataType: 7, rawData: new Uint8Array(v.buffer) }));
-    return name;
-  }
-
-  int64Scalar(value: number, name = `s${this.id++}`): string {
-    const v = BigInt64Array.from([BigInt(value)]);
-    this.initializers.push(onnx.TensorProto.create({ name, dims: [], dataType: 7, rawData: new Uint8Array(v.buffer) }));
-    return name;
-  }
-
-  scalar(value: number, name = `f${this.id++}`): string {
-    const v = new Float32Array([value]);
-    this.initializers.push(onnx.TensorProto.create({ name, dims: [], dataType: 1, rawData: new Uint8Array(v.buffer) }));
-    return name;
-  }
-
-  op(type: string, inputs: string[], attributes: Record<string, number | number[]> = {}): string {
-    const output = `t${this.id++}`;
-    const attribute = Object.entries(attributes).map(([name, value]) => (Array.isArray(value)
-      ? onnx.AttributeProto.create({ name, type: 7, ints: value })
-      : Number.isInteger(value) && name !== 'epsilon' ? onnx.AttributeProto.create({ name, type: 2, i: value }) : onnx.AttributeProto.create({ name, type: 1, f: value })));
-    this.nodes.push(onnx.NodeProto.create({ opType: type, input: inputs, output: [output], attribute }));
-    return output;
-  }
-}
+import { encodeModel, GraphBuilder, readSafetensors, valueInfo, type Tensor } from './onnx-graph.js';
 
 function rotaryTables(g: GraphBuilder, name: string, theta: number, headDim: number, maxLength: number): [string, string] {
   const cos = new Float32Array(maxLength * headDim), sin = new Float32Array(maxLength * headDim);
@@ -190,10 +124,9 @@ export function exportRopeOnnx(modelDir: string, out: string, maxLength = 4096):
     x = g.op('Add', [x, matmul(activated, `${p}down`, get(qwen ? `${p}mlp.down_proj.weight` : `${p}mlp.Wo.weight`))]);
   }
   x = norm(x, qwen ? 'norm' : 'final_norm');
-  g.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [x], output: ['last_hidden_state'] }));
-  const io = (name: string, type: number, dims: Array<string | number>) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: type, shape: { dim: dims.map((s) => (typeof s === 'string' ? { dimParam: s } : { dimValue: s })) } } } });
-  const graph = onnx.GraphProto.create({ name: config.model_type, node: g.nodes, initializer: g.initializers, input: ['input_ids', 'attention_mask'].map((n) => io(n, 7, ['batch', 'seq'])), output: [io('last_hidden_state', 1, ['batch', 'seq', H])] });
-  writeFileSync(out, onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], producerName: 'sie-server bench', graph })).finish());
+  g.identity(x, 'last_hidden_state');
+  writeFileSync(out, encodeModel({ name: config.model_type, nodes: g.nodes, initializers: g.initializers,
+    inputs: ['input_ids', 'attention_mask'].map((n) => valueInfo(n, 7, ['batch', 'seq'])), outputs: [valueInfo('last_hidden_state', 1, ['batch', 'seq', H])] }));
 }
 
 if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) {
