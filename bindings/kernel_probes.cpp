@@ -113,6 +113,16 @@ Napi::Value gelu(const Napi::CallbackInfo& info) {
   return float32_array_from(info.Env(), std::move(x));
 }
 
+// sigmoidGate(x, alpha, reference) -> Float32Array: x * sigmoid(alpha x)
+Napi::Value sigmoid_gate(const Napi::CallbackInfo& info) {
+  std::vector<float> x = copy_of(float32_array(info[0], "x"));
+  if (!info[1].IsNumber()) throw argument_error(info.Env(), "alpha must be a number");
+  const float alpha = info[1].As<Napi::Number>().FloatValue();
+  if (info[2].ToBoolean()) sie::sigmoid_gate_reference(x.data(), int64_t(x.size()), alpha);
+  else sie::sigmoid_gate(x.data(), int64_t(x.size()), alpha);
+  return float32_array_from(info.Env(), std::move(x));
+}
+
 // softmax(x, rows, cols, reference) -> Float32Array
 Napi::Value softmax(const Napi::CallbackInfo& info) {
   std::vector<float> x = copy_of(float32_array(info[0], "x"));
@@ -150,6 +160,7 @@ Napi::Object define_kernel_probes(Napi::Env env) {
   Napi::Object probes = Napi::Object::New(env);
   probes.Set("gemm", Napi::Function::New(env, gemm));
   probes.Set("gelu", Napi::Function::New(env, gelu));
+  probes.Set("sigmoidGate", Napi::Function::New(env, sigmoid_gate));
   probes.Set("softmax", Napi::Function::New(env, softmax));
   probes.Set("addLayerNorm", Napi::Function::New(env, add_layer_norm));
   probes.Set("gemmKernel", Napi::String::New(env, sie::gemm_kernel_name()));

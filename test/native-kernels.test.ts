@@ -46,6 +46,21 @@ t.test('vectorised GELU (erf) matches the double-precision reference', async (t)
   t.same(Array.from(kernels.gelu(Float32Array.of(), false)), []);
 });
 
+t.test('vectorised sigmoid gate (SiLU, quick_gelu) matches the double-precision reference', async (t) => {
+  const x = randomFloats(10007, 43).map((v) => v * 30);
+  x.set([0, -0, 1e-8, -1e-8, 6, -6, 60, -60, 200, -200], 0);
+  for (const alpha of [1, 1.702]) {
+    const fast = kernels.sigmoidGate(x, alpha, false), reference = kernels.sigmoidGate(x, alpha, true);
+    // relative to max(1, |x|): the gate is about |x| wide where it is not saturated
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(fast[i] - reference[i]) / Math.max(1, Math.abs(x[i])));
+    t.ok(worst <= 1e-6, `alpha ${alpha}: max error ${worst.toExponential(2)} relative to max(1, |x|)`);
+    t.ok(fast.every(Number.isFinite), 'finite everywhere, saturated ends included');
+  }
+  // by hand: sigmoid(0) = 1/2, so 2 * sigmoid(2) = 2 / (1 + e^-2)
+  t.ok(Math.abs(kernels.sigmoidGate(Float32Array.of(2), 1, false)[0] - 2 / (1 + Math.exp(-2))) < 1e-6, 'SiLU(2) by hand');
+});
+
 t.test('vectorised softmax matches the reference, including long and one-wide rows', async (t) => {
   for (const [rows, cols] of [[1, 1], [3, 5], [7, 16], [4, 17], [2, 512], [1, 1000]]) {
     const x = randomFloats(rows * cols, rows * 131 + cols).map((v) => v * 30);

@@ -123,6 +123,8 @@ export interface WeightEntry {
 export interface NativeKernelProbes {
   gemm(x: Float32Array, w: Float32Array, bias: Float32Array | null, m: number, n: number, k: number, reference: boolean, threads?: number, gelu?: boolean): Float32Array;
   gelu(x: Float32Array, reference: boolean): Float32Array;
+  /** x * sigmoid(alpha x): SiLU (1) and quick_gelu (1.702). */
+  sigmoidGate(x: Float32Array, alpha: number, reference: boolean): Float32Array;
   softmax(x: Float32Array, rows: number, cols: number, reference: boolean): Float32Array;
   addLayerNorm(x: Float32Array, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number, reference: boolean): Float32Array;
   readonly gemmKernel: string;

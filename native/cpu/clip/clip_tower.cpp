@@ -84,8 +84,7 @@ void ClipTower::forward(float* x, const int32_t* offsets, int sequences, bool ca
     std::copy(x, x + size_t(t) * h, normed_.begin());
     add_layer_norm(normed_.data(), nullptr, t, h, h, layer.norm2.gamma.data(), layer.norm2.beta.data(), shape_.eps);
     linear_forward(layer.fc1, t, normed_.data(), h, inner_.data(), inter, &pool, shape_.quick_gelu ? Epilogue::None : Epilogue::Gelu);
-    if (shape_.quick_gelu)
-      for (float& v : inner_) v = v / (1.0f + std::exp(-1.702f * v));
+    if (shape_.quick_gelu) sigmoid_gate(inner_.data(), int64_t(inner_.size()), 1.702f);
     linear_forward(layer.fc2, t, inner_.data(), inter, projected_.data(), h, &pool);
     for (size_t i = 0; i < size_t(t) * h; ++i) x[i] += projected_[i];
   }

@@ -20,6 +20,15 @@ void gelu_erf(float* x, int64_t count) {
   for (int64_t i = 0; i < count; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
 }
 
+void sigmoid_gate_reference(float* x, int64_t count, float alpha) {
+  for (int64_t i = 0; i < count; ++i) x[i] = float(double(x[i]) / (1.0 + std::exp(-double(alpha) * x[i])));
+}
+
+void sigmoid_gate(float* x, int64_t count, float alpha) {
+  if (cpu_has_avx512()) return sigmoid_gate_avx512(x, count, alpha);
+  for (int64_t i = 0; i < count; ++i) x[i] = x[i] / (1.0f + std::exp(-alpha * x[i]));
+}
+
 void softmax_rows_reference(float* x, int rows, int cols, int64_t ld) {
   for (int r = 0; r < rows; ++r) {
     float* row = x + r * ld;

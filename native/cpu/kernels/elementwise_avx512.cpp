@@ -24,6 +24,18 @@ void gelu_erf_avx512(float* x, int64_t count) {
   }
 }
 
+void sigmoid_gate_avx512(float* x, int64_t count, float alpha) {
+  const __m512 minus_alpha = _mm512_set1_ps(-alpha), one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < count; i += 16) {
+    const int64_t left = count - i;
+    const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(mask, x + i);
+    // exp saturates to inf for very negative alpha * x, where the quotient is then 0.
+    const __m512 e = exp_ps(_mm512_mul_ps(minus_alpha, v));
+    _mm512_mask_storeu_ps(x + i, mask, _mm512_div_ps(v, _mm512_add_ps(one, e)));
+  }
+}
+
 void softmax_row_avx512(float* x, int cols) {
   __m512 vmax = _mm512_set1_ps(-3.4e38f);
   for (int c = 0; c < cols; c += 16) {

@@ -206,8 +206,7 @@ void RopeEncoder::gated_mlp(const RopeLayerWeights& layer, const float* input, i
       float* out = activated_.data() + int64_t(t) * inter;
       std::copy(row + activated_at, row + activated_at + inter, out);
       if (gelu) gelu_erf(out, inter);
-      else
-        for (int j = 0; j < inter; ++j) out[j] = out[j] / (1.0f + std::exp(-out[j]));
+      else sigmoid_gate(out, inter, 1.0f);  // SiLU
       for (int j = 0; j < inter; ++j) out[j] *= row[other_at + j];
     }
   });
