@@ -58,6 +58,20 @@ PackedLinear read_linear(const WeightStore& file, const std::string& name, int o
   return make_packed_linear(w.data(), std::move(bias), out_features, in_features, format);
 }
 
+FusedQkv read_fused_qkv(const WeightStore& file, const std::string& lp, int h, float q_scale) {
+  FusedQkv qkv{std::vector<float>(size_t(3) * h * h), std::vector<float>(size_t(3) * h)};
+  const char* parts[3] = {"query", "key", "value"};
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = lp + "attention.self." + parts[i];
+    const std::vector<float> w = read_tensor(file, name + ".weight", {h, h});
+    const std::vector<float> b = read_tensor(file, name + ".bias", {h});
+    const float scale = i == 0 ? q_scale : 1.0f;
+    for (size_t j = 0; j < w.size(); ++j) qkv.weight[size_t(i) * h * h + j] = w[j] * scale;
+    for (int j = 0; j < h; ++j) qkv.bias[size_t(i) * h + j] = b[j] * scale;
+  }
+  return qkv;
+}
+
 BertWeights load_bert_weights(const WeightStore& file, const EncoderConfig& c, WeightFormat format) {
   validate_encoder_config(c);
   const std::string p = bert_prefix(file);
@@ -71,17 +85,8 @@ BertWeights load_bert_weights(const WeightStore& file, const EncoderConfig& c, W
   for (int l = 0; l < c.num_layers; ++l) {
     const std::string lp = p + "encoder.layer." + std::to_string(l) + ".";
     BertLayerWeights layer;
-    std::vector<float> qkv_w(size_t(3) * h * h), qkv_b(size_t(3) * h);
-    const char* parts[3] = {"query", "key", "value"};
-    for (int i = 0; i < 3; ++i) {
-      const std::string name = lp + "attention.self." + parts[i];
-      std::vector<float> part_w = read_tensor(file, name + ".weight", {h, h});
-      std::vector<float> part_b = read_tensor(file, name + ".bias", {h});
-      const float scale = i == 0 ? q_scale : 1.0f;
-      for (size_t j = 0; j < part_w.size(); ++j) qkv_w[size_t(i) * h * h + j] = part_w[j] * scale;
-      for (int j = 0; j < h; ++j) qkv_b[size_t(i) * h + j] = part_b[j] * scale;
-    }
-    layer.qkv = make_packed_linear(qkv_w.data(), std::move(qkv_b), 3 * h, h, format);
+    FusedQkv qkv = read_fused_qkv(file, lp, h, q_scale);
+    layer.qkv = make_packed_linear(qkv.weight.data(), std::move(qkv.bias), 3 * h, h, format);
     layer.attention_output = read_linear(file, lp + "attention.output.dense", h, h, format);
     layer.attention_norm = read_layer_norm(file, lp + "attention.output.LayerNorm", h);
     layer.intermediate = read_linear(file, lp + "intermediate.dense", c.intermediate_size, h, format);

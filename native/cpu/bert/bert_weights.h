@@ -42,4 +42,11 @@ std::string bert_prefix(const WeightStore& file);
 PackedLinear read_linear(const WeightStore& file, const std::string& name, int out_features, int in_features,
                          WeightFormat format);
 
+// One layer's attention.self.{query,key,value} stacked into one [3H, H] matrix and [3H] bias, the
+// query rows and bias scaled by q_scale (1/sqrt(head_dim)). Both backends' BERT encoders use it.
+struct FusedQkv {
+  std::vector<float> weight, bias;
+};
+FusedQkv read_fused_qkv(const WeightStore& file, const std::string& layer_prefix, int hidden, float q_scale);
+
 }  // namespace sie

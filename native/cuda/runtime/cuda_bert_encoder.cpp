@@ -27,18 +27,9 @@ CudaBertEncoder::CudaBertEncoder(const WeightStore& file, const EncoderConfig& c
   for (int l = 0; l < c.num_layers; ++l) {
     const std::string lp = p + "encoder.layer." + std::to_string(l) + ".";
     Layer layer;
-    std::vector<float> qkv_w(size_t(3) * h * h), qkv_b(size_t(3) * h);
-    const char* parts[3] = {"query", "key", "value"};
-    for (int i = 0; i < 3; ++i) {
-      const std::string name = lp + "attention.self." + parts[i];
-      const std::vector<float> w = read_tensor(file, name + ".weight", {h, h});
-      const std::vector<float> b = read_tensor(file, name + ".bias", {h});
-      const float scale = i == 0 ? q_scale : 1.0f;
-      for (size_t j = 0; j < w.size(); ++j) qkv_w[size_t(i) * h * h + j] = w[j] * scale;
-      for (int j = 0; j < h; ++j) qkv_b[size_t(i) * h + j] = b[j] * scale;
-    }
-    layer.qkv_weight = add(upload_as(dtype, qkv_w));
-    layer.qkv_bias = add(upload_f32(qkv_b));
+    const FusedQkv qkv = read_fused_qkv(file, lp, h, q_scale);
+    layer.qkv_weight = add(upload_as(dtype, qkv.weight));
+    layer.qkv_bias = add(upload_f32(qkv.bias));
     layer.output_weight = add(upload_as(dtype, read_tensor(file, lp + "attention.output.dense.weight", {h, h})));
     layer.output_bias = add(upload_f32(read_tensor(file, lp + "attention.output.dense.bias", {h})));
     layer.attention_gamma = add(upload_f32(read_tensor(file, lp + "attention.output.LayerNorm.weight", {h})));
