@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "../../core/engine_error.h"
+#include "../gemm/packed_gemm.h"
 #include "../kernels/elementwise.h"
+#include "../row_tasks.h"
 
 namespace sie {
 
@@ -40,6 +42,23 @@ size_t ClipTower::weight_bytes() const {
   return total;
 }
 
+// normed_ <- LayerNorm(x), rows in parallel.
+void ClipTower::normalized_copy(ThreadPool& pool, const float* x, int rows, const LayerNormWeights& norm) {
+  const int h = shape_.hidden;
+  for_row_chunks(pool, rows, [&](int begin, int end) {
+    std::copy(x + int64_t(begin) * h, x + int64_t(end) * h, normed_.begin() + int64_t(begin) * h);
+    add_layer_norm(normed_.data() + int64_t(begin) * h, nullptr, end - begin, h, h, norm.gamma.data(), norm.beta.data(), shape_.eps);
+  });
+}
+
+// x += projected_ (the residual), rows in parallel.
+void ClipTower::add_rows(ThreadPool& pool, float* x, int rows) {
+  const int h = shape_.hidden;
+  for_row_chunks(pool, rows, [&](int begin, int end) {
+    for (int64_t i = int64_t(begin) * h; i < int64_t(end) * h; ++i) x[i] += projected_[size_t(i)];
+  });
+}
+
 void ClipTower::forward(float* x, const int32_t* offsets, int sequences, bool causal, ThreadPool& pool) {
   const int h = shape_.hidden, heads = shape_.heads, d = h / heads, inter = shape_.intermediate;
   const int t = offsets[sequences];
@@ -49,44 +68,49 @@ void ClipTower::forward(float* x, const int32_t* offsets, int sequences, bool ca
   projected_.resize(size_t(t) * h);
   inner_.resize(size_t(t) * inter);
   for (Layer& layer : layers_) {
-    std::copy(x, x + size_t(t) * h, normed_.begin());
-    add_layer_norm(normed_.data(), nullptr, t, h, h, layer.norm1.gamma.data(), layer.norm1.beta.data(), shape_.eps);
+    normalized_copy(pool, x, t, layer.norm1);
     linear_forward(layer.qkv, t, normed_.data(), h, qkv_.data(), 3 * h, &pool);
-    // One task per (sequence, head): softmax over the keys the mask allows, fp32 throughout.
-    pool.parallel_for(int64_t(sequences) * heads, [&](int64_t task, int) {
+    // One task per (sequence, head), on the packed GEMM: scores = q k^T, the causal mask (text),
+    // softmax, then context = scores v. Sequences are short (77 text tokens, 50-577 patches), so
+    // one block of query rows covers a whole sequence.
+    const int longest = [&] {
+      int n = 0;
+      for (int s = 0; s < sequences; ++s) n = std::max(n, offsets[s + 1] - offsets[s]);
+      return n;
+    }();
+    scores_.resize(size_t(pool.size()));
+    packed_keys_.resize(size_t(pool.size()));
+    packed_values_.resize(size_t(pool.size()));
+    for (int w = 0; w < pool.size(); ++w) {
+      scores_[size_t(w)].resize(size_t(longest) * longest);
+      packed_keys_[size_t(w)].resize(size_t(packed_size(longest, d)));
+      packed_values_[size_t(w)].resize(size_t(packed_size(d, longest)));
+    }
+    const int64_t ld = 3 * int64_t(h);
+    pool.parallel_for(int64_t(sequences) * heads, [&](int64_t task, int worker) {
       const int s = int(task / heads), head = int(task % heads);
       const int begin = offsets[s], length = offsets[s + 1] - begin;
-      std::vector<float> scores(static_cast<size_t>(length));
-      for (int i = 0; i < length; ++i) {
-        const float* q = &qkv_[size_t(begin + i) * 3 * h + head * d];
-        const int visible = causal ? i + 1 : length;
-        float best = -INFINITY;
-        for (int j = 0; j < visible; ++j) {
-          const float* k = &qkv_[size_t(begin + j) * 3 * h + h + head * d];
-          float dot = 0.0f;
-          for (int c = 0; c < d; ++c) dot += q[c] * k[c];
-          scores[size_t(j)] = dot;
-          best = std::max(best, dot);
-        }
-        float total = 0.0f;
-        for (int j = 0; j < visible; ++j) total += (scores[size_t(j)] = std::exp(scores[size_t(j)] - best));
-        float* out = &context_[size_t(begin + i) * h + head * d];
-        std::fill(out, out + d, 0.0f);
-        for (int j = 0; j < visible; ++j) {
-          const float p = scores[size_t(j)] / total;
-          const float* v = &qkv_[size_t(begin + j) * 3 * h + 2 * h + head * d];
-          for (int c = 0; c < d; ++c) out[c] += p * v[c];
-        }
-      }
+      const float* q = qkv_.data() + int64_t(begin) * ld + head * d;
+      float* scores = scores_[size_t(worker)].data();
+      pack_nk(q + h, length, d, ld, packed_keys_[size_t(worker)].data());
+      pack_kn(q + 2 * h, length, d, ld, packed_values_[size_t(worker)].data());
+      gemm_packed(length, length, d, q, ld, packed_keys_[size_t(worker)].data(), nullptr, scores, length, nullptr);
+      if (causal)
+        for (int i = 0; i < length; ++i) std::fill(scores + int64_t(i) * length + i + 1, scores + int64_t(i + 1) * length, -INFINITY);
+      softmax_rows(scores, length, length, length);
+      gemm_packed(length, d, length, scores, length, packed_values_[size_t(worker)].data(), nullptr,
+                  context_.data() + int64_t(begin) * h + head * d, h, nullptr);
     });
     linear_forward(layer.out, t, context_.data(), h, projected_.data(), h, &pool);
-    for (size_t i = 0; i < size_t(t) * h; ++i) x[i] += projected_[i];
-    std::copy(x, x + size_t(t) * h, normed_.begin());
-    add_layer_norm(normed_.data(), nullptr, t, h, h, layer.norm2.gamma.data(), layer.norm2.beta.data(), shape_.eps);
+    add_rows(pool, x, t);
+    normalized_copy(pool, x, t, layer.norm2);
     linear_forward(layer.fc1, t, normed_.data(), h, inner_.data(), inter, &pool, shape_.quick_gelu ? Epilogue::None : Epilogue::Gelu);
-    if (shape_.quick_gelu) sigmoid_gate(inner_.data(), int64_t(inner_.size()), 1.702f);
+    if (shape_.quick_gelu)
+      for_row_chunks(pool, t, [&](int begin, int end) {
+        sigmoid_gate(inner_.data() + int64_t(begin) * inter, int64_t(end - begin) * inter, 1.702f);
+      });
     linear_forward(layer.fc2, t, inner_.data(), inter, projected_.data(), h, &pool);
-    for (size_t i = 0; i < size_t(t) * h; ++i) x[i] += projected_[i];
+    add_rows(pool, x, t);
   }
 }
 

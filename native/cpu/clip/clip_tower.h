@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../bert/bert_weights.h"
+#include "../../core/aligned_buffer.h"
 #include "../thread_pool.h"
 
 namespace sie {
@@ -27,6 +28,8 @@ class ClipTower {
   const ClipTowerShape& shape() const { return shape_; }
 
  private:
+  void normalized_copy(ThreadPool& pool, const float* x, int rows, const LayerNormWeights& norm);
+  void add_rows(ThreadPool& pool, float* x, int rows);
   struct Layer {
     LayerNormWeights norm1, norm2;
     PackedLinear qkv, out, fc1, fc2;
@@ -34,6 +37,8 @@ class ClipTower {
   ClipTowerShape shape_;
   std::vector<Layer> layers_;
   std::vector<float> normed_, qkv_, context_, projected_, inner_;
+  // One per pool thread; the packed GEMM reads its operands with aligned vector loads.
+  std::vector<AlignedBuffer> scores_, packed_keys_, packed_values_;
 };
 
 }  // namespace sie
