@@ -26,11 +26,16 @@ function checkSize(bytes: Uint8Array, param: string): Uint8Array {
   return bytes;
 }
 
-/** SIE items' images: bytes (msgpack) or base64 text (JSON). */
-export function sieImageBytes(images: ReadonlyArray<ImageInput>, param: string): Uint8Array[] {
+/**
+ * SIE items' images: `{data, format}` objects (the Python SDK) or the bytes themselves (the
+ * TypeScript SDK sends `images: [Uint8Array]`); data as bytes (msgpack) or base64 text (JSON).
+ */
+export function sieImageBytes(images: ReadonlyArray<ImageInput | Uint8Array | string>, param: string): Uint8Array[] {
   return images.map((image, j) => {
+    if (image instanceof Uint8Array) return checkSize(image, `${param}[${j}]`);
+    if (typeof image === 'string') return fromBase64(image, `${param}[${j}]`);
     const field = `${param}[${j}].data`;
-    if (image === null || typeof image !== 'object') throw new EngineError('INVALID_INPUT', `${param}[${j}] must be an object with data`, { param: `${param}[${j}]` });
+    if (image === null || typeof image !== 'object') throw new EngineError('INVALID_INPUT', `${param}[${j}] must be image bytes or an object with data`, { param: `${param}[${j}]` });
     if (image.data instanceof Uint8Array) return checkSize(image.data, field);
     if (typeof image.data === 'string') return fromBase64(image.data, field);
     throw new EngineError('INVALID_INPUT', `${field} must be bytes or a base64 string`, { param: field });
