@@ -106,7 +106,4 @@ cudaError_t gather_rows(DType dtype, const void* src, const int32_t* rows, int c
 // Converts n fp32 values to `dtype` (weights at upload).
 cudaError_t convert_from_float(DType dtype, const float* in, void* out, int64_t n, cudaStream_t stream);
 
-// In place, float rows (fp32 storage only; the L2 kernel the pooled heads use).
-int l2_normalize_rows(float* x, int rows, int cols, void* stream);
-
 }  // namespace sie_cuda
