@@ -5,6 +5,7 @@
 
 #include "../core/cpu_features.h"
 
+#include "../backend/live_models.h"
 #include "../core/engine_error.h"
 
 namespace sie {
@@ -48,17 +49,8 @@ std::vector<std::string> CpuBackend::dtypes() const {
 }
 
 DeviceMemory CpuBackend::memory() const {
-  DeviceMemory memory{"cpu", 0, 0};
   std::lock_guard<std::mutex> lock(models_mutex_);
-  std::vector<std::weak_ptr<CpuModel>> live;
-  for (auto& weak : models_) {
-    if (auto model = weak.lock()) {
-      memory.used_bytes += model->weight_bytes() + model->workspace_bytes();
-      live.push_back(weak);
-    }
-  }
-  models_ = std::move(live);
-  return memory;
+  return {"cpu", live_model_bytes(models_), 0};
 }
 
 }  // namespace sie

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "../../cpu/batch_validation.h"
+#include "../../backend/live_models.h"
 #include "batch_split.h"
 
 namespace sie {
@@ -175,16 +176,8 @@ std::shared_ptr<Model> CudaBackend::load(const ModelDescription& description) {
 }
 
 DeviceMemory CudaBackend::memory() const {
-  DeviceMemory memory{device(), 0, device_.total_bytes};
   std::lock_guard<std::mutex> lock(models_mutex_);
-  std::vector<std::weak_ptr<CudaModel>> live;
-  for (auto& weak : models_)
-    if (auto model = weak.lock()) {
-      memory.used_bytes += model->weight_bytes() + model->workspace_bytes();
-      live.push_back(weak);
-    }
-  models_ = std::move(live);
-  return memory;
+  return {device(), live_model_bytes(models_), device_.total_bytes};
 }
 
 }  // namespace sie
