@@ -7,6 +7,7 @@
 #include "addon_data.h"
 #include "backend_handle.h"
 #include "image_ops.h"
+#include "wire_format.h"
 #include "kernel_probes.h"
 #include "model_handle.h"
 #include "weights_inspection.h"
@@ -39,6 +40,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("headKinds", string_array(env, sie::head_kinds()));
   exports.Set("kernels", define_kernel_probes(env));
   exports.Set("images", define_image_ops(env));
+  exports.Set("wire", define_wire_format(env));
   return exports;
 }
 

@@ -128,3 +128,25 @@ t.test('SIE timing reports real queue and tokenization time; the tokenization hi
   const count = Number(/sie_tokenization_duration_seconds_count\{model="tiny-dense-mean"\} (\d+)/.exec(text)?.[1] ?? 0);
   t.ok(count >= 2, `tokenization observed ${count} times`);
 });
+
+t.test('compute threads spin only during a forward pass: an idle engine uses no CPU, spinning or not', async (t) => {
+  for (const spin of ['0', '100000']) {
+    // The pool reads SIE_POOL_SPIN_US when the backend opens; 100 ms is far past the default, so
+    // a worker left spinning after a pass would show as about 100 ms of CPU per pass below.
+    process.env.SIE_POOL_SPIN_US = spin;
+    const engine = new Engine({ threads: 2, progress: null, modelsDir: models });
+    delete process.env.SIE_POOL_SPIN_US;
+    t.teardown(() => engine.close());
+    await engine.load('tiny-dense-mean');
+    const texts = sentences();
+    for (let i = 0; i < 5; i++) {
+      const result = await engine.embed('tiny-dense-mean', texts.slice(0, 8));
+      result.embeddings.forEach((v, j) => t.ok(cosine(v, reference[j]) >= 0.99999, `spin ${spin}, pass ${i}, input ${j}`));
+    }
+    const before = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 300));
+    const used = process.cpuUsage(before);
+    const ms = (used.user + used.system) / 1000;
+    t.ok(ms < 40, `spin ${spin}: ${ms.toFixed(1)} ms of CPU in the 300 ms after the last pass`);
+  }
+});

@@ -62,3 +62,24 @@ t.test('a model loaded by path is served under its folder name', async (t) => {
   const response = await client.embeddings.create({ model: 'tiny-dense-cls', input: 'hello', encoding_format: 'float' });
   t.equal(response.data[0].embedding.length, 64);
 });
+
+t.test('float JSON carries the exact float32 values of the base64 answer, in their shortest form', async (t) => {
+  const { baseUrl } = await startServer(t);
+  const post = async (encoding_format: string) => {
+    const response = await fetch(`${baseUrl}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny-dense-mean', input: sentences().slice(0, 4), encoding_format }) });
+    t.equal(response.status, 200);
+    t.match(response.headers.get('content-type') ?? '', /^application\/json/);
+    return response.text();
+  };
+  const text = await post('float');
+  const floats = (JSON.parse(text) as { data: Array<{ embedding: number[] }> }).data;
+  const base64 = (JSON.parse(await post('base64')) as { data: Array<{ embedding: string }> }).data;
+  floats.forEach((item, i) => {
+    const bytes = Buffer.from(base64[i].embedding, 'base64');
+    const exact = Array.from({ length: bytes.length / 4 }, (_, j) => bytes.readFloatLE(j * 4));
+    t.same(item.embedding.map((v) => Math.fround(v)), exact, `input ${i}: every value is the same float32`);
+  });
+  // No float64 expansion on the wire: no number carries more than 9 significant digits.
+  const longest = Math.max(...(text.match(/-?\d+\.\d+(e[-+]?\d+)?/g) ?? []).map((n) => n.split('e')[0].replace(/[-.]/g, '').replace(/^0+/, '').length));
+  t.ok(longest <= 9, `longest number has ${longest} significant digits`);
+});

@@ -139,6 +139,12 @@ export interface NativeImageOps {
   resizeBicubicRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Promise<Uint8Array>;
 }
 
+/** Hot formatting for the HTTP routes (bindings/wire_format.cpp). */
+export interface NativeWireFormat {
+  /** Each vector as JSON array text, every value in its shortest float32 form (non-finite: null). */
+  float32JsonArrays(vectors: ReadonlyArray<Float32Array>): string[];
+}
+
 export interface NativeAddon {
   openBackend(options: { device?: Device; threads?: number; workspaceTokens?: number }): NativeBackend;
   /** The tensor table of a checkpoint (safetensors, torch zip, shard index), validated by the loader's own readers; throws BAD_WEIGHTS. */
@@ -147,6 +153,7 @@ export interface NativeAddon {
   readonly headKinds: string[];
   kernels: NativeKernelProbes;
   images: NativeImageOps;
+  wire: NativeWireFormat;
 }
 
 /**

@@ -11,6 +11,7 @@ import { dataUriBytes, MAX_IMAGES_PER_REQUEST } from './image-inputs.js';
 import { installErrorHandler, withBody } from './error-handlers.js';
 import { openAIErrorBody } from './error-mapping.js';
 import { embeddingsRoute, modelsListBody, type EmbeddingsBody } from './openai-routes.js';
+import { embeddingsJson } from './wire/embeddings-json.js';
 import { withRequestModel } from './request-model.js';
 import { noteTiming } from './request-timing.js';
 import { inputListSchema, modelIdSchema } from './route-schemas.js';
@@ -87,13 +88,7 @@ export async function infinityRoutes(app: FastifyInstance, options: InfinityRout
     const images = inputs.map((uri, i) => [dataUriBytes(uri, `input[${i}]`)]);
     const signal = clientGone(request, reply);
     const { items } = noteTiming(request, await withRequestModel(engine, body.model, (model) => model.encodeImages(images, { signal })));
-    const base64 = body.encoding_format === 'base64';
-    return {
-      object: 'list',
-      data: items.map((item, index) => ({ object: 'embedding', index, embedding: base64 ? Buffer.from(item.dense!.buffer, item.dense!.byteOffset, item.dense!.byteLength).toString('base64') : Array.from(item.dense!) })),
-      model: body.model,
-      usage: { prompt_tokens: 0, total_tokens: 0 },
-    };
+    return reply.type('application/json; charset=utf-8').send(embeddingsJson(items.map((item) => item.dense!), body.model, 0, body.encoding_format ?? 'float'));
   }
   app.get('/models', async () => modelsListBody(engine));
 

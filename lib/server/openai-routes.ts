@@ -13,6 +13,7 @@ import { withRequestModel } from './request-model.js';
 import { noteTiming } from './request-timing.js';
 import { modelIdSchema } from './route-schemas.js';
 import { modelInfo } from './sie-routes.js';
+import { embeddingsJson } from './wire/embeddings-json.js';
 
 export interface OpenAIRoutesOptions {
   engine: Engine;
@@ -94,11 +95,6 @@ export function parseEmbeddingInput(input: unknown): EmbeddingInput[] {
   });
 }
 
-function toBase64(vector: Float32Array): string {
-  // Little-endian float32 bytes, as OpenAI sends them (every platform Node runs on is little-endian).
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64');
-}
-
 /** The OpenAI embeddings handler, shared by /v1/embeddings and Infinity's /embeddings. */
 export function embeddingsRoute(engine: Engine, maxInputsPerRequest: number) {
   return {
@@ -108,14 +104,9 @@ export function embeddingsRoute(engine: Engine, maxInputsPerRequest: number) {
       const inputs = parseEmbeddingInput(body.input);
       const signal = clientGone(request, reply);
       const result = noteTiming(request, await withRequestModel(engine, body.model, (model) => model.embed(inputs, { dimensions: body.dimensions, truncate: body.truncate, signal })));
-      const base64 = body.encoding_format === 'base64';
       const promptTokens = result.tokenCounts.reduce((a, b) => a + b, 0);
-      return {
-        object: 'list',
-        data: result.embeddings.map((vector, index) => ({ object: 'embedding', index, embedding: base64 ? toBase64(vector) : Array.from(vector) })),
-        model: body.model,
-        usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
-      };
+      // Written as text (the response schema documents the shape; a string body skips it).
+      return reply.type('application/json; charset=utf-8').send(embeddingsJson(result.embeddings, body.model, promptTokens, body.encoding_format ?? 'float'));
     },
   };
 }

@@ -1,0 +1,65 @@
+// The native float32 JSON formatter (bindings/wire_format.cpp) against JavaScript's own number
+// parsing and an independent search for the shortest decimal that reads back to each float32.
+import t from 'tap';
+import { nativeAddon } from '../lib/bindings/native-addon.js';
+
+const { wire } = nativeAddon();
+
+/** Significant digits of the shortest toPrecision(p) that rounds back to the same float32. */
+function shortestDigits(value: number): number {
+  for (let p = 1; p <= 9; p++) if (Math.fround(Number(value.toPrecision(p))) === value) return p;
+  throw new Error(`no float32 round trip for ${value}`);
+}
+
+function significantDigits(text: string): number {
+  const mantissa = text.replace(/^-/, '').split(/e/i)[0].replace('.', '').replace(/^0+/, '');
+  return mantissa.replace(/0+$/, '').length || 1;
+}
+
+t.test('every value reads back to the identical float32, in the fewest digits', async (t) => {
+  const special = [0, -0, 1, -1, 0.1, 1e-5, 3.4028234663852886e38, -3.4028234663852886e38, 1.1754943508222875e-38, 1.401298464324817e-45, -1.401298464324817e-45, 123456792, 0.00012345678, 16777216, 1 / 3];
+  let seed = 12345;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed;
+  };
+  const bits = new Uint32Array(20000).map(() => random());
+  const fromBits = new Float32Array(bits.buffer).filter((v) => Number.isFinite(v));
+  const embeddingLike = Float32Array.from({ length: 5000 }, () => (random() / 4294967296 - 0.5) * 0.3);
+  const values = Float32Array.from([...special, ...fromBits, ...embeddingLike]);
+  const [text] = wire.float32JsonArrays([values]);
+  const parsed = JSON.parse(text) as number[];
+  t.equal(parsed.length, values.length);
+  let exact = 0, shortest = 0;
+  const tokens = text.slice(1, -1).split(',');
+  values.forEach((v, i) => {
+    if (Object.is(Math.fround(parsed[i]), v)) exact++;
+    // An integer may print all its digits when that is still the shorter text (123456792 rather
+    // than 1.2345679e+08, as C++'s to_chars chooses); any other value has its fewest digits.
+    const integer = /^-?\d+$/.test(tokens[i]);
+    if (integer ? tokens[i].length <= v.toExponential(shortestDigits(v) - 1).length : significantDigits(tokens[i]) <= shortestDigits(v)) shortest++;
+  });
+  t.equal(exact, values.length, 'all values read back exactly (negative zero included)');
+  t.equal(shortest, values.length, 'no value has more digits than it needs');
+});
+
+t.test('non-finite values become null, as JSON.stringify writes them; empty vectors are []', async (t) => {
+  const [text, empty] = wire.float32JsonArrays([Float32Array.from([NaN, Infinity, -Infinity, 2.5]), new Float32Array(0)]);
+  t.equal(text, '[null,null,null,2.5]');
+  t.equal(empty, '[]');
+});
+
+t.test('embedding-sized vectors are about half the bytes of JSON.stringify', async (t) => {
+  let seed = 7;
+  const vector = Float32Array.from({ length: 384 }, () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed / 4294967296 - 0.5) * 0.2;
+  });
+  const [text] = wire.float32JsonArrays([vector]);
+  t.ok(text.length < 0.65 * JSON.stringify(Array.from(vector)).length, `${text.length} vs ${JSON.stringify(Array.from(vector)).length} bytes`);
+});
+
+t.test('a non-Float32Array argument is a typed error, not a crash', async (t) => {
+  t.throws(() => wire.float32JsonArrays([new Float64Array(3) as unknown as Float32Array]), { code: 'INVALID_ARGUMENT' });
+  t.throws(() => wire.float32JsonArrays('x' as unknown as Float32Array[]), { code: 'INVALID_ARGUMENT' });
+});
