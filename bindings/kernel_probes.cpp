@@ -96,6 +96,38 @@ Napi::Value gemm_bf16(const Napi::CallbackInfo& info) {
   return float32_array_from(env, std::move(y));
 }
 
+// gemmBf16Panels(x, w, m, n, k, layout, kernel, ld): the attention form of the bf16 GEMM, one
+// thread, panels packed into plain memory. layout 'nk': w holds n rows of k values; 'kn': w holds
+// k rows of n values (attention's V) and the product uses its transpose. Rows of w are ld apart.
+Napi::Value gemm_bf16_panels(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = float32_array(info[0], "x");
+  auto w = float32_array(info[1], "w");
+  const int m = int_arg(info, 2, "m"), n = int_arg(info, 3, "n"), k = int_arg(info, 4, "k");
+  const std::string layout = info[5].IsString() ? info[5].As<Napi::String>().Utf8Value() : "";
+  const std::string kernel = info[6].IsString() ? info[6].As<Napi::String>().Utf8Value() : "";
+  const int ld = int_arg(info, 7, "ld");
+  if (layout != "nk" && layout != "kn") throw argument_error(env, "layout must be 'nk' or 'kn'");
+  const sie::CpuIsa isa = kernel == "amx" ? sie::CpuIsa::Amx : kernel == "avx512bf16" ? sie::CpuIsa::Avx512Bf16 : sie::CpuIsa::Portable;
+  if (isa == sie::CpuIsa::Portable) throw argument_error(env, "kernel must be 'amx' or 'avx512bf16'");
+  if (sie::cpu_isa_detected() < isa) throw coded_error(env, sie::ErrorCode::DeviceUnavailable, kernel + " is not available on this CPU");
+  const int rows = layout == "nk" ? n : k, cols = layout == "nk" ? k : n;
+  if (ld < cols) throw argument_error(env, "ld must be at least the row length");
+  require_length(env, x.ElementLength(), size_t(m) * k, "x");
+  require_length(env, w.ElementLength(), size_t(rows) * ld, "w");
+  // Aligned as the engine's scratch is (the register kernel loads panels with aligned loads), and
+  // filled with garbage: packing must zero the padding itself.
+  sie::AlignedBuffer buffer;
+  buffer.resize(size_t((sie::bf16_packed_elements(n, k) + 1) / 2));
+  uint16_t* panels = reinterpret_cast<uint16_t*>(buffer.data());
+  std::fill(panels, panels + sie::bf16_packed_elements(n, k), uint16_t(0xFFFF));
+  if (layout == "nk") sie::pack_bf16_nk_into(w.Data(), n, k, ld, panels, isa);
+  else sie::pack_bf16_kn_into(w.Data(), k, n, ld, panels, isa);
+  std::vector<float> y(size_t(m) * n);
+  translate_errors(env, [&]() { sie::gemm_bf16_panels(m, n, k, x.Data(), k, panels, nullptr, y.data(), n, nullptr, sie::Epilogue::None, isa); });
+  return float32_array_from(env, std::move(y));
+}
+
 Napi::Object cpu_isa_info(Napi::Env env) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("detected", sie::cpu_isa_name(sie::cpu_isa_detected()));
@@ -134,6 +166,25 @@ Napi::Value softmax(const Napi::CallbackInfo& info) {
   return float32_array_from(info.Env(), std::move(x));
 }
 
+// softmaxBf16(x, rows, cols, reference) -> Float32Array of rows x roundup32(cols): the bf16
+// probabilities (decoded exactly), zero padding included. The fast body needs AVX512-BF16.
+Napi::Value softmax_bf16(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<float> x = copy_of(float32_array(info[0], "x"));
+  const int rows = int_arg(info, 1, "rows"), cols = int_arg(info, 2, "cols");
+  require_length(env, x.size(), size_t(rows) * cols, "x");
+  if (cols == 0) throw argument_error(env, "cols must be positive");
+  const bool reference = info[3].ToBoolean();
+  if (!reference && sie::cpu_isa() < sie::CpuIsa::Avx512Bf16) throw coded_error(env, sie::ErrorCode::DeviceUnavailable, "this CPU has no AVX512-BF16");
+  const int padded = (cols + 31) / 32 * 32;
+  std::vector<uint16_t> out(size_t(rows) * padded, 0xFFFF);
+  if (reference) sie::softmax_rows_to_bf16_reference(x.data(), rows, cols, cols, out.data(), padded, padded);
+  else sie::softmax_rows_to_bf16(x.data(), rows, cols, cols, out.data(), padded, padded);
+  std::vector<float> decoded(out.size());
+  for (size_t i = 0; i < out.size(); ++i) decoded[i] = sie::bf16_to_float_exact(out[i]);
+  return float32_array_from(env, std::move(decoded));
+}
+
 // addLayerNorm(x, residual|null, gamma, beta, rows, cols, eps, reference) -> Float32Array
 Napi::Value add_layer_norm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -162,9 +213,11 @@ Napi::Object define_kernel_probes(Napi::Env env) {
   probes.Set("gelu", Napi::Function::New(env, gelu));
   probes.Set("sigmoidGate", Napi::Function::New(env, sigmoid_gate));
   probes.Set("softmax", Napi::Function::New(env, softmax));
+  probes.Set("softmaxBf16", Napi::Function::New(env, softmax_bf16));
   probes.Set("addLayerNorm", Napi::Function::New(env, add_layer_norm));
   probes.Set("gemmKernel", Napi::String::New(env, sie::gemm_kernel_name()));
   probes.Set("gemmBf16", Napi::Function::New(env, gemm_bf16));
+  probes.Set("gemmBf16Panels", Napi::Function::New(env, gemm_bf16_panels));
   probes.Set("cpuIsa", cpu_isa_info(env));
   return probes;
 }

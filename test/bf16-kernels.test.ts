@@ -35,6 +35,53 @@ for (const kernel of ['amx', 'avx512bf16'] as const) {
   });
 }
 
+for (const kernel of ['amx', 'avx512bf16'] as const) {
+  t.test(`attention's bf16 GEMM (${kernel}): keys and values packed from strided rows match the twin`, { skip: has(kernel) ? false : `this CPU has no ${kernel}` }, async (t) => {
+    // Q·Kᵀ (n keys of k = head-dim values) and P·V (k tokens of n = head-dim values), with rows
+    // `ld` apart as in the fused qkv buffer; lengths that are and are not multiples of 32.
+    const shapes: Array<[number, number, number]> = [[256, 256, 32], [7, 13, 32], [40, 70, 64], [16, 33, 100], [1, 1, 1], [100, 100, 32]];
+    let seed = 500;
+    for (const [m, n, k] of shapes) {
+      const x = randomFloats(m * k, seed++);
+      // 'nk': w is n rows of k; the reference takes the same [n][k] matrix.
+      const ld = k + 9;
+      const strided = randomFloats(n * ld, seed++);
+      const w = Float32Array.from({ length: n * k }, (_, i) => strided[Math.floor(i / k) * ld + (i % k)]);
+      const want = kernels.gemmBf16(x, w, null, m, n, k, 'reference');
+      const got = kernels.gemmBf16Panels(x, strided, m, n, k, 'nk', kernel, ld);
+      t.ok(maxAbsDiff(got, want) <= 2e-6 * k, `keys: m=${m} n=${n} k=${k} max|diff|=${maxAbsDiff(got, want).toExponential(2)}`);
+      // 'kn': v is k rows of n (row stride ldv); the product uses vᵀ, i.e. the [n][k] matrix wt.
+      const ldv = n + 5;
+      const v = randomFloats(k * ldv, seed++);
+      const wt = Float32Array.from({ length: n * k }, (_, i) => v[(i % k) * ldv + Math.floor(i / k)]);
+      const wantV = kernels.gemmBf16(x, wt, null, m, n, k, 'reference');
+      const gotV = kernels.gemmBf16Panels(x, v, m, n, k, 'kn', kernel, ldv);
+      t.ok(maxAbsDiff(gotV, wantV) <= 2e-6 * k, `values: m=${m} n=${n} k=${k} max|diff|=${maxAbsDiff(gotV, wantV).toExponential(2)}`);
+    }
+  });
+}
+
+t.test('softmax to bf16 probabilities matches its twin within one bf16 rounding, padding zeroed', { skip: has('avx512bf16') ? false : 'this CPU has no AVX512-BF16' }, async (t) => {
+  for (const [rows, cols] of [[1, 1], [3, 5], [4, 17], [2, 256], [2, 100], [1, 1000]]) {
+    const x = randomFloats(rows * cols, rows * 17 + cols).map((v) => v * 20);
+    const padded = Math.ceil(cols / 32) * 32;
+    const got = kernels.softmaxBf16(x, rows, cols, false);
+    const want = kernels.softmaxBf16(x, rows, cols, true);
+    t.equal(got.length, rows * padded);
+    let worst = 0, padding = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < padded; c++) {
+        const i = r * padded + c;
+        if (c >= cols) padding += got[i] === 0 ? 0 : 1;
+        // One bf16 step at this magnitude: 2^(exponent - 7).
+        else worst = Math.max(worst, Math.abs(got[i] - want[i]) / (want[i] === 0 ? 1e-30 : 2 ** (Math.floor(Math.log2(Math.abs(want[i]))) - 7)));
+      }
+    }
+    t.ok(worst <= 1, `${rows}x${cols}: at most one bf16 step apart (${worst.toFixed(2)})`);
+    t.equal(padding, 0, `${rows}x${cols}: padding is zero`);
+  }
+});
+
 t.test('the bf16 reference twin agrees with a hand-computed product of bf16-exact values', async (t) => {
   // 1.5, 2.25, -3 and 0.125 are exact in bf16: [1.5 2.25] · [[-3 0.125]; [2 4]]ᵀ + [1, 0]
   const y = kernels.gemmBf16(Float32Array.of(1.5, 2.25), Float32Array.of(-3, 0.125, 2, 4), Float32Array.of(1, 0), 1, 2, 2, 'reference');

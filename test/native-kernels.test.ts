@@ -74,7 +74,7 @@ t.test('vectorised softmax matches the reference, including long and one-wide ro
 });
 
 t.test('residual LayerNorm matches the reference', async (t) => {
-  for (const [rows, cols] of [[1, 1], [5, 64], [3, 384], [2, 1000]]) {
+  for (const [rows, cols] of [[1, 1], [4, 17], [5, 64], [3, 384], [2, 1000], [2, 1024]]) {
     const x = randomFloats(rows * cols, cols).map((v) => v * 5 + 3);
     const residual = randomFloats(rows * cols, cols + 1);
     const gamma = randomFloats(cols, 7), beta = randomFloats(cols, 8);

@@ -126,8 +126,12 @@ export interface NativeKernelProbes {
   /** x * sigmoid(alpha x): SiLU (1) and quick_gelu (1.702). */
   sigmoidGate(x: Float32Array, alpha: number, reference: boolean): Float32Array;
   softmax(x: Float32Array, rows: number, cols: number, reference: boolean): Float32Array;
+  /** Softmax rows as bf16 probabilities (decoded), rows x cols rounded up to 32, zero padded; the fast body needs AVX512-BF16. */
+  softmaxBf16(x: Float32Array, rows: number, cols: number, reference: boolean): Float32Array;
   addLayerNorm(x: Float32Array, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number, reference: boolean): Float32Array;
   readonly gemmKernel: string;
+  /** Attention's bf16 GEMM: w is [n][k] ('nk', keys) or [k][n] ('kn', values), rows `ld` apart, packed per call. */
+  gemmBf16Panels(x: Float32Array, w: Float32Array, m: number, n: number, k: number, layout: 'nk' | 'kn', kernel: 'amx' | 'avx512bf16', ld: number): Float32Array;
   gemmBf16(x: Float32Array, w: Float32Array, bias: Float32Array | null, m: number, n: number, k: number, kernel: 'amx' | 'avx512bf16' | 'reference', threads?: number, gelu?: boolean): Float32Array;
   /** The ISA level the hardware offers and the one in use (SIE_CPU_ISA caps it). */
   readonly cpuIsa: { detected: string; active: string };

@@ -12,7 +12,8 @@
 namespace sie {
 
 size_t EncoderWorkspace::bytes() const {
-  size_t total = hidden.bytes() + qkv.bytes() + context.bytes() + projected.bytes() + intermediate.bytes();
+  size_t total = hidden.bytes() + qkv.bytes() + context.bytes() + projected.bytes() + intermediate.bytes() + hidden16.bytes() +
+                 qkv16.bytes() + context16.bytes() + intermediate16.bytes();
   for (const auto* group : {&scores, &packed_keys, &packed_values})
     for (const auto& b : *group) total += b.bytes();
   return total;
@@ -27,13 +28,24 @@ void BertEncoder::validate(const TokenBatch& b) const {
 
 namespace {
 
+// With copy16, each chunk of normalised rows is also rounded to bf16 there (rows copy_ld apart)
+// while it is still in cache: the next GEMM's input of a bf16 model.
 void parallel_add_layer_norm(ThreadPool& pool, float* x, const float* residual, int rows, int cols,
-                             const LayerNormWeights& norm, float eps) {
+                             const LayerNormWeights& norm, float eps, uint16_t* copy16 = nullptr, int copy_ld = 0) {
+  const CpuIsa isa = cpu_isa();
   for_row_chunks(pool, rows, [&](int begin, int end) {
     add_layer_norm(x + int64_t(begin) * cols, residual ? residual + int64_t(begin) * cols : nullptr, end - begin, cols,
                    cols, norm.gamma.data(), norm.beta.data(), eps);
+    if (copy16) convert_rows_to_bf16(x, cols, rows, cols, copy16, copy_ld, begin, end, isa);
   });
 }
+
+// Room for `rows` bf16 rows of `ld` values, plus one more 32-row block: the AMX kernel reads whole
+// 32-row blocks of X, and attention's query blocks start at any row.
+void reserve_bf16_rows(AlignedBuffer& buffer, int rows, int ld) {
+  buffer.resize(size_t((int64_t(rows + 63) / 32 * 32 * ld + 1) / 2 + 32));
+}
+uint16_t* bf16_data(AlignedBuffer& buffer) { return reinterpret_cast<uint16_t*>(buffer.data()); }
 
 }  // namespace
 
@@ -56,7 +68,7 @@ void BertEncoder::embed(const TokenBatch& b, float* out, ThreadPool& pool) const
   parallel_add_layer_norm(pool, out, nullptr, b.num_tokens, h, weights_.embedding_norm, config_.layer_norm_eps);
 }
 
-void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPool& pool) const {
+void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPool& pool, uint16_t* context16, const uint16_t* qkv16) const {
   const int h = config_.hidden_size, heads = config_.num_heads, d = config_.head_dim();
   const int64_t qkv_ld = 3 * h;
   const int longest = b.max_length();
@@ -64,10 +76,22 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
   // bounded by the tile budget whatever the length: an 8192-token input never materialises
   // 8192 x 8192 scores per head. Each row's softmax is still exact (one pass over all keys).
   const int block = attention_query_block(longest, longest);
+  // A bf16 model computes Q·Kᵀ and P·V in bf16 with fp32 accumulation as well, as PyTorch's CPU
+  // autocast does (its bmm runs in bf16); softmax stays fp32. K and V are rounded as they are
+  // packed, Q and P as the GEMM reads them.
+  const bool bf16 = !weights_.layers.empty() && !weights_.layers.front().qkv.weight_bf16.empty();
+  const CpuIsa isa = cpu_isa();
   for (int w = 0; w < pool.size(); ++w) {
     ws.scores[w].resize(size_t(block) * longest);
-    ws.packed_keys[w].resize(size_t(packed_size(longest, d)));
-    ws.packed_values[w].resize(size_t(packed_size(d, longest)));
+    if (bf16) {
+      ws.packed_keys[w].resize(size_t((bf16_packed_elements(longest, d) + 1) / 2));
+      ws.packed_values[w].resize(size_t((bf16_packed_elements(d, longest) + 1) / 2));
+      // The probabilities in bf16, whole 32-row blocks of k-padded rows (after the packed values).
+      ws.packed_values[w].resize(ws.packed_values[w].size() + size_t((block + 31) / 32 * 32) * bf16_padded_k(longest) / 2 + 32);
+    } else {
+      ws.packed_keys[w].resize(size_t(packed_size(longest, d)));
+      ws.packed_values[w].resize(size_t(packed_size(d, longest)));
+    }
   }
   // With many sequences one task covers all heads of a sequence (fewer, larger tasks); with few,
   // each (sequence, head, query block) is its own task so every thread has work.
@@ -96,6 +120,37 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
       const float* q = ws.qkv.data() + int64_t(begin) * qkv_ld + head * d;
       const float* k = q + h;
       const float* v = q + 2 * h;
+      float* context = ws.context.data() + int64_t(begin + task.query_begin) * h + head * d;
+      if (bf16) {
+        auto* keys = reinterpret_cast<uint16_t*>(ws.packed_keys[worker].data());
+        auto* values = reinterpret_cast<uint16_t*>(ws.packed_values[worker].data());
+        // With qkv16 the projections are already bf16: packing is a re-layout, and Q is read in
+        // place (d is a multiple of 32, so a head's slice is exactly k-padded).
+        const uint16_t* q16 = qkv16 ? qkv16 + int64_t(begin) * qkv_ld + head * d : nullptr;
+        if (packed_for[size_t(worker)] != std::make_pair(task.sequence, head)) {
+          if (q16) {
+            pack_bf16_nk_from_bf16(q16 + h, length, d, qkv_ld, keys);
+            pack_bf16_kn_from_bf16(q16 + 2 * h, length, d, qkv_ld, values);
+          } else {
+            pack_bf16_nk_into(k, length, d, qkv_ld, keys, isa);
+            pack_bf16_kn_into(v, length, d, qkv_ld, values, isa);
+          }
+          packed_for[size_t(worker)] = {task.sequence, head};
+        }
+        if (q16) {
+          gemm_bf16_converted(rows, length, d, q16 + int64_t(task.query_begin) * qkv_ld, qkv_ld, keys, nullptr, scores, length, nullptr,
+                              Epilogue::None, isa);
+        } else {
+          gemm_bf16_panels(rows, length, d, q + int64_t(task.query_begin) * qkv_ld, qkv_ld, keys, nullptr, scores, length, nullptr,
+                           Epilogue::None, isa);
+        }
+        const int kp = bf16_padded_k(length);
+        uint16_t* probabilities = values + bf16_packed_elements(d, length);  // 2 KiB multiples: 64-byte aligned
+        softmax_rows_to_bf16(scores, rows, length, length, probabilities, kp, kp);
+        uint16_t* out16 = context16 ? context16 + int64_t(begin + task.query_begin) * h + head * d : nullptr;
+        gemm_bf16_converted(rows, d, kp, probabilities, kp, values, nullptr, context, h, nullptr, Epilogue::None, isa, out16);
+        continue;
+      }
       if (packed_for[size_t(worker)] != std::make_pair(task.sequence, head)) {
         pack_nk(k, length, d, qkv_ld, ws.packed_keys[worker].data());
         pack_kn(v, length, d, qkv_ld, ws.packed_values[worker].data());
@@ -104,14 +159,14 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
       gemm_packed(rows, length, d, q + int64_t(task.query_begin) * qkv_ld, qkv_ld, ws.packed_keys[worker].data(), nullptr, scores,
                   length, nullptr);
       softmax_rows(scores, rows, length, length);
-      gemm_packed(rows, d, length, scores, length, ws.packed_values[worker].data(), nullptr,
-                  ws.context.data() + int64_t(begin + task.query_begin) * h + head * d, h, nullptr);
+      gemm_packed(rows, d, length, scores, length, ws.packed_values[worker].data(), nullptr, context, h, nullptr);
     }
   });
 }
 
 const float* BertEncoder::forward(const TokenBatch& b, EncoderWorkspace& ws, ThreadPool& pool) const {
   validate(b);
+  if (!weights_.layers.empty() && !weights_.layers.front().qkv.weight_bf16.empty()) return forward_bf16(b, ws, pool);
   const int h = config_.hidden_size, inter = config_.intermediate_size, t = b.num_tokens;
   const float eps = config_.layer_norm_eps;
   ws.hidden.resize(size_t(t) * h);
@@ -134,6 +189,54 @@ const float* BertEncoder::forward(const TokenBatch& b, EncoderWorkspace& ws, Thr
     linear_forward(layer.intermediate, t, ws.hidden.data(), h, ws.intermediate.data(), inter, &pool, Epilogue::Gelu);
     linear_forward(layer.output, t, ws.intermediate.data(), inter, ws.projected.data(), h, &pool);
     parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.output_norm, eps);
+    std::swap(ws.hidden, ws.projected);
+  }
+  return ws.hidden.data();
+}
+
+const float* BertEncoder::forward_bf16(const TokenBatch& b, EncoderWorkspace& ws, ThreadPool& pool) const {
+  const int h = config_.hidden_size, inter = config_.intermediate_size, t = b.num_tokens, d = config_.head_dim();
+  const float eps = config_.layer_norm_eps;
+  const int hp = bf16_padded_k(h), ip = bf16_padded_k(inter);
+  const CpuIsa isa = cpu_isa();
+  ws.hidden.resize(size_t(t) * h);
+  ws.qkv.resize(size_t(t) * 3 * h);
+  ws.context.resize(size_t(t) * h);
+  ws.projected.resize(size_t(t) * h);
+  reserve_bf16_rows(ws.hidden16, t, hp);
+  reserve_bf16_rows(ws.qkv16, t, 3 * h);
+  reserve_bf16_rows(ws.context16, t, hp);
+  reserve_bf16_rows(ws.intermediate16, t, ip);
+  ws.scores.resize(pool.size());
+  ws.packed_keys.resize(pool.size());
+  ws.packed_values.resize(pool.size());
+  // When heads fall on 32-column panel boundaries, the QKV projection is written in bf16 and
+  // attention reads it in place, and the attention GEMM writes each head's panels straight into
+  // the bf16 context; otherwise Q, K, V and the context go through fp32 and are rounded.
+  const bool context_direct = d % 32 == 0 && h % 32 == 0;
+  uint16_t* qkv16 = bf16_data(ws.qkv16);
+  uint16_t* hidden16 = bf16_data(ws.hidden16);
+  uint16_t* context16 = bf16_data(ws.context16);
+  uint16_t* intermediate16 = bf16_data(ws.intermediate16);
+
+  embed(b, ws.hidden.data(), pool);
+  for_row_chunks(pool, t, [&](int begin, int end) { convert_rows_to_bf16(ws.hidden.data(), h, t, h, hidden16, hp, begin, end, isa); });
+  for (const BertLayerWeights& layer : weights_.layers) {
+    if (context_direct) {
+      linear_forward_bf16(layer.qkv, t, hidden16, hp, nullptr, qkv16, 3 * h, &pool);
+      attention(b, ws, pool, context16, qkv16);
+    } else {
+      linear_forward_bf16(layer.qkv, t, hidden16, hp, ws.qkv.data(), nullptr, 3 * h, &pool);
+      attention(b, ws, pool);
+    }
+    if (!context_direct)
+      for_row_chunks(pool, t, [&](int begin, int end) { convert_rows_to_bf16(ws.context.data(), h, t, h, context16, hp, begin, end, isa); });
+    linear_forward_bf16(layer.attention_output, t, context16, hp, ws.projected.data(), nullptr, h, &pool);
+    parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.attention_norm, eps, hidden16, hp);
+    std::swap(ws.hidden, ws.projected);
+    linear_forward_bf16(layer.intermediate, t, hidden16, hp, nullptr, intermediate16, ip, &pool, Epilogue::Gelu);
+    linear_forward_bf16(layer.output, t, intermediate16, ip, ws.projected.data(), nullptr, h, &pool);
+    parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.output_norm, eps, hidden16, hp);
     std::swap(ws.hidden, ws.projected);
   }
   return ws.hidden.data();

@@ -15,6 +15,9 @@ namespace sie {
 // Scratch memory of one forward, grown on demand and reused across calls.
 struct EncoderWorkspace {
   AlignedBuffer hidden, qkv, context, projected, intermediate;
+  // bf16 models: the inputs of the next GEMM kept in bf16 as they are produced, so activations
+  // are not written in fp32 only to be read back and rounded (k-padded rows, 32-row blocks).
+  AlignedBuffer hidden16, qkv16, context16, intermediate16;
   std::vector<AlignedBuffer> scores, packed_keys, packed_values;  // one per pool thread
   size_t bytes() const;
 };
@@ -32,7 +35,11 @@ class BertEncoder {
 
  private:
   void embed(const TokenBatch& batch, float* out, ThreadPool& pool) const;
-  void attention(const TokenBatch& batch, EncoderWorkspace& ws, ThreadPool& pool) const;
+  // Writes the context to ws.context, or in bf16 to context16 (row stride hidden_size) when given;
+  // reads Q, K and V from ws.qkv, or from qkv16 (bf16, row stride 3 x hidden_size) when given.
+  void attention(const TokenBatch& batch, EncoderWorkspace& ws, ThreadPool& pool, uint16_t* context16 = nullptr,
+                 const uint16_t* qkv16 = nullptr) const;
+  const float* forward_bf16(const TokenBatch& batch, EncoderWorkspace& ws, ThreadPool& pool) const;
 
   EncoderConfig config_;
   BertWeights weights_;

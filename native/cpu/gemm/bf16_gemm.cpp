@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "../../core/engine_error.h"
 #include "gemm_task_grid.h"
@@ -25,6 +26,7 @@ float bf16_to_float_exact(uint16_t bits) {
 }
 
 static int padded_k(int k) { return (k + kBf16KBlock - 1) / kBf16KBlock * kBf16KBlock; }
+int bf16_padded_k(int k) { return padded_k(k); }
 
 PackedBf16Matrix pack_bf16_nk(const float* w, int n, int k) {
   PackedBf16Matrix packed;
@@ -68,13 +70,109 @@ void gemm_bf16(int m, int n, int k, const float* x, int64_t ldx, const PackedBf1
                int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa) {
   if (m <= 0 || n <= 0) return;
   if (w.n != n || w.k != k) throw EngineError(ErrorCode::Internal, "bf16 GEMM shape does not match its packed weights");
+  gemm_bf16_panels(m, n, k, x, ldx, w.data(), bias, y, ldy, pool, epilogue, isa);
+}
+
+int64_t bf16_packed_elements(int n, int k) {
+  return int64_t((n + kBf16PanelWidth - 1) / kBf16PanelWidth) * padded_k(k) * kBf16PanelWidth;
+}
+
+namespace {
+
+// One row of `count` floats to bf16 (round to nearest even), vectorised where the CPU can.
+void row_to_bf16(const float* src, uint16_t* dst, int count, CpuIsa isa) {
+  if (isa >= CpuIsa::Avx512Bf16) convert_bf16_avx512bf16(src, dst, count);
+  else for (int i = 0; i < count; ++i) dst[i] = float_to_bf16(src[i]);
+}
+
+}  // namespace
+
+void pack_bf16_nk_into(const float* w, int n, int k, int64_t ld, uint16_t* dst, CpuIsa isa) {
+  const int kp = padded_k(k);
+  const int panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
+  // A panel seen as 32-bit k pairs is the transpose of its rows seen the same way: each row is
+  // rounded once into a line buffer, then its pairs are spread 32 columns apart.
+  std::vector<uint16_t> line(static_cast<size_t>(kp), 0);
+  uint32_t* out = reinterpret_cast<uint32_t*>(dst);
+  const int pairs = kp / 2;
+  for (int p = 0; p < panels; ++p) {
+    uint32_t* panel = out + int64_t(p) * pairs * kBf16PanelWidth;
+    for (int c = 0; c < kBf16PanelWidth; ++c) {
+      const int row = p * kBf16PanelWidth + c;
+      if (row < n) {
+        row_to_bf16(w + int64_t(row) * ld, line.data(), k, isa);  // line[k..kp) stays zero
+        const uint32_t* line_pairs = reinterpret_cast<const uint32_t*>(line.data());
+        for (int q = 0; q < pairs; ++q) panel[int64_t(q) * kBf16PanelWidth + c] = line_pairs[q];
+      } else {
+        for (int q = 0; q < pairs; ++q) panel[int64_t(q) * kBf16PanelWidth + c] = 0;
+      }
+    }
+  }
+}
+
+void pack_bf16_kn_into(const float* b, int k, int n, int64_t ld, uint16_t* dst, CpuIsa isa) {
+  const int kp = padded_k(k);
+  const int panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
+  std::vector<uint16_t> even(kBf16PanelWidth), odd(kBf16PanelWidth);
+  for (int p = 0; p < panels; ++p) {
+    uint16_t* panel = dst + int64_t(p) * kp * kBf16PanelWidth;
+    const int col = p * kBf16PanelWidth;
+    const int cols = std::min(kBf16PanelWidth, n - col);
+    // Rows kk and kk + 1 of B interleave into one 32-column line of k pairs.
+    for (int kk = 0; kk < kp; kk += 2) {
+      std::fill(even.begin(), even.end(), uint16_t(0));
+      std::fill(odd.begin(), odd.end(), uint16_t(0));
+      if (kk < k) row_to_bf16(b + int64_t(kk) * ld + col, even.data(), cols, isa);
+      if (kk + 1 < k) row_to_bf16(b + int64_t(kk + 1) * ld + col, odd.data(), cols, isa);
+      uint16_t* line = panel + int64_t(kk / 2) * 64;
+      for (int c = 0; c < kBf16PanelWidth; ++c) {
+        line[2 * c] = even[size_t(c)];
+        line[2 * c + 1] = odd[size_t(c)];
+      }
+    }
+  }
+}
+
+void pack_bf16_nk_from_bf16(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst) {
+  const int pairs = padded_k(k) / 2, panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
+  uint32_t* out = reinterpret_cast<uint32_t*>(dst);
+  for (int p = 0; p < panels; ++p) {
+    uint32_t* panel = out + int64_t(p) * pairs * kBf16PanelWidth;
+    for (int c = 0; c < kBf16PanelWidth; ++c) {
+      const int row = p * kBf16PanelWidth + c;
+      for (int q = 0; q < pairs; ++q) {
+        uint32_t pair = 0;
+        if (row < n && 2 * q < k) std::memcpy(&pair, w + int64_t(row) * ld + 2 * q, 4);
+        panel[int64_t(q) * kBf16PanelWidth + c] = pair;
+      }
+    }
+  }
+}
+
+void pack_bf16_kn_from_bf16(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst) {
+  const int kp = padded_k(k), panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
+  for (int p = 0; p < panels; ++p) {
+    uint16_t* panel = dst + int64_t(p) * kp * kBf16PanelWidth;
+    const int col = p * kBf16PanelWidth;
+    const int cols = std::min(kBf16PanelWidth, n - col);
+    for (int kk = 0; kk < kp; kk += 2) {
+      uint16_t* line = panel + int64_t(kk / 2) * 64;
+      const uint16_t* even = kk < k ? b + int64_t(kk) * ld + col : nullptr;
+      const uint16_t* odd = kk + 1 < k ? b + int64_t(kk + 1) * ld + col : nullptr;
+      for (int c = 0; c < kBf16PanelWidth; ++c) {
+        line[2 * c] = even && c < cols ? even[c] : 0;
+        line[2 * c + 1] = odd && c < cols ? odd[c] : 0;
+      }
+    }
+  }
+}
+
+void gemm_bf16_panels(int m, int n, int k, const float* x, int64_t ldx, const uint16_t* panels, const float* bias, float* y,
+                      int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa) {
+  if (m <= 0 || n <= 0) return;
   if (isa < CpuIsa::Avx512Bf16) throw EngineError(ErrorCode::Internal, "bf16 GEMM needs AVX512-BF16 or AMX");
-  const bool amx = isa >= CpuIsa::Amx;
-  // AMX works on 32-row blocks (two 16-row tiles), the register kernel on 12-row tiles.
-  const int tile_rows = amx ? 32 : 12;
-  const int block_rows = amx ? 64 : tile_rows * 4;
   const int rows_padded = (m + 31) / 32 * 32;
-  const int kp = w.k_padded;
+  const int kp = padded_k(k);
 
   // The rounded copy of X lives as long as the calling thread and only grows.
   thread_local AlignedBuffer scratch;
@@ -87,20 +185,33 @@ void gemm_bf16(int m, int n, int k, const float* x, int64_t ldx, const PackedBf1
   if (pool && convert_blocks > 1) pool->parallel_for(convert_blocks, convert);
   else for (int64_t b = 0; b < convert_blocks; ++b) convert(b, 0);
 
+  gemm_bf16_converted(m, n, kp, xb, kp, panels, bias, y, ldy, pool, epilogue, isa);
+}
+
+void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb, const uint16_t* panels, const float* bias,
+                         float* y, int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa, uint16_t* y16) {
+  if (m <= 0 || n <= 0) return;
+  if (isa < CpuIsa::Avx512Bf16) throw EngineError(ErrorCode::Internal, "bf16 GEMM needs AVX512-BF16 or AMX");
+  const bool amx = isa >= CpuIsa::Amx;
+  // AMX works on 32-row blocks (two 16-row tiles), the register kernel on 12-row tiles.
+  const int tile_rows = amx ? 32 : 12;
+  const int block_rows = amx ? 64 : tile_rows * 4;
   const GemmTaskGrid grid(m, (n + kBf16PanelWidth - 1) / kBf16PanelWidth, block_rows, pool ? pool->size() : 1);
   const int64_t panel_elements = int64_t(kp) * kBf16PanelWidth;
   auto run_task = [&](int64_t t, int) {
     const GemmTaskGrid::Task task = grid.task(t);
     if (amx) amx_tiles_begin();
     for (int p = task.panel_begin; p < task.panel_end; ++p) {
-      const uint16_t* panel = w.data() + p * panel_elements;
+      const uint16_t* panel = panels + p * panel_elements;
       const int col = p * kBf16PanelWidth;
       const int cols = std::min(kBf16PanelWidth, n - col);
       const float* b = bias ? bias + col : nullptr;
       for (int r = task.row_begin; r < task.row_end; r += tile_rows) {
         const int rows = std::min(tile_rows, task.row_end - r);
-        if (amx) bf16_block_amx(rows, kp, xb + int64_t(r) * kp, kp, panel, b, cols, y + int64_t(r) * ldy + col, ldy, epilogue);
-        else bf16_tile_avx512bf16(rows, kp, xb + int64_t(r) * kp, kp, panel, b, cols, y + int64_t(r) * ldy + col, ldy, epilogue);
+        float* out = y16 ? nullptr : y + int64_t(r) * ldy + col;
+        uint16_t* out16 = y16 ? y16 + int64_t(r) * ldy + col : nullptr;
+        if (amx) bf16_block_amx(rows, kp, xb + int64_t(r) * ldxb, ldxb, panel, b, cols, out, ldy, epilogue, out16);
+        else bf16_tile_avx512bf16(rows, kp, xb + int64_t(r) * ldxb, ldxb, panel, b, cols, out, ldy, epilogue, out16);
       }
     }
     if (amx) amx_tiles_end();

@@ -38,6 +38,28 @@ PackedBf16Matrix pack_bf16_nk(const float* w, int n, int k);
 void gemm_bf16(int m, int n, int k, const float* x, int64_t ldx, const PackedBf16Matrix& w, const float* bias, float* y,
                int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa);
 
+// The same product over panels packed into caller-owned memory: attention's keys and values,
+// packed per (sequence, head) into a worker's scratch. `panels` holds bf16_packed_elements(n, k).
+void gemm_bf16_panels(int m, int n, int k, const float* x, int64_t ldx, const uint16_t* panels, const float* bias, float* y,
+                      int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa);
+// The same with X already in bf16: rows ldxb elements apart, each zero from k to kp (kp = k
+// rounded up to 32); the buffer must hold whole 32-row blocks (rows past m are read by the AMX
+// kernel but only affect output rows it never stores).
+// y16, when given, receives Y in bf16 instead of y (row stride ldy, a multiple of 32 at least n
+// rounded up to 32; the columns from n to that are written as zeros: ready as the next GEMM's X).
+void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb, const uint16_t* panels, const float* bias,
+                         float* y, int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa, uint16_t* y16 = nullptr);
+int64_t bf16_packed_elements(int n, int k);
+int bf16_padded_k(int k);
+// Packs W = [n][k] (row stride ld; attention's K: n keys of k dims) into panels, padding zeroed.
+void pack_bf16_nk_into(const float* w, int n, int k, int64_t ld, uint16_t* dst, CpuIsa isa);
+// Packs W = Bᵀ from B = [k][n] (row stride ld; attention's V: k tokens of n dims), padding zeroed.
+void pack_bf16_kn_into(const float* b, int k, int n, int64_t ld, uint16_t* dst, CpuIsa isa);
+// The same from matrices already in bf16 (a bf16 model's fused qkv output): no rounding, only
+// the re-layout. k must be even for the [n][k] form.
+void pack_bf16_nk_from_bf16(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst);
+void pack_bf16_kn_from_bf16(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst);
+
 // The plain twin: X and W rounded to bf16 exactly as the kernels round them, then a double
 // precision triple loop (GELU applied in double when asked).
 void gemm_bf16_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, const float* bias, float* y,
@@ -48,12 +70,14 @@ void convert_rows_to_bf16(const float* x, int64_t ldx, int rows, int k, uint16_t
                           CpuIsa isa);
 
 // Micro-kernels (one file per instruction set).
+// y16, when given, receives the tile in bf16 instead of y (same row stride ldy, all 32 columns
+// written, zeros past cols).
 void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
-                          int cols, float* y, int64_t ldy, Epilogue epilogue);
+                          int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16 = nullptr);
 // A 32 x 32 block of Y from 32 bf16 rows of X (row stride ldx elements, rows past `rows` are
 // zero padding) and one panel; stores `rows` x `cols`.
 void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
-                    int cols, float* y, int64_t ldy, Epilogue epilogue);
+                    int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16 = nullptr);
 // Loads the AMX tile configuration on the calling thread (once per task) and releases it.
 void amx_tiles_begin();
 void amx_tiles_end();

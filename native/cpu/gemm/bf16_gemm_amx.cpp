@@ -13,7 +13,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma,amx-tile,amx-bf16")
 
-#include "gemm_epilogue_avx512.h"
+#include "gemm_epilogue_bf16_out.h"
 
 namespace sie {
 namespace {
@@ -45,7 +45,7 @@ void amx_tiles_begin() {
 void amx_tiles_end() { _tile_release(); }
 
 void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias, int cols,
-                    float* y, int64_t ldy, Epilogue epilogue) {
+                    float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
@@ -68,6 +68,11 @@ void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, cons
   _tile_stored(2, block + 16 * 32, 128);
   _tile_stored(3, block + 16 * 32 + 16, 128);
   const avx512::TileColumns columns(bias, cols);
+  if (y16) {
+    for (int r = 0; r < rows; ++r)
+      avx512::store_tile_row_bf16(columns, _mm512_load_ps(block + r * 32), _mm512_load_ps(block + r * 32 + 16), epilogue, y16 + r * ldy);
+    return;
+  }
   for (int r = 0; r < rows; ++r)
     avx512::store_tile_row(columns, _mm512_load_ps(block + r * 32), _mm512_load_ps(block + r * 32 + 16), epilogue, y + r * ldy);
 }
@@ -79,6 +84,6 @@ void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, cons
 namespace sie {
 void amx_tiles_begin() {}
 void amx_tiles_end() {}
-void bf16_block_amx(int, int, const uint16_t*, int64_t, const uint16_t*, const float*, int, float*, int64_t, Epilogue) {}
+void bf16_block_amx(int, int, const uint16_t*, int64_t, const uint16_t*, const float*, int, float*, int64_t, Epilogue, uint16_t*) {}
 }  // namespace sie
 #endif

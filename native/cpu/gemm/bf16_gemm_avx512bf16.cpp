@@ -10,7 +10,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma")
 
-#include "gemm_epilogue_avx512.h"
+#include "gemm_epilogue_bf16_out.h"
 #include "tile_rows_dispatch.h"
 
 namespace sie {
@@ -18,7 +18,7 @@ namespace {
 
 template <int MR>
 void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias, int cols, float* y,
-          int64_t ldy, Epilogue epilogue) {
+          int64_t ldy, Epilogue epilogue, uint16_t* y16) {
   __m512 lo[MR], hi[MR];
   for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
   for (int q = 0; q < k_padded / 2; ++q) {
@@ -33,14 +33,18 @@ void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, c
     }
   }
   const avx512::TileColumns columns(bias, cols);
+  if (y16) {
+    for (int r = 0; r < MR; ++r) avx512::store_tile_row_bf16(columns, lo[r], hi[r], epilogue, y16 + r * ldy);
+    return;
+  }
   for (int r = 0; r < MR; ++r) avx512::store_tile_row(columns, lo[r], hi[r], epilogue, y + r * ldy);
 }
 
 }  // namespace
 
 void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
-                          int cols, float* y, int64_t ldy, Epilogue epilogue) {
-  dispatch_tile_rows<12>(rows, [&](auto mr) { tile<decltype(mr)::value>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue); });
+                          int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
+  dispatch_tile_rows<12>(rows, [&](auto mr) { tile<decltype(mr)::value>(k_padded, x, ldx, panel, bias, cols, y, ldy, epilogue, y16); });
 }
 
 void convert_bf16_avx512bf16(const float* src, uint16_t* dst, int count) {
@@ -57,7 +61,7 @@ void convert_bf16_avx512bf16(const float* src, uint16_t* dst, int count) {
 #pragma GCC pop_options
 #else
 namespace sie {
-void bf16_tile_avx512bf16(int, int, const uint16_t*, int64_t, const uint16_t*, const float*, int, float*, int64_t, Epilogue) {}
+void bf16_tile_avx512bf16(int, int, const uint16_t*, int64_t, const uint16_t*, const float*, int, float*, int64_t, Epilogue, uint16_t*) {}
 void convert_bf16_avx512bf16(const float*, uint16_t*, int) {}
 }  // namespace sie
 #endif

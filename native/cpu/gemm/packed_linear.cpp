@@ -23,4 +23,10 @@ void linear_forward(const PackedLinear& linear, int m, const float* x, int64_t l
   }
 }
 
+void linear_forward_bf16(const PackedLinear& linear, int m, const uint16_t* xb, int64_t ldxb, float* y, uint16_t* y16, int64_t ldy,
+                         ThreadPool* pool, Epilogue epilogue) {
+  gemm_bf16_converted(m, linear.out_features, linear.weight_bf16.k_padded, xb, ldxb, linear.weight_bf16.data(), linear.bias.data(), y,
+                      ldy, pool, epilogue, cpu_isa(), y16);
+}
+
 }  // namespace sie

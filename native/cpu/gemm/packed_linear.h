@@ -28,4 +28,9 @@ PackedLinear make_packed_linear(const float* w, std::vector<float> bias, int out
 void linear_forward(const PackedLinear& linear, int m, const float* x, int64_t ldx, float* y, int64_t ldy, ThreadPool* pool,
                     Epilogue epilogue = Epilogue::None);
 
+// A bf16 layer with its input already in bf16 (rows ldxb apart, zero past in_features up to the
+// weights' k_padded, whole 32-row blocks): y in fp32, or, with y16, in bf16 for the next layer.
+void linear_forward_bf16(const PackedLinear& linear, int m, const uint16_t* xb, int64_t ldxb, float* y, uint16_t* y16, int64_t ldy,
+                         ThreadPool* pool, Epilogue epilogue = Epilogue::None);
+
 }  // namespace sie

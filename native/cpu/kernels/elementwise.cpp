@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "../../core/cpu_features.h"
+#include "../gemm/bf16_gemm.h"
 
 namespace sie {
 
@@ -59,8 +60,28 @@ void softmax_rows(float* x, int rows, int cols, int64_t ld) {
   }
 }
 
+void softmax_rows_to_bf16_reference(float* x, int rows, int cols, int64_t ld, uint16_t* out, int64_t ld_out, int cols_padded) {
+  softmax_rows_reference(x, rows, cols, ld);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols_padded; ++c) out[r * ld_out + c] = c < cols ? float_to_bf16(x[r * ld + c]) : 0;
+}
+
+void softmax_rows_to_bf16(float* x, int rows, int cols, int64_t ld, uint16_t* out, int64_t ld_out, int cols_padded) {
+  if (cpu_isa() >= CpuIsa::Avx512Bf16) {
+    for (int r = 0; r < rows; ++r) softmax_row_to_bf16_avx512bf16(x + r * ld, cols, out + r * ld_out, cols_padded);
+    return;
+  }
+  softmax_rows(x, rows, cols, ld);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols_padded; ++c) out[r * ld_out + c] = c < cols ? float_to_bf16(x[r * ld + c]) : 0;
+}
+
 void add_layer_norm(float* x, const float* residual, int rows, int cols, int64_t ld, const float* gamma,
                     const float* beta, float eps) {
+  if (cpu_has_avx512()) {
+    for (int r = 0; r < rows; ++r) add_layer_norm_row_avx512(x + r * ld, residual ? residual + r * ld : nullptr, cols, gamma, beta, eps);
+    return;
+  }
   for (int r = 0; r < rows; ++r) {
     float* row = x + r * ld;
     if (residual) {

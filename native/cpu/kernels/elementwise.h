@@ -18,6 +18,13 @@ void sigmoid_gate_reference(float* x, int64_t count, float alpha);
 void softmax_rows(float* x, int rows, int cols, int64_t ld);
 void softmax_rows_reference(float* x, int rows, int cols, int64_t ld);
 
+// Row softmax written as bf16 (round to nearest even) to out (row stride ld_out), each row zero
+// from cols to cols_padded (a multiple of 16); x is used as scratch. The fast body needs
+// AVX512-BF16 (bf16 models only run where the CPU has it); the twin is the reference softmax
+// rounded by the scalar bf16 rounding.
+void softmax_rows_to_bf16(float* x, int rows, int cols, int64_t ld, uint16_t* out, int64_t ld_out, int cols_padded);
+void softmax_rows_to_bf16_reference(float* x, int rows, int cols, int64_t ld, uint16_t* out, int64_t ld_out, int cols_padded);
+
 // x <- LayerNorm(x + residual) * gamma + beta over rows of `cols` (row stride ld for both).
 // residual may be null.
 void add_layer_norm(float* x, const float* residual, int rows, int cols, int64_t ld, const float* gamma,
@@ -29,6 +36,8 @@ void add_layer_norm_reference(float* x, const float* residual, int rows, int col
 void gelu_erf_avx512(float* x, int64_t count);
 void sigmoid_gate_avx512(float* x, int64_t count, float alpha);
 void softmax_row_avx512(float* x, int cols);
+void softmax_row_to_bf16_avx512bf16(float* x, int cols, uint16_t* out, int cols_padded);
+void add_layer_norm_row_avx512(float* x, const float* residual, int cols, const float* gamma, const float* beta, float eps);
 void gelu_erf_avx2(float* x, int64_t count);
 void softmax_row_avx2(float* x, int cols);
 
