@@ -4,7 +4,10 @@
  * engine running the same requests at the same concurrency in the same run. An optional soak
  * at 64 clients reports errors and the server's RSS at start and end.
  *
- *   npm run bench:http [-- --seconds 10 --soak-seconds 600 --threads 2]
+ * `--batch 32` sends 32 different sentences per request instead of one; `--dtype bf16` serves
+ * (and runs in-process) the bf16 model.
+ *
+ *   npm run bench:http [-- --seconds 10 --soak-seconds 600 --threads 2 --batch 1 --dtype fp32]
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,13 +23,19 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function inProcess(engine: Engine, model: string, clients: number, seconds: number) {
+/** `count` different sentences of about 16 tokens (the first is SENTENCE). */
+function sentencesOf(count: number): string[] {
+  const words = SENTENCE.slice(0, -1).split(' ');
+  return Array.from({ length: count }, (_, i) => (i === 0 ? SENTENCE : `${words.map((w, j) => words[(j + i) % words.length]).join(' ')}.`));
+}
+
+async function inProcess(engine: Engine, model: string, clients: number, seconds: number, input: string[]) {
   const latencies: number[] = [];
   const end = performance.now() + seconds * 1000;
   await Promise.all(Array.from({ length: clients }, async () => {
     while (performance.now() < end) {
       const started = performance.now();
-      await engine.embed(model, [SENTENCE]);
+      await engine.embed(model, input);
       latencies.push(performance.now() - started);
     }
   }));
@@ -39,34 +48,36 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-const load = (url: string, model: string, clients: number, seconds: number) => httpLoad(`${url}/v1/embeddings`, { model, input: SENTENCE }, clients, seconds);
+const load = (url: string, model: string, clients: number, seconds: number, input: string[]) => httpLoad(`${url}/v1/embeddings`, { model, input }, clients, seconds);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string' }, 'soak-seconds': { type: 'string' }, threads: { type: 'string' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string' }, 'soak-seconds': { type: 'string' }, threads: { type: 'string' }, batch: { type: 'string' }, dtype: { type: 'string' } } });
+  const input = sentencesOf(Number(values.batch ?? 1));
+  const dtype = values.dtype === 'bf16' ? 'bf16' : 'fp32';
   const seconds = Number(values.seconds ?? 10);
   const soakSeconds = Number(values['soak-seconds'] ?? 0);
   const threads = Number(values.threads ?? os.availableParallelism());
   const { modelDir } = minilmCheckpoint('dense-mean', false);
   const model = path.basename(modelDir);
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const server = await startSieServer(modelDir, port, threads);
+  const server = await startSieServer(modelDir, port, threads, ['--dtype', dtype]);
   const url = `http://127.0.0.1:${port}`;
   try {
-    console.log(`# HTTP load vs in-process — ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'CPU'}, ${threads} compute threads, MiniLM-shaped, 1 sentence (16 tokens) per request, ${seconds} s per row`);
+    console.log(`# HTTP load vs in-process — ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'CPU'}, ${threads} compute threads, MiniLM-shaped, ${input.length} sentence(s) of about 16 tokens per request, ${dtype}, ${seconds} s per row`);
     console.log('| clients | http req/s | in-process req/s | ratio | http p50 ms | in-process p50 ms | http p99 ms | in-process p99 ms | errors |');
     console.log('|---|---|---|---|---|---|---|---|---|');
     for (const clients of [1, 8, 64]) {
-      const http = await load(url, model, clients, seconds);
+      const http = await load(url, model, clients, seconds, input);
       // The server is idle now; the in-process engine gets the machine to itself.
-      const engine = new Engine({ threads, progress: null });
+      const engine = new Engine({ threads, progress: null, dtype });
       await engine.load(modelDir);
-      const local = await inProcess(engine, model, clients, seconds);
+      const local = await inProcess(engine, model, clients, seconds, input);
       engine.close();
       console.log(`| ${clients} | ${http.rps.toFixed(0)} | ${local.rps.toFixed(0)} | ${(http.rps / local.rps).toFixed(2)} | ${http.p50.toFixed(2)} | ${local.p50.toFixed(2)} | ${http.p99.toFixed(2)} | ${local.p99.toFixed(2)} | ${http.errors} |`);
     }
     if (soakSeconds > 0) {
       const before = rssMiB(server.pid!);
-      const soak = await load(url, model, 64, soakSeconds);
+      const soak = await load(url, model, 64, soakSeconds, input);
       const after = rssMiB(server.pid!);
       console.log(`soak: 64 clients for ${soakSeconds} s: ${soak.total} requests, ${soak.errors} errors, ${soak.rps.toFixed(0)} req/s, p99 ${soak.p99} ms; server RSS ${before.toFixed(0)} MiB -> ${after.toFixed(0)} MiB`);
     }

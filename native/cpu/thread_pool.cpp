@@ -68,6 +68,18 @@ void ThreadPool::run_tasks(int worker) {
   }
 }
 
+void ThreadPool::begin_session() {
+  hot_.store(true, std::memory_order_relaxed);
+  if (spin_us_ == 0) return;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++session_epoch_;
+    wake = sleeping_workers_ > 0;
+  }
+  if (wake) wake_.notify_all();
+}
+
 void ThreadPool::worker_loop(int worker) {
   uint64_t seen = 0;
   for (;;) {
@@ -75,9 +87,11 @@ void ThreadPool::worker_loop(int worker) {
     // Spin only inside a forward pass; after it, sleep at once.
     if (!spin_until([&] { return news() || !hot_.load(std::memory_order_relaxed); }) || !news()) {
       std::unique_lock<std::mutex> lock(mutex_);
+      const uint64_t epoch = session_epoch_;
       ++sleeping_workers_;
-      wake_.wait(lock, news);
+      wake_.wait(lock, [&] { return news() || session_epoch_ != epoch; });
       --sleeping_workers_;
+      if (!news()) continue;  // a session began: spin for its first job
     }
     if (stopping_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);

@@ -40,7 +40,7 @@ class ThreadPool {
   // is held, idle workers spin rather than sleep.
   class Session {
    public:
-    explicit Session(ThreadPool& pool) : pool_(&pool), lock_(pool.exclusive_) { pool.hot_.store(true, std::memory_order_relaxed); }
+    explicit Session(ThreadPool& pool) : pool_(&pool), lock_(pool.exclusive_) { pool.begin_session(); }
     Session(Session&& other) noexcept : pool_(other.pool_), lock_(std::move(other.lock_)) { other.pool_ = nullptr; }
     Session& operator=(Session&&) = delete;
     ~Session() {
@@ -55,6 +55,9 @@ class ThreadPool {
 
  private:
   void worker_loop(int worker);
+  // Marks the pool hot and wakes sleeping workers, so they are spinning by the first parallel_for
+  // (their wake-up overlaps the caller's setup instead of delaying the first step).
+  void begin_session();
   void run_tasks(int worker);
   // Spins until pred() holds or spin_us_ has passed; true if it holds.
   template <typename Pred>
@@ -74,6 +77,7 @@ class ThreadPool {
   // Bumped (under mutex_) for every job; workers spin on it, then sleep on wake_.
   std::atomic<uint64_t> generation_{0};
   int sleeping_workers_ = 0;  // guarded by mutex_: notify only when someone sleeps
+  uint64_t session_epoch_ = 0;  // guarded by mutex_: bumped by begin_session to wake sleepers
   std::atomic<bool> stopping_{false};
   std::atomic<bool> hot_{false};  // a Session holds the pool: workers may spin
 };

@@ -44,12 +44,10 @@ void amx_tiles_begin() {
 
 void amx_tiles_end() { _tile_release(); }
 
-void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias, int cols,
-                    float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
+namespace {
+
+// The four C tiles over the k blocks: C += A0|A1 x B0|B1.
+inline void accumulate(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel) {
   const int64_t x_stride = ldx * 2;  // bytes
   for (int kb = 0; kb < k_padded; kb += 32) {
     _tile_loadd(4, x + kb, x_stride);
@@ -62,6 +60,40 @@ void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, cons
     _tile_dpbf16ps(2, 5, 6);
     _tile_dpbf16ps(3, 5, 7);
   }
+}
+
+}  // namespace
+
+void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias, int cols,
+                    float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
+  if (!y16 && epilogue == Epilogue::None && rows == 32 && cols == 32) {
+    // A whole fp32 block with at most a bias: the tiles start from the bias (a tile load with a
+    // zero stride repeats one row) and are stored straight into Y, with no bounce through the
+    // stack. That bounce cost as much as the products when k is short (attention's Q·Kᵀ).
+    if (bias) {
+      _tile_loadd(0, bias, 0);
+      _tile_loadd(1, bias + 16, 0);
+      _tile_loadd(2, bias, 0);
+      _tile_loadd(3, bias + 16, 0);
+    } else {
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_zero(2);
+      _tile_zero(3);
+    }
+    accumulate(k_padded, x, ldx, panel);
+    const int64_t y_stride = ldy * 4;  // bytes
+    _tile_stored(0, y, y_stride);
+    _tile_stored(1, y + 16, y_stride);
+    _tile_stored(2, y + 16 * ldy, y_stride);
+    _tile_stored(3, y + 16 * ldy + 16, y_stride);
+    return;
+  }
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  accumulate(k_padded, x, ldx, panel);
   alignas(64) float block[32 * 32];
   _tile_stored(0, block, 128);
   _tile_stored(1, block + 16, 128);
