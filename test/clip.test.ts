@@ -103,3 +103,28 @@ t.test('bad images are 400s naming the problem', async (t) => {
   const still = await post(baseUrl, '/v1/encode/tiny-clip', { items: [{ images: [{ data: png.toString('base64') }] }] });
   t.equal(still.status, 200, 'the server keeps serving images');
 });
+
+t.test('a bundle profile with normalize: false serves CLIP\'s raw projections, text and image', async (t) => {
+  const { baseUrl, engine } = await serveEngine(t, { modelsDir: models, models: [{ id: 'raw-clip', source: 'tiny-clip', profiles: { default: { normalize: false } } }] });
+  await engine.load('raw-clip');
+  const texts = readJson<string[]>(path.join(referenceDir, 'clip-texts.json'));
+  const textRef = ref<Array<{ embedding: number[] }>>('tiny-clip.text.json');
+  const rawImages = ref<Array<{ embedding: number[] }>>('tiny-clip.image.json');
+  const { embeddings } = await engine.embed('raw-clip', texts);
+  embeddings.forEach((v, i) => {
+    t.ok(cosine(v, textRef[i].embedding) >= 0.99999, `text ${i}: direction`);
+    t.ok(Math.abs(Math.hypot(...v) / Math.hypot(...textRef[i].embedding) - 1) < 1e-5, `text ${i}: the projection's own length ${Math.hypot(...v).toFixed(4)}`);
+  });
+  const items = imageRef.slice(0, 4).map((r, i) => ({ images: [{ data: bytesOf(i).toString('base64'), format: path.extname(r.path).slice(1) }] }));
+  const response = await post(baseUrl, '/v1/encode/raw-clip', { items });
+  t.equal(response.status, 200);
+  response.body.items.forEach((item: { dense: { values: number[] } }, i: number) => {
+    t.ok(cosine(item.dense.values, rawImages[i].embedding) >= 0.99999, `image ${i}: direction`);
+    t.ok(Math.abs(Math.hypot(...item.dense.values) / Math.hypot(...rawImages[i].embedding) - 1) < 1e-5, `image ${i}: unnormalised length`);
+  });
+  t.ok(Math.abs(Math.hypot(...rawImages[0].embedding) - 1) > 1e-3, 'the reference projection is not a unit vector, so the check can fail');
+  t.rejects(() => new Promise((resolve, reject) => {
+    // pooling stays refused for CLIP: its pooling is the architecture's
+    serveEngine(t, { modelsDir: models, models: [{ id: 'bad', source: 'tiny-clip', profiles: { default: { pooling: 'mean' } } }] }).then(({ engine: e }) => e.load('bad')).then(resolve, reject);
+  }), { code: 'BAD_CONFIG' });
+});

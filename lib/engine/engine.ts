@@ -107,12 +107,19 @@ export interface ModelStatus {
   memoryBytes: number;
 }
 
-/** A dense model's pooling and normalisation from a bundle profile; refused for other heads. */
+/**
+ * A dense model's pooling and normalisation from a bundle profile; refused for other heads. CLIP
+ * takes `normalize` alone (its projections, text and image; SIE's CLIP adapter has the same
+ * load-time switch), since its pooling is fixed by the architecture.
+ */
 function withLoadProfile(adapter: ModelAdapter, profile: ModelProfile, id: string): ModelAdapter {
   if (profile.pooling === undefined && profile.normalize === undefined) return adapter;
   const head = adapter.description.head;
+  if (head.kind === 'clip-text' && profile.pooling === undefined) {
+    return { ...adapter, description: { ...adapter.description, head: { ...head, normalize: profile.normalize ?? head.normalize } } };
+  }
   if (head.kind !== 'pooled') {
-    throw new EngineError('BAD_CONFIG', `bundle: model ${id} (${adapter.family}) has no pooling to configure; pooling and normalize apply to dense pooled models`);
+    throw new EngineError('BAD_CONFIG', `bundle: model ${id} (${adapter.family}) has no pooling to configure; pooling and normalize apply to dense pooled models (normalize alone also to CLIP)`);
   }
   return { ...adapter, description: { ...adapter.description, head: { ...head, pooling: profile.pooling ?? head.pooling, normalize: profile.normalize ?? head.normalize } } };
 }

@@ -62,6 +62,20 @@ inline void accumulate(int k_padded, const uint16_t* x, int64_t ldx, const uint1
   }
 }
 
+// Sixteen rows or fewer (a short request): one A tile against both B tiles, half the loads and
+// products of the full block.
+inline void accumulate_top(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel) {
+  const int64_t x_stride = ldx * 2;
+  for (int kb = 0; kb < k_padded; kb += 32) {
+    _tile_loadd(4, x + kb, x_stride);
+    const uint16_t* b = panel + (kb / 2) * 64;
+    _tile_loadd(6, b, 128);
+    _tile_loadd(7, b + 32, 128);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+  }
+}
+
 }  // namespace
 
 void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias, int cols,
@@ -89,16 +103,22 @@ void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, cons
     _tile_stored(3, y + 16 * ldy + 16, y_stride);
     return;
   }
+  alignas(64) float block[32 * 32];
   _tile_zero(0);
   _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
-  accumulate(k_padded, x, ldx, panel);
-  alignas(64) float block[32 * 32];
-  _tile_stored(0, block, 128);
-  _tile_stored(1, block + 16, 128);
-  _tile_stored(2, block + 16 * 32, 128);
-  _tile_stored(3, block + 16 * 32 + 16, 128);
+  if (rows <= 16) {
+    accumulate_top(k_padded, x, ldx, panel);
+    _tile_stored(0, block, 128);
+    _tile_stored(1, block + 16, 128);
+  } else {
+    _tile_zero(2);
+    _tile_zero(3);
+    accumulate(k_padded, x, ldx, panel);
+    _tile_stored(0, block, 128);
+    _tile_stored(1, block + 16, 128);
+    _tile_stored(2, block + 16 * 32, 128);
+    _tile_stored(3, block + 16 * 32 + 16, 128);
+  }
   const avx512::TileColumns columns(bias, cols);
   if (y16) {
     for (int r = 0; r < rows; ++r)
