@@ -40,6 +40,8 @@ export interface ServeConfig {
   logJson: boolean;
   /** A bundle's per-model settings (--bundle / SIE_BUNDLE). */
   bundleModels: ModelSettings[];
+  /** Infinity's image routes fetch http(s) URLs (off by default; lib/images/image-url-fetch.ts). */
+  imageUrls: { allowed: boolean; allowPrivate: boolean; maxBytes: number; timeoutMs: number; maxRedirects: number };
 }
 
 export class ConfigError extends Error {}
@@ -146,6 +148,11 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
         'max-connections': { type: 'string' },
         device: { type: 'string' },
         dtype: { type: 'string' },
+        'allow-image-urls': { type: 'boolean' },
+        'allow-private-image-urls': { type: 'boolean' },
+        'image-url-max-bytes': { type: 'string' },
+        'image-url-timeout-ms': { type: 'string' },
+        'image-url-max-redirects': { type: 'string' },
       },
       allowPositionals: false,
       strict: true,
@@ -202,6 +209,13 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     bodyLimitBytes: integer(v['body-limit-bytes'] ?? env.SIE_BODY_LIMIT_BYTES, 'body-limit-bytes', 16 * 1024 * 1024, 1024),
     sieBodyLimitBytes: integer(v['sie-body-limit-bytes'] ?? env.SIE_SIE_BODY_LIMIT_BYTES, 'sie-body-limit-bytes', 64 * 1024 * 1024, 1024),
     logLevel: v['log-level'] ?? env.SIE_LOG_LEVEL ?? 'info',
+    imageUrls: {
+      allowed: v['allow-image-urls'] ?? booleanEnv(env.SIE_ALLOW_IMAGE_URLS, 'SIE_ALLOW_IMAGE_URLS', false),
+      allowPrivate: v['allow-private-image-urls'] ?? booleanEnv(env.SIE_ALLOW_PRIVATE_IMAGE_URLS, 'SIE_ALLOW_PRIVATE_IMAGE_URLS', false),
+      maxBytes: integer(v['image-url-max-bytes'] ?? env.SIE_IMAGE_URL_MAX_BYTES, 'image-url-max-bytes', 32 * 1024 * 1024, 1, 32 * 1024 * 1024),
+      timeoutMs: integer(v['image-url-timeout-ms'] ?? env.SIE_IMAGE_URL_TIMEOUT_MS, 'image-url-timeout-ms', 10000, 100, 600000),
+      maxRedirects: integer(v['image-url-max-redirects'] ?? env.SIE_IMAGE_URL_MAX_REDIRECTS, 'image-url-max-redirects', 3, 0, 20),
+    },
   };
 }
 
@@ -212,6 +226,8 @@ export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [--bund
                         [--max-queued-tokens N] [--overload-status 503|429] [--load-wait-ms 60000] [--cold-load-wait-ms 2000]
                         [--headers-timeout-ms 10000] [--request-timeout-ms 60000] [--keep-alive-timeout-ms 5000] [--max-connections 4096]
                         [--device cpu|cuda[:N]|auto] [--dtype fp32|fp16|bf16|auto]
+                        [--allow-image-urls] [--allow-private-image-urls] [--image-url-max-bytes 33554432] [--image-url-timeout-ms 10000]
+                        [--image-url-max-redirects 3]
 
 MODEL is a Hugging Face id (org/name), a name under --models-dir, or a model directory.
 Default model: ${DEFAULT_MODEL} (or a bundle's models). Environment: SIE_BUNDLE, SIE_PRELOAD_MODELS or

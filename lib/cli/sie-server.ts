@@ -38,6 +38,7 @@ async function serve(config: ServeConfig): Promise<void> {
     maxInputsPerRequest: config.maxInputsPerRequest,
     bodyLimitBytes: config.bodyLimitBytes,
     sieBodyLimitBytes: config.sieBodyLimitBytes,
+    imageUrls: config.imageUrls.allowed ? config.imageUrls : undefined,
     coldLoadWaitMs: config.coldLoadWaitMs,
     connectionLimits: { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, maxConnections: config.maxConnections },
     logger: config.logJson ? { level: config.logLevel } : { level: config.logLevel, stream: readableLogStream() },

@@ -235,14 +235,23 @@ export class LoadedModel implements SchedulableModel {
    * preprocessed exactly as CLIPImageProcessor does, run through the vision tower; an item's
    * several images give the mean of their normalised embeddings, as SIE's CLIP adapter does.
    */
-  async encodeImages(items: ReadonlyArray<ReadonlyArray<Uint8Array>>, options: { signal?: AbortSignal } = {}): Promise<{ items: EncodedItem[]; timing: Timing }> {
+  async encodeImages(items: ReadonlyArray<ReadonlyArray<Uint8Array>>, options: { signal?: AbortSignal; params?: ReadonlyArray<ReadonlyArray<string>> } = {}): Promise<{ items: EncodedItem[]; timing: Timing }> {
     const images = this.adapter.images;
     if (!images) throw new EngineError('INVALID_INPUT', `model ${this.id} accepts text only`);
     const started = performance.now();
     const side = images.imageSize;
     const flat = items.flat();
-    // Decoding (sharp) and the resize (native) run on libuv's threads, beside model compute.
-    const pixels = await Promise.all(flat.map(async (data) => pixelValues(await resizeAndCrop(await decodeImage(data), images.preprocessing), images.preprocessing)));
+    const params = options.params?.flat();
+    // Decoding (sharp) and the resize (native) run on libuv's threads, beside model compute. A
+    // failure names the request field the image came from, when the route said which.
+    const pixels = await Promise.all(flat.map(async (data, k) => {
+      try {
+        return pixelValues(await resizeAndCrop(await decodeImage(data), images.preprocessing), images.preprocessing);
+      } catch (error) {
+        if (!params?.[k] || !(error instanceof EngineError)) throw error;
+        throw new EngineError(error.code, `${params[k]}: ${error.message}`, { param: params[k] });
+      }
+    }));
     options.signal?.throwIfAborted();
     const preprocessMs = performance.now() - started;
     const plane = 3 * side * side;

@@ -13,6 +13,7 @@ import { describeError, sieError } from './error-mapping.js';
 import { healthRoutes } from './health-routes.js';
 import { HttpError } from './http-error.js';
 import { infinityRoutes } from './infinity-routes.js';
+import { ImageUrlFetcher, type ImageUrlPolicy } from '../images/image-url-fetch.js';
 import { openAIRoutes } from './openai-routes.js';
 import { ServerMetrics } from './server-metrics.js';
 import { decorateRequestTiming } from './request-timing.js';
@@ -40,6 +41,8 @@ export interface ServerOptions {
   /** Body limit of SIE's POST routes (msgpack bodies with images are larger than JSON text); default 64 MiB. */
   sieBodyLimitBytes?: number;
   logger?: FastifyServerOptions['logger'];
+  /** Infinity's image routes fetch http(s) URLs under this policy; absent: URLs are refused. */
+  imageUrls?: ImageUrlPolicy;
 }
 
 /**
@@ -124,6 +127,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(healthRoutes, { engine: options.engine });
   app.register(openAIRoutes, family);
   app.register(sieRoutes, { ...family, serverVersion: SERVER_VERSION, coldLoadWaitMs: options.coldLoadWaitMs, bodyLimitBytes: options.sieBodyLimitBytes });
-  app.register(infinityRoutes, family);
+  app.register(infinityRoutes, { ...family, imageUrls: options.imageUrls ? new ImageUrlFetcher(options.imageUrls) : undefined });
   return app;
 }

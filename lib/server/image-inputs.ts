@@ -1,7 +1,8 @@
 /**
  * Image bytes out of request bodies, checked before any decoding: SIE's `images: [{data, format}]`
  * (msgpack bin, or base64 text in JSON as an extension) and Infinity's `data:image/...;base64,`
- * URIs. Each problem is a 400 naming the field. http(s) image URLs are not fetched.
+ * URIs. Each problem is a 400 naming the field. http(s) image URLs are fetched only with
+ * --allow-image-urls (lib/images/image-url-fetch.ts).
  */
 import { EngineError } from '../errors/engine-error.js';
 import type { ImageInput } from './wire/sie-api-types.js';
@@ -17,10 +18,10 @@ function fromBase64(text: string, param: string): Uint8Array {
   if (compact.length === 0 || compact.length % 4 !== 0 || !BASE64.test(compact)) {
     throw new EngineError('INVALID_INPUT', `${param} is not base64`, { param });
   }
-  return checkSize(Buffer.from(compact, 'base64'), param);
+  return checkImageSize(Buffer.from(compact, 'base64'), param);
 }
 
-function checkSize(bytes: Uint8Array, param: string): Uint8Array {
+export function checkImageSize(bytes: Uint8Array, param: string): Uint8Array {
   if (bytes.length === 0) throw new EngineError('INVALID_INPUT', `${param} is empty`, { param });
   if (bytes.length > MAX_IMAGE_BYTES) throw new EngineError('INVALID_INPUT', `${param} is larger than ${MAX_IMAGE_BYTES} bytes`, { param });
   return bytes;
@@ -32,11 +33,11 @@ function checkSize(bytes: Uint8Array, param: string): Uint8Array {
  */
 export function sieImageBytes(images: ReadonlyArray<ImageInput | Uint8Array | string>, param: string): Uint8Array[] {
   return images.map((image, j) => {
-    if (image instanceof Uint8Array) return checkSize(image, `${param}[${j}]`);
+    if (image instanceof Uint8Array) return checkImageSize(image, `${param}[${j}]`);
     if (typeof image === 'string') return fromBase64(image, `${param}[${j}]`);
     const field = `${param}[${j}].data`;
     if (image === null || typeof image !== 'object') throw new EngineError('INVALID_INPUT', `${param}[${j}] must be image bytes or an object with data`, { param: `${param}[${j}]` });
-    if (image.data instanceof Uint8Array) return checkSize(image.data, field);
+    if (image.data instanceof Uint8Array) return checkImageSize(image.data, field);
     if (typeof image.data === 'string') return fromBase64(image.data, field);
     throw new EngineError('INVALID_INPUT', `${field} must be bytes or a base64 string`, { param: field });
   });
@@ -46,7 +47,7 @@ export function sieImageBytes(images: ReadonlyArray<ImageInput | Uint8Array | st
 export function dataUriBytes(uri: unknown, param: string): Uint8Array {
   if (typeof uri !== 'string') throw new EngineError('INVALID_INPUT', `${param} must be a data URI string`, { param });
   if (/^https?:\/\//i.test(uri)) {
-    throw new EngineError('INVALID_INPUT', `${param}: image URLs are not fetched; send the image as a data:image/...;base64, URI`, { param });
+    throw new EngineError('INVALID_INPUT', `${param}: image URLs are not fetched unless the server runs with --allow-image-urls; send the image as a data:image/...;base64, URI`, { param });
   }
   const match = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s.exec(uri);
   if (!match) throw new EngineError('INVALID_INPUT', `${param} is not a data URI`, { param });

@@ -7,7 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../errors/engine-error.js';
 import { clientGone } from './client-gone.js';
-import { dataUriBytes, MAX_IMAGES_PER_REQUEST } from './image-inputs.js';
+import { checkImageSize, dataUriBytes, MAX_IMAGES_PER_REQUEST } from './image-inputs.js';
+import type { ImageUrlFetcher } from '../images/image-url-fetch.js';
 import { installErrorHandler, withBody } from './error-handlers.js';
 import { openAIErrorBody } from './error-mapping.js';
 import { embeddingsRoute, modelsListBody, type EmbeddingsBody } from './openai-routes.js';
@@ -21,6 +22,8 @@ export interface InfinityRoutesOptions {
   engine: Engine;
   maxInputsPerRequest: number;
   overloadStatus: 503 | 429;
+  /** Present when the server runs with --allow-image-urls: image inputs may be http(s) URLs. */
+  imageUrls?: ImageUrlFetcher;
 }
 
 interface ImageEmbeddingsBody extends EmbeddingsBody {
@@ -78,6 +81,12 @@ export async function infinityRoutes(app: FastifyInstance, options: InfinityRout
   });
   app.post<{ Body: ImageEmbeddingsBody }>('/embeddings_image', { schema: textEmbeddings.schema }, imageEmbeddings);
 
+  /** A data URI, or with --allow-image-urls an http(s) URL fetched under its limits. */
+  async function imageInputBytes(input: unknown, param: string, signal: AbortSignal): Promise<Uint8Array> {
+    if (options.imageUrls && typeof input === 'string' && /^https?:\/\//i.test(input)) return checkImageSize(await options.imageUrls.fetch(input, param, signal), param);
+    return dataUriBytes(input, param);
+  }
+
   async function imageEmbeddings(request: FastifyRequest<{ Body: ImageEmbeddingsBody }>, reply: FastifyReply) {
     const body = request.body;
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
@@ -85,9 +94,9 @@ export async function infinityRoutes(app: FastifyInstance, options: InfinityRout
     if (inputs.length > MAX_IMAGES_PER_REQUEST) {
       throw new EngineError('INVALID_INPUT', `a request may carry at most ${MAX_IMAGES_PER_REQUEST} images, this one has ${inputs.length}`, { param: 'input' });
     }
-    const images = inputs.map((uri, i) => [dataUriBytes(uri, `input[${i}]`)]);
     const signal = clientGone(request, reply);
-    const { items } = noteTiming(request, await withRequestModel(engine, body.model, (model) => model.encodeImages(images, { signal })));
+    const images = await Promise.all(inputs.map(async (uri, i) => [await imageInputBytes(uri, `input[${i}]`, signal)]));
+    const { items } = noteTiming(request, await withRequestModel(engine, body.model, (model) => model.encodeImages(images, { signal, params: inputs.map((_, i) => [`input[${i}]`]) })));
     return reply.type('application/json; charset=utf-8').send(embeddingsJson(items.map((item) => item.dense!), body.model, 0, body.encoding_format ?? 'float'));
   }
   app.get('/models', async () => modelsListBody(engine));

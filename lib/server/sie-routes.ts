@@ -92,7 +92,7 @@ async function encodeWithImages(model: LoadedModel, items: Item[], options: Mode
     return text;
   });
   const [fromImages, fromTexts] = await Promise.all([
-    model.encodeImages(images, { signal: options.signal }),
+    model.encodeImages(images, { signal: options.signal, params: imageItems.map((i, n) => images[n].map((_, j) => `items[${i}].images[${j}]`)) }),
     texts.length > 0 ? model.encode(texts, options) : undefined,
   ]);
   const out: EncodedItem[] = new Array(items.length);
