@@ -128,3 +128,37 @@ t.test('a bundle profile with normalize: false serves CLIP\'s raw projections, t
     serveEngine(t, { modelsDir: models, models: [{ id: 'bad', source: 'tiny-clip', profiles: { default: { pooling: 'mean' } } }] }).then(({ engine: e }) => e.load('bad')).then(resolve, reject);
   }), { code: 'BAD_CONFIG' });
 });
+
+t.test('images are scheduled by their vision-token cost and take turns with the model\'s text', async (t) => {
+  const batches: Array<{ tokens: number; sequences: number; requests: number }> = [];
+  const { Engine } = await import('../lib/engine/engine.js');
+  const probe = new Engine({ threads: 2, progress: null, modelsDir: models });
+  const perImage = await probe.withModel('tiny-clip', {}, async (m) => m.adapter.images!.tokensPerImage);
+  probe.close();
+  // tiny-clip: 64-pixel images in 16-pixel patches, 16 patches + the class token.
+  t.equal(perImage, 17, 'patches + class token');
+  const engine = new Engine({ threads: 2, progress: null, modelsDir: models, maxBatchTokens: 3 * perImage + 1, batchWaitMs: 0, observer: { onBatch: (s) => batches.push(s) } });
+  t.teardown(() => engine.close());
+  await engine.load('tiny-clip');
+  const order: string[] = [];
+  const images = engine.withModel('tiny-clip', {}, (model) => model.encodeImages(Array.from({ length: 16 }, (_, i) => [bytesOf(i)]))).then((r) => {
+    order.push('images');
+    return r;
+  });
+  // The text request arrives once the image batches are queued and the first has run.
+  for (let i = 0; i < 2000 && batches.length === 0; i++) await new Promise((r) => setTimeout(r, 1));
+  const texts = readJson<string[]>(path.join(referenceDir, 'clip-texts.json'));
+  const text = engine.embed('tiny-clip', texts.slice(0, 2)).then((r) => {
+    order.push('text');
+    return r;
+  });
+  const [imageResult, textResult] = await Promise.all([images, text]);
+  imageResult.items.forEach((item, i) => t.ok(cosine(item.dense!, imageRef[i].normalized) >= 0.99999, `image ${i} after batching`));
+  const textRef = ref<Array<{ normalized: number[] }>>('tiny-clip.text.json');
+  textResult.embeddings.forEach((v, i) => t.ok(cosine(v, textRef[i].normalized) >= 0.99999, `text ${i}`));
+  const imageBatches = batches.filter((b) => b.tokens % perImage === 0 && b.tokens === b.sequences * perImage);
+  t.same(imageBatches.map((b) => b.sequences), [3, 3, 3, 3, 3, 1], 'at most 3 images (the budget) per native call');
+  t.same(order, ['text', 'images'], 'the text request did not wait for all 16 images');
+  const textAt = batches.findIndex((b) => b.tokens !== b.sequences * perImage);
+  t.ok(textAt > 0 && textAt < batches.length - 1, `the text batch ran between image batches (position ${textAt} of ${batches.length})`);
+});

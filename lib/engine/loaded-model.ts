@@ -96,9 +96,6 @@ export interface NativeLoad {
   settings?: ModelSettings;
 }
 
-/** Images per vision-tower call: bounds the pixel batch (64 x 3 x 336 x 336 floats = 87 MB). */
-const IMAGES_PER_RUN = 32;
-
 export class LoadedModel implements SchedulableModel {
   readonly maxBatchesInFlight: number;
   readonly maxBatchTokens: number | undefined;
@@ -254,15 +251,9 @@ export class LoadedModel implements SchedulableModel {
     }));
     options.signal?.throwIfAborted();
     const preprocessMs = performance.now() - started;
-    const plane = 3 * side * side;
-    const vectors: Float32Array[] = [];
-    for (let first = 0; first < pixels.length; first += IMAGES_PER_RUN) {
-      const chunk = pixels.slice(first, first + IMAGES_PER_RUN);
-      const batch = new Float32Array(chunk.length * plane);
-      chunk.forEach((p, i) => batch.set(p, i * plane));
-      const out = await this.native.runImages(batch, chunk.length, side, side);
-      for (let i = 0; i < chunk.length; i++) vectors.push(out.values.slice(i * out.width, (i + 1) * out.width));
-    }
+    // The vision tower's batches go through the scheduler, costed in vision tokens and fair with
+    // this model's text and with other models.
+    const { vectors, queueMs, inferenceMs } = await this.scheduler.runImages(this, { pixels, side, tokensPerImage: images.tokensPerImage }, options.signal);
     let at = 0;
     const encoded = items.map((list) => {
       const own = vectors.slice(at, (at += list.length));
@@ -270,7 +261,7 @@ export class LoadedModel implements SchedulableModel {
       for (const v of own) for (let j = 0; j < v.length; j++) mean[j] += v[j] / own.length;
       return { dense: mean };
     });
-    return { items: encoded, timing: { queueMs: 0, tokenizationMs: preprocessMs, inferenceMs: performance.now() - started - preprocessMs } };
+    return { items: encoded, timing: { queueMs, tokenizationMs: preprocessMs, inferenceMs } };
   }
 
   /** Relevance of each document to the query, in document order. */

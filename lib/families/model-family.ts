@@ -124,6 +124,8 @@ export interface ImageInputs {
   readonly preprocessing: ClipPreprocessing;
   /** The square side the vision tower takes. */
   readonly imageSize: number;
+  /** Tokens one image runs through the vision tower (patches + class token): its scheduling cost. */
+  readonly tokensPerImage: number;
 }
 
 export interface ModelFamily {

@@ -10,11 +10,28 @@
  * (its AbortSignal fired) is dropped while still queued. When requests arrive close together
  * the scheduler waits up to `maxWaitMs` for more before dispatching; an isolated request goes
  * out at once.
+ *
+ * Images (CLIP's vision tower) queue beside a model's text, in a queue of their own: each image
+ * costs the vision tokens it runs (patches + the class token) against the same budget, requests'
+ * images are merged into native batches of at most `MAX_IMAGES_PER_BATCH`, and the text and image
+ * queues of a model take turns with every other queue, so a request of 64 images cannot hold a
+ * model's text requests back for longer than one image batch.
  */
 import { EngineError } from '../../errors/engine-error.js';
 import type { NativeModel } from '../../bindings/native-addon.js';
 import type { OutputType, SequenceOutput } from '../../families/model-family.js';
 import { mergeBatches, sliceBatch, splitByTokenBudget, splitOutput, type TokenBatch } from './token-batch.js';
+
+/** At most this many images per native call, whatever the budget (bounds activation memory). */
+export const MAX_IMAGES_PER_BATCH = 32;
+
+/** Preprocessed images for the vision tower: CHW planes of side x side pixels. */
+export interface ImageWork {
+  pixels: ReadonlyArray<Float32Array>;
+  side: number;
+  /** Vision tokens one image runs (its cost against the token budget). */
+  tokensPerImage: number;
+}
 
 export interface SchedulerOptions {
   maxBatchTokens: number;
@@ -69,6 +86,23 @@ interface JobResult {
   inferenceMs: number;
 }
 
+interface ImageJobResult {
+  vectors: Float32Array[];
+  queueMs: number;
+  inferenceMs: number;
+}
+
+type QueueKind = 'tokens' | 'images';
+
+interface ImageJob {
+  images: ImageWork;
+  tokens: number;
+  enqueuedAt: number;
+  signal?: AbortSignal;
+  resolve: (result: ImageJobResult) => void;
+  reject: (error: unknown) => void;
+}
+
 interface Job {
   batch: TokenBatch;
   /** What a multi-output model must compute for this job; undefined: everything. */
@@ -82,9 +116,12 @@ interface Job {
 
 interface ModelQueue {
   model: SchedulableModel;
-  jobs: Job[];
+  kind: QueueKind;
+  jobs: Array<Job | ImageJob>;
   tokens: number;
 }
+
+const itemsOf = (job: Job | ImageJob) => ('batch' in job ? job.batch.offsets.length - 1 : job.images.pixels.length);
 
 const cancelled = () => new EngineError('CANCELLED', 'the request was cancelled');
 
@@ -119,6 +156,29 @@ export class BatchScheduler {
     return Math.min(this.options.maxBatchTokens, model.maxBatchTokens ?? Infinity);
   }
 
+  /**
+   * Runs preprocessed images through a model's vision tower, in batches bounded by the token
+   * budget (each image costs `tokensPerImage`) and MAX_IMAGES_PER_BATCH; one vector per image.
+   */
+  async runImages(model: SchedulableModel, images: ImageWork, signal?: AbortSignal): Promise<{ vectors: Float32Array[]; queueMs: number; inferenceMs: number }> {
+    const queued = this.queuedTokens(model.id);
+    const cost = images.pixels.length * images.tokensPerImage;
+    if (queued > 0 && queued + cost > this.options.maxQueuedTokensPerModel) {
+      throw new EngineError('OVERLOADED', `model ${model.id} has ${queued} tokens queued; try again shortly`);
+    }
+    const perBatch = Math.max(1, Math.min(MAX_IMAGES_PER_BATCH, Math.floor(this.budgetOf(model) / images.tokensPerImage)));
+    const parts: Array<Promise<ImageJobResult>> = [];
+    for (let first = 0; first < images.pixels.length; first += perBatch) {
+      parts.push(this.submitImages(model, { ...images, pixels: images.pixels.slice(first, first + perBatch) }, signal));
+    }
+    const results = await Promise.all(parts);
+    return {
+      vectors: results.flatMap((r) => r.vectors),
+      queueMs: Math.max(0, ...results.map((r) => r.queueMs)),
+      inferenceMs: results.reduce((sum, r) => sum + r.inferenceMs, 0),
+    };
+  }
+
   /** Tokens queued for a model id (for metrics and tests). */
   queuedTokens(modelId: string): number {
     return this.queues.filter((q) => q.model.id === modelId).reduce((sum, q) => sum + q.tokens, 0);
@@ -129,7 +189,7 @@ export class BatchScheduler {
     const queues = this.queues.filter((q) => q.model.id === modelId);
     return {
       tokens: queues.reduce((sum, q) => sum + q.tokens, 0),
-      items: queues.reduce((sum, q) => sum + q.jobs.reduce((n, j) => n + j.batch.offsets.length - 1, 0), 0),
+      items: queues.reduce((sum, q) => sum + q.jobs.reduce((n, j) => n + itemsOf(j), 0), 0),
       requests: queues.reduce((sum, q) => sum + q.jobs.length, 0),
     };
   }
@@ -141,26 +201,35 @@ export class BatchScheduler {
 
   private submit(model: SchedulableModel, batch: TokenBatch, signal?: AbortSignal, outputs?: ReadonlyArray<OutputType>): Promise<JobResult> {
     if (signal?.aborted) return Promise.reject(cancelled());
-    const queue = this.queueFor(model);
-    const tokens = batch.ids.length;
     return new Promise<JobResult>((resolve, reject) => {
-      const job: Job = { batch, outputs, tokens, enqueuedAt: performance.now(), signal, resolve, reject };
-      queue.jobs.push(job);
-      queue.tokens += tokens;
-      this.observer.onQueueDepth?.(model.id, this.depthOf(model.id));
-      signal?.addEventListener('abort', () => this.drop(queue, job), { once: true });
-      const now = performance.now();
-      const burst = now - this.lastSubmitAt < this.options.maxWaitMs;
-      this.lastSubmitAt = now;
-      if (burst && this.running === 0 && queue.tokens < this.budgetOf(model)) this.pumpAfterWait();
-      else this.pump();
+      this.enqueue(this.queueFor(model, 'tokens'), { batch, outputs, tokens: batch.ids.length, enqueuedAt: performance.now(), signal, resolve, reject });
     });
   }
 
-  private queueFor(model: SchedulableModel): ModelQueue {
-    let queue = this.queues.find((q) => q.model === model);
+  private submitImages(model: SchedulableModel, images: ImageWork, signal?: AbortSignal): Promise<ImageJobResult> {
+    if (signal?.aborted) return Promise.reject(cancelled());
+    return new Promise<ImageJobResult>((resolve, reject) => {
+      this.enqueue(this.queueFor(model, 'images'), { images, tokens: images.pixels.length * images.tokensPerImage, enqueuedAt: performance.now(), signal, resolve, reject });
+    });
+  }
+
+  private enqueue(queue: ModelQueue, job: Job | ImageJob): void {
+    const model = queue.model;
+    queue.jobs.push(job);
+    queue.tokens += job.tokens;
+    this.observer.onQueueDepth?.(model.id, this.depthOf(model.id));
+    job.signal?.addEventListener('abort', () => this.drop(queue, job), { once: true });
+    const now = performance.now();
+    const burst = now - this.lastSubmitAt < this.options.maxWaitMs;
+    this.lastSubmitAt = now;
+    if (burst && this.running === 0 && queue.tokens < this.budgetOf(model)) this.pumpAfterWait();
+    else this.pump();
+  }
+
+  private queueFor(model: SchedulableModel, kind: QueueKind): ModelQueue {
+    let queue = this.queues.find((q) => q.model === model && q.kind === kind);
     if (!queue) {
-      queue = { model, jobs: [], tokens: 0 };
+      queue = { model, kind, jobs: [], tokens: 0 };
       this.queues.push(queue);
     }
     return queue;
@@ -175,7 +244,7 @@ export class BatchScheduler {
     this.observer.onQueueDepth?.(queue.model.id, this.depthOf(queue.model.id));
   }
 
-  private drop(queue: ModelQueue, job: Job): void {
+  private drop(queue: ModelQueue, job: Job | ImageJob): void {
     const at = queue.jobs.indexOf(job);
     if (at < 0) return;  // already dispatched: its result is simply not used
     queue.jobs.splice(at, 1);
@@ -214,19 +283,22 @@ export class BatchScheduler {
   }
 
   private dispatch(queue: ModelQueue): void {
-    const jobs: Job[] = [];
-    let tokens = 0;
+    const jobs: Array<Job | ImageJob> = [];
+    let tokens = 0, images = 0;
     const budget = this.budgetOf(queue.model);
-    while (queue.jobs.length > 0 && (jobs.length === 0 || tokens + queue.jobs[0].tokens <= budget)) {
+    const fits = (job: Job | ImageJob) => tokens + job.tokens <= budget && ('batch' in job || images + job.images.pixels.length <= MAX_IMAGES_PER_BATCH);
+    while (queue.jobs.length > 0 && (jobs.length === 0 || fits(queue.jobs[0]))) {
       const job = queue.jobs.shift()!;
       jobs.push(job);
       tokens += job.tokens;
+      if (!('batch' in job)) images += job.images.pixels.length;
     }
     queue.tokens -= tokens;
     this.observer.onQueueDepth?.(queue.model.id, this.depthOf(queue.model.id));
     this.removeIfEmpty(queue);
     this.running++;
-    void this.execute(queue.model, jobs, tokens).finally(() => {
+    const run = queue.kind === 'images' ? this.executeImages(queue.model, jobs as ImageJob[], tokens) : this.execute(queue.model, jobs as Job[], tokens);
+    void run.finally(() => {
       this.running--;
       this.pump();
     });
@@ -251,6 +323,35 @@ export class BatchScheduler {
     }
     this.observer.onBatch?.({ model: model.id, tokens, sequences: merged.offsets.length - 1, requests: jobs.length, queueMs, inferenceMs: performance.now() - started });
   }
+
+  private async executeImages(model: SchedulableModel, jobs: ImageJob[], tokens: number): Promise<void> {
+    const started = performance.now();
+    const queueMs = jobs.map((j) => started - j.enqueuedAt);
+    const { pixels, count, side } = imageBatchOf(jobs);
+    try {
+      const out = await model.native.runImages(pixels, count, side, side);
+      const inferenceMs = performance.now() - started;
+      let at = 0;
+      jobs.forEach((job, j) => {
+        const vectors = job.images.pixels.map(() => out.values.slice(at * out.width, (at += 1) * out.width));
+        job.resolve({ vectors, queueMs: queueMs[j], inferenceMs });
+      });
+    } catch (error) {
+      for (const job of jobs) job.reject(error);
+    }
+    this.observer.onBatch?.({ model: model.id, tokens, sequences: count, requests: jobs.length, queueMs, inferenceMs: performance.now() - started });
+  }
+}
+
+/** One native vision call over the merged images of several requests, split back per request. */
+function imageBatchOf(jobs: ImageJob[]): { pixels: Float32Array; count: number; side: number } {
+  const side = jobs[0].images.side;
+  const plane = 3 * side * side;
+  const count = jobs.reduce((n, j) => n + j.images.pixels.length, 0);
+  const pixels = new Float32Array(count * plane);
+  let at = 0;
+  for (const job of jobs) for (const image of job.images.pixels) pixels.set(image, (at++) * plane);
+  return { pixels, count, side };
 }
 
 /** The outputs a merged batch computes: the union of its jobs' (all, if any job wants all). */

@@ -71,7 +71,7 @@ export const clip: ModelFamily = {
       perTokenOutput: false,
       prompts: {},
       encoder: { outputs: ['dense'], dims: { dense: projection }, decode: (outputs) => outputs.map((o) => ({ dense: o.values })) },
-      images: { preprocessing, imageSize: visionShape.imageSize },
+      images: { preprocessing, imageSize: visionShape.imageSize, tokensPerImage: (Math.floor(visionShape.imageSize / visionShape.patchSize) ** 2) + 1 },
     };
   },
 };
