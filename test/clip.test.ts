@@ -94,6 +94,10 @@ t.test('bad images are 400s naming the problem', async (t) => {
   ];
   // A decompression bomb: a few hundred KB of PNG that would decode to 41 million pixels.
   const bomb = await sharp({ create: { width: 6400, height: 6400, channels: 3, background: '#808080' } }).png({ compressionLevel: 9 }).toBuffer();
+  // Found by the fuzzer: a 20544 x 40 GIF, whose resize to a 64-pixel shortest edge would have a
+  // 32870-pixel long edge; it was a 500 (the native resize's coded error was not mapped).
+  const extreme = readFileSync(new URL('../../test/images/fuzz-extreme-aspect.gif', import.meta.url));
+  cases.push(['an extreme aspect ratio (fuzz-found GIF)', '/v1/encode/tiny-clip', { items: [{ images: [{ data: extreme.toString('base64') }] }] }, /items\[0\]\.images\[0\]: image sides must be between 1 and 32768 pixels/]);
   cases.push(['a decompression bomb', '/v1/encode/tiny-clip', { items: [{ images: [{ data: bomb.toString('base64') }] }] }, /6400x6400, more than the 40000000 pixels allowed/]);
   for (const [what, route, body, message] of cases) {
     const response = await post(baseUrl, route, body);

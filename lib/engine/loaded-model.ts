@@ -245,8 +245,11 @@ export class LoadedModel implements SchedulableModel {
       try {
         return pixelValues(await resizeAndCrop(await decodeImage(data), images.preprocessing), images.preprocessing);
       } catch (error) {
-        if (!params?.[k] || !(error instanceof EngineError)) throw error;
-        throw new EngineError(error.code, `${params[k]}: ${error.message}`, { param: params[k] });
+        // The native resize's coded errors (an absurd aspect ratio: a side past 32768 pixels)
+        // become EngineErrors with their code, so the route answers 400, not 500.
+        const failure = EngineError.from(error);
+        if (!params?.[k]) throw failure;
+        throw new EngineError(failure.code, `${params[k]}: ${failure.message}`, { param: params[k], cause: error });
       }
     }));
     options.signal?.throwIfAborted();
