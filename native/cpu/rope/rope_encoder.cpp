@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "../../core/engine_error.h"
+#include "../gemm/bf16_gemm.h"
 #include "../gemm/packed_gemm.h"
 #include "../kernels/elementwise.h"
 #include "../batch_validation.h"
@@ -147,10 +148,20 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool) {
   scores_.resize(pool.size());
   packed_keys_.resize(pool.size());
   packed_values_.resize(pool.size());
+  // A bf16 model computes Q·Kᵀ and P·V in bf16 too, with fp32 accumulation and an fp32
+  // softmax (as PyTorch's CPU autocast does); K, V and P are rounded as they are packed.
+  const bool bf16 = !weights_.layers.empty() && !weights_.layers.front().qkv.weight_bf16.empty();
+  const CpuIsa isa = cpu_isa();
   for (int w = 0; w < pool.size(); ++w) {
     scores_[w].resize(size_t(block) * max_keys);
-    packed_keys_[w].resize(size_t(packed_size(max_keys, d)));
-    packed_values_[w].resize(size_t(packed_size(d, max_keys)));
+    if (bf16) {
+      packed_keys_[w].resize(size_t((bf16_packed_elements(max_keys, d) + 1) / 2));
+      // The packed values, then the bf16 probabilities: whole 32-row blocks of k-padded rows.
+      packed_values_[w].resize(size_t(bf16_packed_elements(d, max_keys) / 2 + int64_t(block + 31) / 32 * 32 * bf16_padded_k(max_keys) / 2 + 32));
+    } else {
+      packed_keys_[w].resize(size_t(packed_size(max_keys, d)));
+      packed_values_[w].resize(size_t(packed_size(d, max_keys)));
+    }
   }
   struct Task {
     int sequence, head, query_begin, query_end;
@@ -175,23 +186,40 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool) {
     const int keys = k1 - k0, rows = task.query_end - task.query_begin;
     const float* base = qkv_.data() + int64_t(begin) * ld;
     const Packed wanted{task.sequence, kv_head, k0, k1};
+    auto* keys16 = reinterpret_cast<uint16_t*>(packed_keys_[worker].data());
+    auto* values16 = reinterpret_cast<uint16_t*>(packed_values_[worker].data());
     if (packed_for[size_t(worker)] != wanted) {
-      pack_nk(base + int64_t(k0) * ld + int64_t(heads + kv_head) * d, keys, d, ld, packed_keys_[worker].data());
-      pack_kn(base + int64_t(k0) * ld + int64_t(heads + kv + kv_head) * d, keys, d, ld, packed_values_[worker].data());
+      const float* key_rows = base + int64_t(k0) * ld + int64_t(heads + kv_head) * d;
+      const float* value_rows = base + int64_t(k0) * ld + int64_t(heads + kv + kv_head) * d;
+      if (bf16) {
+        pack_bf16_nk_into(key_rows, keys, d, ld, keys16, isa);
+        pack_bf16_kn_into(value_rows, keys, d, ld, values16, isa);
+      } else {
+        pack_nk(key_rows, keys, d, ld, packed_keys_[worker].data());
+        pack_kn(value_rows, keys, d, ld, packed_values_[worker].data());
+      }
       packed_for[size_t(worker)] = wanted;
     }
     float* scores = scores_[worker].data();
     const float* q = base + int64_t(task.query_begin) * ld + int64_t(task.head) * d;
-    gemm_packed(rows, keys, d, q, ld, packed_keys_[worker].data(), nullptr, scores, keys, nullptr);
+    if (bf16) gemm_bf16_panels(rows, keys, d, q, ld, keys16, nullptr, scores, keys, nullptr, Epilogue::None, isa);
+    else gemm_packed(rows, keys, d, q, ld, packed_keys_[worker].data(), nullptr, scores, keys, nullptr);
     for (int r = 0; r < rows; ++r) {  // keys outside this row's mask
       const int i = task.query_begin + r;
       float* row = scores + int64_t(r) * keys;
       for (int j = 0; j < lo(i) - k0; ++j) row[j] = -INFINITY;
       for (int j = hi(i, length) - k0; j < keys; ++j) row[j] = -INFINITY;
     }
+    float* context = context_.data() + int64_t(begin + task.query_begin) * out_ld + int64_t(task.head) * d;
+    if (bf16) {
+      const int kp = bf16_padded_k(keys);
+      uint16_t* probabilities = values16 + bf16_packed_elements(d, keys);  // 2 KiB multiples: 64-byte aligned
+      softmax_rows_to_bf16(scores, rows, keys, keys, probabilities, kp, kp);
+      gemm_bf16_converted(rows, d, kp, probabilities, kp, values16, nullptr, context, out_ld, nullptr, Epilogue::None, isa);
+      return;
+    }
     softmax_rows(scores, rows, keys, keys);
-    gemm_packed(rows, d, keys, scores, keys, packed_values_[worker].data(), nullptr,
-                context_.data() + int64_t(begin + task.query_begin) * out_ld + int64_t(task.head) * d, out_ld, nullptr);
+    gemm_packed(rows, d, keys, scores, keys, packed_values_[worker].data(), nullptr, context, out_ld, nullptr);
   });
 }
 
