@@ -4,7 +4,9 @@
  * the same vision tower (bench/export-clip-vision-onnx.ts), same threads, one run. Both sides get
  * the same decoded and preprocessed pixels (sharp + the Pillow-exact resize): the time is split
  * into decode, preprocess and forward, and "end to end" adds all three for each.
- * Batches of 1, 8 and 64 images, cycling through ../shared/reference's 16 test images.
+ * Batches of 1, 8 and 64 images, cycling through ../shared/reference's 16 test images. Where the
+ * CPU computes bf16 natively, the same tower with bf16 weights is measured too (what
+ * `--dtype bf16` or `auto` serves there), against the same fp32 ORT.
  *
  *   npm run bench:clip [-- --threads 2 --seconds 10]
  */
@@ -43,22 +45,24 @@ async function main(): Promise<void> {
   const side: number = v.image_size;
 
   const backend = nativeAddon().openBackend({ device: 'cpu', threads });
-  const model = await backend.loadModel({
+  const description = {
     architecture: 'clip', weightsPath: path.join(dir, 'model.safetensors'),
     encoder: { hiddenSize: t.hidden_size, numLayers: t.num_hidden_layers, numHeads: t.num_attention_heads, intermediateSize: t.intermediate_size, vocabSize: t.vocab_size, maxPositions: t.max_position_embeddings, typeVocabSize: 1, layerNormEps: t.layer_norm_eps ?? 1e-5, hiddenAct: t.hidden_act ?? 'quick_gelu' },
     head: { kind: 'clip-text', outputSize: config.projection_dim, normalize: true },
     vision: { hiddenSize: v.hidden_size, numLayers: v.num_hidden_layers, numHeads: v.num_attention_heads, intermediateSize: v.intermediate_size, imageSize: side, patchSize: v.patch_size, layerNormEps: v.layer_norm_eps ?? 1e-5, hiddenAct: v.hidden_act ?? 'quick_gelu' },
-  });
+  } as const;
+  const model = await backend.loadModel(description);
+  const model16 = backend.dtypes.includes('bf16') ? await backend.loadModel({ ...description, dtype: 'bf16' }) : undefined;
   const session = await ort.InferenceSession.create(onnxFile, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
 
   const imagesDir = path.join(shared, 'reference', 'images');
   const files = (JSON.parse(readFileSync(path.join(imagesDir, 'images.json'), 'utf8')) as string[]).map((f) => readFileSync(path.join(imagesDir, f)));
   console.log(`# CLIP ViT-B/32-shaped (${v.hidden_size} x ${v.num_hidden_layers}, ${side}px, patch ${v.patch_size}) — ${os.cpus()[0]?.model ?? 'cpu'}, ${threads} threads, ${new Date().toISOString().slice(0, 10)}`);
-  console.log('| batch | decode ms/img | preprocess ms/img | ours forward ms/img | ORT forward ms/img | ours img/s end to end | ORT img/s end to end | ratio |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| batch | decode ms/img | preprocess ms/img | ours forward ms/img | ORT forward ms/img | ours img/s end to end | ORT img/s end to end | ratio | ours bf16 forward ms/img | bf16 img/s end to end | bf16 ratio |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const batch of [1, 8, 64]) {
     const images = Array.from({ length: batch }, (_, i) => files[i % files.length]);
-    let decodeMs = 0, preprocessMs = 0, oursMs = 0, ortMs = 0, rounds = 0, agreement = 1;
+    let decodeMs = 0, preprocessMs = 0, oursMs = 0, ortMs = 0, bf16Ms = 0, rounds = 0, agreement = 1, agreement16 = 1;
     const started = performance.now();
     do {
       const [decoded, d] = await timed(() => Promise.all(images.map((bytes) => decodeImage(bytes))));
@@ -66,26 +70,42 @@ async function main(): Promise<void> {
       const input = new Float32Array(batch * 3 * side * side);
       pixels.forEach((px, i) => input.set(px, i * px.length));
       const [ours, o] = await timed(() => model.runImages(input, batch, side, side));
+      // ORT's threads spin for a while after a run; a pause lets them settle so the next timed
+      // step (ours, or the next round's decode) does not share the cores with them.
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+      await settle();
       const [theirs, r] = await timed(() => session.run({ pixel_values: new ort.Tensor('float32', input, [batch, 3, side, side]) }));
+      await settle();
+      const [fast, f] = model16 ? await timed(() => model16.runImages(input, batch, side, side)) : [undefined, 0];
       if (rounds === 0) {
-        const a = ours.values, b = theirs.image_embeds.data as Float32Array;
-        for (let i = 0; i < batch; i++) {
-          let dot = 0;
-          for (let j = 0; j < ours.width; j++) dot += a[i * ours.width + j] * b[i * ours.width + j];
-          agreement = Math.min(agreement, dot);
-        }
+        const b = theirs.image_embeds.data as Float32Array;
+        const minDot = (a: Float32Array) => {
+          let worst = 1;
+          for (let i = 0; i < batch; i++) {
+            let dot = 0;
+            for (let j = 0; j < ours.width; j++) dot += a[i * ours.width + j] * b[i * ours.width + j];
+            worst = Math.min(worst, dot);
+          }
+          return worst;
+        };
+        agreement = minDot(ours.values);
+        if (fast) agreement16 = minDot(fast.values);
       } else {
-        decodeMs += d, preprocessMs += pre, oursMs += o, ortMs += r;
+        decodeMs += d, preprocessMs += pre, oursMs += o, ortMs += r, bf16Ms += f;
       }
       rounds++;
     } while (performance.now() - started < seconds * 1000 || rounds < 3);
     const n = (rounds - 1) * batch;
     const per = (ms: number) => ms / n;
     const oursRate = 1000 / per(decodeMs + preprocessMs + oursMs), ortRate = 1000 / per(decodeMs + preprocessMs + ortMs);
-    console.log(`| ${batch} | ${per(decodeMs).toFixed(2)} | ${per(preprocessMs).toFixed(2)} | ${per(oursMs).toFixed(2)} | ${per(ortMs).toFixed(2)} | ${oursRate.toFixed(1)} | ${ortRate.toFixed(1)} | ${(oursRate / ortRate).toFixed(2)}x |`);
+    const bf16Rate = 1000 / per(decodeMs + preprocessMs + bf16Ms);
+    const bf16Cells = model16 ? `${per(bf16Ms).toFixed(2)} | ${bf16Rate.toFixed(1)} | ${(bf16Rate / ortRate).toFixed(2)}x` : '- | - | -';
+    console.log(`| ${batch} | ${per(decodeMs).toFixed(2)} | ${per(preprocessMs).toFixed(2)} | ${per(oursMs).toFixed(2)} | ${per(ortMs).toFixed(2)} | ${oursRate.toFixed(1)} | ${ortRate.toFixed(1)} | ${(oursRate / ortRate).toFixed(2)}x | ${bf16Cells} |`);
     if (agreement < 0.99999) console.log(`!! ours and ORT disagree: min cosine ${agreement}`);
+    if (model16) console.log(`# batch ${batch}: bf16 against ORT fp32, min cosine ${agreement16.toFixed(6)}`);
   }
   model.dispose();
+  model16?.dispose();
 }
 
 main().catch((error) => {
