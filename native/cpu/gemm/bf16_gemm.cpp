@@ -199,7 +199,7 @@ void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb,
   // 0.7-0.95x of that on Sapphire Rapids, the X tiles falling out of L1.
   const int tile_rows = amx ? 32 : 12;
   const int block_rows = amx ? 32 : tile_rows * 4;
-  const GemmTaskGrid grid(m, (n + kBf16PanelWidth - 1) / kBf16PanelWidth, block_rows, pool ? pool->size() : 1);
+  const GemmTaskGrid grid(m, (n + kBf16PanelWidth - 1) / kBf16PanelWidth, gemm_block_rows(m, block_rows, tile_rows), pool ? pool->size() : 1);
   const int64_t panel_elements = int64_t(kp) * kBf16PanelWidth;
   auto run_task = [&](int64_t t, int) {
     const GemmTaskGrid::Task task = grid.task(t);

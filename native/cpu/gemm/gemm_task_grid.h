@@ -7,6 +7,16 @@
 
 namespace sie {
 
+// A small M (a short request: tens of rows) is one row block, so each panel of the weights is
+// streamed from memory once and reused by every row tile while it is in cache; cutting such an M
+// into blocks streamed the whole weight matrix once per block, and a short request's GEMM is
+// bound by exactly that stream. Threads then split the panels.
+constexpr int kSmallGemmRows = 128;
+
+inline int gemm_block_rows(int m, int block_rows, int tile_rows) {
+  return m <= kSmallGemmRows ? (m + tile_rows - 1) / tile_rows * tile_rows : block_rows;
+}
+
 struct GemmTaskGrid {
   int m = 0, block_rows = 0, row_blocks = 0, panels = 0, panels_per_group = 0, panel_groups = 0;
 

@@ -69,7 +69,7 @@ void gemm_packed(int m, int n, int k, const float* x, int64_t ldx, const float* 
   const KernelChoice choice = fp32_kernel();
   const MicroKernel kernel = choice.kernel;
   const int tile_rows = choice.tile_rows;
-  const GemmTaskGrid grid(m, PackedMatrix::panel_count(n), tile_rows * 4, pool ? pool->size() : 1);
+  const GemmTaskGrid grid(m, PackedMatrix::panel_count(n), gemm_block_rows(m, tile_rows * 4, tile_rows), pool ? pool->size() : 1);
   auto run_task = [&](int64_t t, int) {
     const GemmTaskGrid::Task task = grid.task(t);
     for (int p = task.panel_begin; p < task.panel_end; ++p) {
