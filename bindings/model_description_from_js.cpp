@@ -67,6 +67,7 @@ sie::ModelDescription model_description_from_js(const Napi::Value& value) {
   optional_int("globalAttnEveryNLayers", &d.encoder.global_attn_every_n_layers);
   optional_int("localAttention", &d.encoder.local_attention);
   d.encoder.causal = e.Get("causal").ToBoolean();
+  d.encoder.fp32_attention = o.Get("fp32Attention").ToBoolean();
   const std::string act = string_field(e, "hiddenAct", "encoder.", false);
   if (!act.empty()) d.encoder.hidden_act = act;
   const Napi::Object h = object_field(o, "head", "");

@@ -88,3 +88,26 @@ t.test('the fidelity gate keeps SPLADE in fp32 when bf16 moves its term sets, an
   const { items } = await engine.withModel('tiny-splade', {}, (m) => m.encode(sentences().slice(0, 4), { outputTypes: ['sparse'] }));
   items.forEach((item, i) => t.same(Array.from(item.sparse!.indices), reference[i].indices, `sentence ${i}: the reference's term set`));
 });
+
+t.test('fp32Attention keeps a bf16 model\'s attention in fp32: the gate\'s second try computes closer to fp32', { skip: nativeBf16 ? false : 'this CPU has no native bf16' }, async (t) => {
+  const { adapterFor } = await import('../lib/families/index.js');
+  const backend = nativeAddon().openBackend({ threads: 2 });
+  for (const [name, fixture] of [['tiny-dense-mean', 'sentences.tokens.json'], ['tiny-modernbert', 'sentences.modernbert-tokens.json']]) {
+    const tokens = readJson<Array<{ ids: number[] }>>(output(fixture));
+    const ids = Int32Array.from(tokens.flatMap((s) => s.ids));
+    const offsets = new Int32Array(tokens.length + 1);
+    tokens.forEach((s, i) => (offsets[i + 1] = offsets[i] + s.ids.length));
+    const description = adapterFor(path.join(models, name)).description;
+    const run = async (extra: object) => {
+      const model = await backend.loadModel({ ...description, ...extra });
+      const out = await model.run(ids, new Int32Array(ids.length), offsets);
+      model.dispose();
+      return out.values;
+    };
+    const exact = await run({ dtype: 'fp32' });
+    const squared = (a: Float32Array) => a.reduce((sum, v, i) => sum + (v - exact[i]) ** 2, 0);
+    const [bf16, fp32Attention] = [squared(await run({ dtype: 'bf16' })), squared(await run({ dtype: 'bf16', fp32Attention: true }))];
+    t.not(bf16, fp32Attention, `${name}: the flag changes the computation`);
+    t.ok(fp32Attention < bf16, `${name}: fp32 attention is closer to fp32 (squared error ${fp32Attention.toExponential(2)} < ${bf16.toExponential(2)})`);
+  }
+});

@@ -69,6 +69,8 @@ export interface NativeModelDescription {
   architecture: 'bert' | 'xlm-roberta' | 'modernbert' | 'gte-new' | 'qwen3' | 'clip';
   /** Weights of the matrix products (default fp32); bf16 only where the backend lists it in dtypes. */
   dtype?: WeightDtype;
+  /** A bf16 model keeps attention (Q·Kᵀ, softmax, P·V) in fp32: the fidelity gate's second try. */
+  fp32Attention?: boolean;
   weightsPath: string;
   encoder: EncoderShape;
   head: NativeHeadOptions;

@@ -346,7 +346,7 @@ export class Engine {
       load: async () => {
         const model = await LoadedModel.load(id, directory!, adapter!, {
           dtype: profile.dtype ? chooseDtype(profile.dtype, this.backend) : this.dtype,
-          loadNative: (dtype) => this.backend.loadModel({ ...adapter!.description, dtype }),
+          loadNative: (dtype, options) => this.backend.loadModel({ ...adapter!.description, dtype, ...options }),
           settings,
         }, this.scheduler, this.tokenization);
         if (model.fidelity) this.observer.onFidelity?.(id, model.dtype, model.fidelity);

@@ -92,7 +92,7 @@ export interface ModelDescription {
 /** How the engine wants a model loaded: its weights in `dtype`, through `loadNative`, with a bundle's settings. */
 export interface NativeLoad {
   dtype: WeightDtype;
-  loadNative(dtype: WeightDtype): Promise<NativeModel>;
+  loadNative(dtype: WeightDtype, options?: { fp32Attention?: boolean }): Promise<NativeModel>;
   settings?: ModelSettings;
 }
 
@@ -125,14 +125,28 @@ export class LoadedModel implements SchedulableModel {
       const exact = await load.loadNative('fp32');
       if (load.dtype === 'fp32') return new LoadedModel(id, directory, adapter, tokenizer, exact, 'fp32', undefined, scheduler, tokenization, load.settings);
       // The fidelity gate: keep the fast model only if it answers the probe like the exact one.
-      const fast = await load.loadNative(load.dtype);
+      // A bf16 model that fails is tried once more with attention in fp32 (its matrix products
+      // stay bf16): deep models whose sparse weights move with bf16 attention (bge-m3) keep most
+      // of the speed rather than all falling back to fp32.
       const probe = adapter.scorer
         ? tokenizer.pairBatch(PROBE_TEXTS.map((text) => [PROBE_QUERY, text] as const), { truncate: true, maxLength: adapter.maxSeqLength }).batch
         : tokenizer.batch(PROBE_TEXTS, { truncate: true, maxLength: adapter.maxSeqLength }).batch;
-      const [a, b] = await Promise.all([exact.run(probe.ids, probe.typeIds, probe.offsets), fast.run(probe.ids, probe.typeIds, probe.offsets)]);
-      const verdict = compareOutputs(fidelityCheckOf(adapter), a, b);
-      (verdict.ok ? exact : fast).dispose();
-      return new LoadedModel(id, directory, adapter, tokenizer, verdict.ok ? fast : exact, verdict.ok ? load.dtype : 'fp32', verdict, scheduler, tokenization, load.settings);
+      const expected = await exact.run(probe.ids, probe.typeIds, probe.offsets);
+      const attempts: Array<{ fp32Attention?: boolean }> = load.dtype === 'bf16' && adapter.description.architecture !== 'clip' ? [{}, { fp32Attention: true }] : [{}];
+      let verdict: FidelityVerdict | undefined;
+      const refusals: string[] = [];
+      for (const options of attempts) {
+        const fast = await load.loadNative(load.dtype, options);
+        verdict = compareOutputs(fidelityCheckOf(adapter), expected, await fast.run(probe.ids, probe.typeIds, probe.offsets));
+        if (verdict.ok) {
+          exact.dispose();
+          const detail = options.fp32Attention ? `${verdict.detail}; attention kept in fp32 (with bf16 attention: ${refusals.join('; ')})` : verdict.detail;
+          return new LoadedModel(id, directory, adapter, tokenizer, fast, load.dtype, { ...verdict, detail }, scheduler, tokenization, load.settings);
+        }
+        fast.dispose();
+        refusals.push(verdict.detail);
+      }
+      return new LoadedModel(id, directory, adapter, tokenizer, exact, 'fp32', { ...verdict!, detail: refusals.join('; then, attention in fp32: ') }, scheduler, tokenization, load.settings);
     } catch (error) {
       throw EngineError.from(error, 'MODEL_LOAD_FAILED');
     }

@@ -29,6 +29,9 @@ struct EncoderConfig {
   int global_attn_every_n_layers = 0;   // ModernBERT: layer i is local unless i % n == 0; 0 = all global
   int local_attention = 0;              // ModernBERT window: a local layer sees |i - j| <= local_attention / 2
   bool causal = false;                  // decoder embedders (Qwen3)
+  // A bf16 model computes attention in bf16 too unless this is set: the fidelity gate's second
+  // try, for models whose outputs move too far with bf16 attention (bge-m3's sparse weights).
+  bool fp32_attention = false;
   std::string hidden_act = "gelu";      // gelu | silu (the gated MLP's activation)
 
   int head_dim() const { return head_dim_override > 0 ? head_dim_override : hidden_size / num_heads; }

@@ -79,7 +79,7 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
   // A bf16 model computes Q·Kᵀ and P·V in bf16 with fp32 accumulation as well, as PyTorch's CPU
   // autocast does (its bmm runs in bf16); softmax stays fp32. K and V are rounded as they are
   // packed, Q and P as the GEMM reads them.
-  const bool bf16 = !weights_.layers.empty() && !weights_.layers.front().qkv.weight_bf16.empty();
+  const bool bf16 = !weights_.layers.empty() && !weights_.layers.front().qkv.weight_bf16.empty() && !config_.fp32_attention;
   const CpuIsa isa = cpu_isa();
   for (int w = 0; w < pool.size(); ++w) {
     ws.scores[w].resize(size_t(block) * longest);
@@ -213,7 +213,7 @@ const float* BertEncoder::forward_bf16(const TokenBatch& b, EncoderWorkspace& ws
   // When heads fall on 32-column panel boundaries, the QKV projection is written in bf16 and
   // attention reads it in place, and the attention GEMM writes each head's panels straight into
   // the bf16 context; otherwise Q, K, V and the context go through fp32 and are rounded.
-  const bool context_direct = d % 32 == 0 && h % 32 == 0;
+  const bool context_direct = !config_.fp32_attention && d % 32 == 0 && h % 32 == 0;
   uint16_t* qkv16 = bf16_data(ws.qkv16);
   uint16_t* hidden16 = bf16_data(ws.hidden16);
   uint16_t* context16 = bf16_data(ws.context16);

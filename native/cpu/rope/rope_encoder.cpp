@@ -150,7 +150,7 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool) {
   packed_values_.resize(pool.size());
   // A bf16 model computes Q·Kᵀ and P·V in bf16 too, with fp32 accumulation and an fp32
   // softmax (as PyTorch's CPU autocast does); K, V and P are rounded as they are packed.
-  const bool bf16 = !weights_.layers.empty() && !weights_.layers.front().qkv.weight_bf16.empty();
+  const bool bf16 = !weights_.layers.empty() && !weights_.layers.front().qkv.weight_bf16.empty() && !config_.fp32_attention;
   const CpuIsa isa = cpu_isa();
   for (int w = 0; w < pool.size(); ++w) {
     scores_[w].resize(size_t(block) * max_keys);
