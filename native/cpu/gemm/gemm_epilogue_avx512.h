@@ -21,13 +21,18 @@ struct TileColumns {
   }
 };
 
-inline void store_tile_row(const TileColumns& c, __m512 lo, __m512 hi, Epilogue epilogue, float* y) {
+// Bias, then the epilogue, on one 32-column row of a tile.
+inline void finish_tile_row(const TileColumns& c, __m512& lo, __m512& hi, Epilogue epilogue) {
   lo = _mm512_add_ps(lo, c.bias_lo);
   hi = _mm512_add_ps(hi, c.bias_hi);
   if (epilogue == Epilogue::Gelu) {
     lo = gelu_ps(lo);
     hi = gelu_ps(hi);
   }
+}
+
+inline void store_tile_row(const TileColumns& c, __m512 lo, __m512 hi, Epilogue epilogue, float* y) {
+  finish_tile_row(c, lo, hi, epilogue);
   _mm512_mask_storeu_ps(y, c.lo, lo);
   _mm512_mask_storeu_ps(y + 16, c.hi, hi);
 }

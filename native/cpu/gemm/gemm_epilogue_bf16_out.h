@@ -13,12 +13,7 @@ namespace sie {
 namespace avx512 {
 
 inline void store_tile_row_bf16(const TileColumns& c, __m512 lo, __m512 hi, Epilogue epilogue, uint16_t* y) {
-  lo = _mm512_add_ps(lo, c.bias_lo);
-  hi = _mm512_add_ps(hi, c.bias_hi);
-  if (epilogue == Epilogue::Gelu) {
-    lo = gelu_ps(lo);
-    hi = gelu_ps(hi);
-  }
+  finish_tile_row(c, lo, hi, epilogue);
   lo = _mm512_maskz_mov_ps(c.lo, lo);
   hi = _mm512_maskz_mov_ps(c.hi, hi);
   _mm512_storeu_si512(y, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));

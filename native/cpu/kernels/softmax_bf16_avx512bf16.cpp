@@ -11,27 +11,12 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma")
 
-#include "vector_math_avx512.h"
+#include "softmax_avx512.h"
 
 namespace sie {
 
 void softmax_row_to_bf16_avx512bf16(float* x, int cols, uint16_t* out, int cols_padded) {
-  __m512 vmax = _mm512_set1_ps(-3.4e38f);
-  for (int c = 0; c < cols; c += 16) {
-    const int left = cols - c;
-    const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-    vmax = _mm512_mask_max_ps(vmax, mask, vmax, _mm512_maskz_loadu_ps(mask, x + c));
-  }
-  const __m512 max = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
-  __m512 vsum = _mm512_setzero_ps();
-  for (int c = 0; c < cols; c += 16) {
-    const int left = cols - c;
-    const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-    const __m512 e = avx512::exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + c), max));
-    vsum = _mm512_mask_add_ps(vsum, mask, vsum, e);
-    _mm512_mask_storeu_ps(x + c, mask, e);
-  }
-  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+  const __m512 inv = _mm512_set1_ps(1.0f / avx512::exponentiate_row(x, cols));
   // Whole 16-value groups up to cols_padded: lanes past cols are stored as zero (k padding).
   for (int c = 0; c < cols_padded; c += 16) {
     const int left = cols - c;
