@@ -117,10 +117,12 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
     const int rows = task.query_end - task.query_begin;
     float* scores = ws.scores[worker].data();
     for (int head = task.head, last = task.head + heads_per_task; head < last; ++head) {
-      const float* q = ws.qkv.data() + int64_t(begin) * qkv_ld + head * d;
-      const float* k = q + h;
-      const float* v = q + 2 * h;
-      float* context = ws.context.data() + int64_t(begin + task.query_begin) * h + head * d;
+      // The fp32 projections, unless attention reads the bf16 ones (ws.qkv is then unused).
+      const float* q = qkv16 ? nullptr : ws.qkv.data() + int64_t(begin) * qkv_ld + head * d;
+      const float* k = q ? q + h : nullptr;
+      const float* v = q ? q + 2 * h : nullptr;
+      // The fp32 context, unless the bf16 context is written instead (ws.context is then unused).
+      float* context = context16 ? nullptr : ws.context.data() + int64_t(begin + task.query_begin) * h + head * d;
       if (bf16) {
         auto* keys = reinterpret_cast<uint16_t*>(ws.packed_keys[worker].data());
         auto* values = reinterpret_cast<uint16_t*>(ws.packed_values[worker].data());
@@ -199,21 +201,24 @@ const float* BertEncoder::forward_bf16(const TokenBatch& b, EncoderWorkspace& ws
   const float eps = config_.layer_norm_eps;
   const int hp = bf16_padded_k(h), ip = bf16_padded_k(inter);
   const CpuIsa isa = cpu_isa();
+  // When heads fall on 32-column panel boundaries, the QKV projection is written in bf16 and
+  // attention reads it in place, and the attention GEMM writes each head's panels straight into
+  // the bf16 context; otherwise Q, K, V and the context go through fp32 and are rounded.
+  const bool context_direct = !config_.fp32_attention && d % 32 == 0 && h % 32 == 0;
   ws.hidden.resize(size_t(t) * h);
-  ws.qkv.resize(size_t(t) * 3 * h);
-  ws.context.resize(size_t(t) * h);
   ws.projected.resize(size_t(t) * h);
+  if (context_direct) {
+    reserve_bf16_rows(ws.qkv16, t, 3 * h);
+  } else {
+    ws.qkv.resize(size_t(t) * 3 * h);
+    ws.context.resize(size_t(t) * h);
+  }
   reserve_bf16_rows(ws.hidden16, t, hp);
-  reserve_bf16_rows(ws.qkv16, t, 3 * h);
   reserve_bf16_rows(ws.context16, t, hp);
   reserve_bf16_rows(ws.intermediate16, t, ip);
   ws.scores.resize(pool.size());
   ws.packed_keys.resize(pool.size());
   ws.packed_values.resize(pool.size());
-  // When heads fall on 32-column panel boundaries, the QKV projection is written in bf16 and
-  // attention reads it in place, and the attention GEMM writes each head's panels straight into
-  // the bf16 context; otherwise Q, K, V and the context go through fp32 and are rounded.
-  const bool context_direct = !config_.fp32_attention && d % 32 == 0 && h % 32 == 0;
   uint16_t* qkv16 = bf16_data(ws.qkv16);
   uint16_t* hidden16 = bf16_data(ws.hidden16);
   uint16_t* context16 = bf16_data(ws.context16);
@@ -228,9 +233,8 @@ const float* BertEncoder::forward_bf16(const TokenBatch& b, EncoderWorkspace& ws
     } else {
       linear_forward_bf16(layer.qkv, t, hidden16, hp, ws.qkv.data(), nullptr, 3 * h, &pool);
       attention(b, ws, pool);
-    }
-    if (!context_direct)
       for_row_chunks(pool, t, [&](int begin, int end) { convert_rows_to_bf16(ws.context.data(), h, t, h, context16, hp, begin, end, isa); });
+    }
     linear_forward_bf16(layer.attention_output, t, context16, hp, ws.projected.data(), nullptr, h, &pool);
     parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), t, h, layer.attention_norm, eps, hidden16, hp);
     std::swap(ws.hidden, ws.projected);
