@@ -5,6 +5,7 @@
 #include "../../core/engine_error.h"
 #include "../kernels/elementwise.h"
 #include "../kernels/pooling.h"
+#include "clip_projection.h"
 
 namespace sie {
 namespace {
@@ -74,12 +75,7 @@ ModelOutput ClipVisionModel::run(const ImageBatch& b, ThreadPool& pool) {
   for (int n = 0; n < b.count; ++n)
     std::copy(&hidden_[size_t(n) * tokens * h], &hidden_[size_t(n) * tokens * h] + h, &pooled[size_t(n) * h]);
   add_layer_norm(pooled.data(), nullptr, b.count, h, h, post_norm_.gamma.data(), post_norm_.beta.data(), config_.layer_norm_eps);
-  ModelOutput out;
-  out.width = projection_dim_;
-  out.values.resize(size_t(b.count) * projection_dim_);
-  linear_forward(projection_, b.count, pooled.data(), h, out.values.data(), projection_dim_, &pool);
-  if (normalize_) l2_normalize_rows(out.values.data(), b.count, projection_dim_);
-  return out;
+  return project_clip_rows(projection_, b.count, pooled.data(), h, normalize_, pool);
 }
 
 }  // namespace sie

@@ -1,5 +1,6 @@
 #include "clip_text_head.h"
 
+#include "../clip/clip_projection.h"
 #include "../kernels/pooling.h"
 
 namespace sie {
@@ -23,12 +24,7 @@ ModelOutput ClipTextHead::run(const float* hidden, const TokenBatch& b, ThreadPo
     }
     std::copy(hidden + size_t(at) * h, hidden + size_t(at + 1) * h, &pooled[size_t(s) * h]);
   }
-  ModelOutput out;
-  out.width = projection_dim_;
-  out.values.resize(size_t(b.num_sequences) * projection_dim_);
-  linear_forward(projection_, b.num_sequences, pooled.data(), h, out.values.data(), projection_dim_, &pool);
-  if (normalize_) l2_normalize_rows(out.values.data(), b.num_sequences, projection_dim_);
-  return out;
+  return project_clip_rows(projection_, b.num_sequences, pooled.data(), h, normalize_, pool);
 }
 
 }  // namespace sie
