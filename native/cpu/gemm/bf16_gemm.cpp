@@ -42,7 +42,7 @@ PackedBf16Matrix pack_bf16_nk(const float* w, int n, int k) {
     const int cols = std::min(kBf16PanelWidth, n - p * kBf16PanelWidth);
     for (int c = 0; c < cols; ++c) {
       const float* row = w + int64_t(p * kBf16PanelWidth + c) * k;
-      for (int kk = 0; kk < k; ++kk) panel[(kk / 2) * 64 + c * 2 + (kk & 1)] = float_to_bf16(row[kk]);
+      for (int kk = 0; kk < k; ++kk) panel[bf16_panel_index(kk, c)] = float_to_bf16(row[kk]);
     }
   }
   return packed;
@@ -102,9 +102,9 @@ void pack_bf16_nk_into(const float* w, int n, int k, int64_t ld, uint16_t* dst, 
       if (row < n) {
         row_to_bf16(w + int64_t(row) * ld, line.data(), k, isa);  // line[k..kp) stays zero
         const uint32_t* line_pairs = reinterpret_cast<const uint32_t*>(line.data());
-        for (int q = 0; q < pairs; ++q) panel[int64_t(q) * kBf16PanelWidth + c] = line_pairs[q];
+        for (int q = 0; q < pairs; ++q) panel[bf16_panel_pair_index(q, c)] = line_pairs[q];
       } else {
-        for (int q = 0; q < pairs; ++q) panel[int64_t(q) * kBf16PanelWidth + c] = 0;
+        for (int q = 0; q < pairs; ++q) panel[bf16_panel_pair_index(q, c)] = 0;
       }
     }
   }
@@ -118,16 +118,15 @@ void pack_bf16_kn_into(const float* b, int k, int n, int64_t ld, uint16_t* dst, 
     uint16_t* panel = dst + int64_t(p) * kp * kBf16PanelWidth;
     const int col = p * kBf16PanelWidth;
     const int cols = std::min(kBf16PanelWidth, n - col);
-    // Rows kk and kk + 1 of B interleave into one 32-column line of k pairs.
+    // Rows kk and kk + 1 of B interleave into k pairs.
     for (int kk = 0; kk < kp; kk += 2) {
       std::fill(even.begin(), even.end(), uint16_t(0));
       std::fill(odd.begin(), odd.end(), uint16_t(0));
       if (kk < k) row_to_bf16(b + int64_t(kk) * ld + col, even.data(), cols, isa);
       if (kk + 1 < k) row_to_bf16(b + int64_t(kk + 1) * ld + col, odd.data(), cols, isa);
-      uint16_t* line = panel + int64_t(kk / 2) * 64;
       for (int c = 0; c < kBf16PanelWidth; ++c) {
-        line[2 * c] = even[size_t(c)];
-        line[2 * c + 1] = odd[size_t(c)];
+        panel[bf16_panel_index(kk, c)] = even[size_t(c)];
+        panel[bf16_panel_index(kk + 1, c)] = odd[size_t(c)];
       }
     }
   }
@@ -143,7 +142,7 @@ void pack_bf16_nk_from_bf16(const uint16_t* w, int n, int k, int64_t ld, uint16_
       for (int q = 0; q < pairs; ++q) {
         uint32_t pair = 0;
         if (row < n && 2 * q < k) std::memcpy(&pair, w + int64_t(row) * ld + 2 * q, 4);
-        panel[int64_t(q) * kBf16PanelWidth + c] = pair;
+        panel[bf16_panel_pair_index(q, c)] = pair;
       }
     }
   }
@@ -156,12 +155,11 @@ void pack_bf16_kn_from_bf16(const uint16_t* b, int k, int n, int64_t ld, uint16_
     const int col = p * kBf16PanelWidth;
     const int cols = std::min(kBf16PanelWidth, n - col);
     for (int kk = 0; kk < kp; kk += 2) {
-      uint16_t* line = panel + int64_t(kk / 2) * 64;
       const uint16_t* even = kk < k ? b + int64_t(kk) * ld + col : nullptr;
       const uint16_t* odd = kk + 1 < k ? b + int64_t(kk + 1) * ld + col : nullptr;
       for (int c = 0; c < kBf16PanelWidth; ++c) {
-        line[2 * c] = even && c < cols ? even[c] : 0;
-        line[2 * c + 1] = odd && c < cols ? odd[c] : 0;
+        panel[bf16_panel_index(kk, c)] = even && c < cols ? even[c] : 0;
+        panel[bf16_panel_index(kk + 1, c)] = odd && c < cols ? odd[c] : 0;
       }
     }
   }
@@ -199,11 +197,28 @@ void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb,
   // 0.7-0.95x of that on Sapphire Rapids, the X tiles falling out of L1.
   const int tile_rows = amx ? 32 : 12;
   const int block_rows = amx ? 32 : tile_rows * 4;
-  const GemmTaskGrid grid(m, (n + kBf16PanelWidth - 1) / kBf16PanelWidth, gemm_block_rows(m, block_rows, tile_rows), pool ? pool->size() : 1);
+#ifndef BF16_GROUP_BYTES
+#define BF16_GROUP_BYTES (1 << 20)
+#endif
+  // Weights larger than this (bge-m3's 1024 x 4096 FFN: 8 MiB in bf16) are cut into panel groups
+  // of about 1 MiB, half of a Sapphire Rapids core's L2, so each row block reads its panels from L2
+  // rather than memory.
+  const int64_t panel_bytes = int64_t(kp) * kBf16PanelWidth * 2;
+  const int max_group_panels = int(std::max<int64_t>(1, BF16_GROUP_BYTES / panel_bytes));
+  const GemmTaskGrid grid(m, (n + kBf16PanelWidth - 1) / kBf16PanelWidth, gemm_block_rows(m, block_rows, tile_rows), pool ? pool->size() : 1,
+                          BF16_GROUP_BYTES > 0 ? max_group_panels : 0);
   const int64_t panel_elements = int64_t(kp) * kBf16PanelWidth;
   auto run_task = [&](int64_t t, int) {
     const GemmTaskGrid::Task task = grid.task(t);
-    if (amx) amx_tiles_begin();
+    if (amx) {
+      amx_tiles_begin();
+      for (int r = task.row_begin; r < task.row_end; r += tile_rows)
+        bf16_row_block_amx(std::min(tile_rows, task.row_end - r), kp, xb + int64_t(r) * ldxb, ldxb, panels, task.panel_begin,
+                           task.panel_end, n, bias, y16 ? nullptr : y + int64_t(r) * ldy, ldy, epilogue,
+                           y16 ? y16 + int64_t(r) * ldy : nullptr);
+      amx_tiles_end();
+      return;
+    }
     for (int p = task.panel_begin; p < task.panel_end; ++p) {
       const uint16_t* panel = panels + p * panel_elements;
       const int col = p * kBf16PanelWidth;
@@ -213,11 +228,9 @@ void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb,
         const int rows = std::min(tile_rows, task.row_end - r);
         float* out = y16 ? nullptr : y + int64_t(r) * ldy + col;
         uint16_t* out16 = y16 ? y16 + int64_t(r) * ldy + col : nullptr;
-        if (amx) bf16_block_amx(rows, kp, xb + int64_t(r) * ldxb, ldxb, panel, b, cols, out, ldy, epilogue, out16);
-        else bf16_tile_avx512bf16(rows, kp, xb + int64_t(r) * ldxb, ldxb, panel, b, cols, out, ldy, epilogue, out16);
+        bf16_tile_avx512bf16(rows, kp, xb + int64_t(r) * ldxb, ldxb, panel, b, cols, out, ldy, epilogue, out16);
       }
     }
-    if (amx) amx_tiles_end();
   };
   const int64_t tasks = grid.tasks();
   if (pool && tasks > 1) pool->parallel_for(tasks, run_task);

@@ -18,6 +18,19 @@ namespace sie {
 constexpr int kBf16PanelWidth = 32;
 constexpr int kBf16KBlock = 32;
 
+// A panel is 32 output columns over all of k. Each 32-wide k step of it is two 1 KiB blocks,
+// columns 0-15 then 16-31, and each block is 16 k pairs x 16 columns x 2 (AMX's VNNI B tile with
+// a 64-byte row stride). The two B tiles of a step thus read disjoint cache lines, so they can be
+// loaded with the streaming hint without the second load missing what the first just brought in.
+constexpr int kBf16StepElements = kBf16KBlock * kBf16PanelWidth;  // 1024
+constexpr int kBf16HalfStepElements = kBf16StepElements / 2;     // 512
+// Where the k pair `pair` of column `col` (0..31) sits in a panel, counted in k pairs (32 bits).
+inline int64_t bf16_panel_pair_index(int pair, int col) {
+  return int64_t(pair / 16) * (kBf16StepElements / 2) + (col / 16) * (kBf16HalfStepElements / 2) + (pair % 16) * 16 + (col % 16);
+}
+// Where k index kk of column col sits, in bf16 elements.
+inline int64_t bf16_panel_index(int kk, int col) { return bf16_panel_pair_index(kk / 2, col) * 2 + (kk & 1); }
+
 struct PackedBf16Matrix {
   int n = 0;
   int k = 0;
@@ -74,10 +87,11 @@ void convert_rows_to_bf16(const float* x, int64_t ldx, int rows, int k, uint16_t
 // written, zeros past cols).
 void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
                           int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16 = nullptr);
-// A 32 x 32 block of Y from 32 bf16 rows of X (row stride ldx elements, rows past `rows` are
-// zero padding) and one panel; stores `rows` x `cols`.
-void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
-                    int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16 = nullptr);
+// Rows [0, rows) of Y (rows <= 32) against panels [panel_begin, panel_end), from 32 bf16 rows of X
+// (row stride ldx elements; rows past `rows` are read and their results dropped). y / y16 point at
+// the block's first row, column 0.
+void bf16_row_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panels, int panel_begin,
+                        int panel_end, int n, const float* bias, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16);
 // Loads the AMX tile configuration on the calling thread (once per task) and releases it.
 void amx_tiles_begin();
 void amx_tiles_end();

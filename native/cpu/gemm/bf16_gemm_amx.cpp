@@ -1,10 +1,11 @@
 // The AMX kernel of gemm_bf16: a 32 x 32 block of Y is four 16 x 16 fp32 tiles (C0..C3), fed
-// per 32-wide k block by two 16-row tiles of X (A0, A1) and two 16-column tiles of the panel
-// (B0, B1: the panel's [k pair][32 columns][2] layout is AMX's VNNI layout with a 128-byte row
-// stride). The tiles are stored to a 4 KiB block on the stack, then bias and GELU are applied
-// with AVX-512 on the way to Y.
+// per 32-wide k step by two 16-row tiles of X (A0, A1) and the panel's two 1 KiB B tiles (B0,
+// B1; see kBf16StepElements). A row block runs along its panels; each finished block is stored
+// to a stack buffer, and its bias, GELU and store to Y run on the vector units while the next
+// block's products run on the tile unit.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "bf16_gemm.h"
@@ -46,87 +47,97 @@ void amx_tiles_end() { _tile_release(); }
 
 namespace {
 
-// The four C tiles over the k blocks: C += A0|A1 x B0|B1.
-inline void accumulate(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel) {
-  const int64_t x_stride = ldx * 2;  // bytes
-  for (int kb = 0; kb < k_padded; kb += 32) {
-    _tile_loadd(4, x + kb, x_stride);
-    _tile_loadd(5, x + 16 * ldx + kb, x_stride);
-    const uint16_t* b = panel + (kb / 2) * 64;
-    _tile_loadd(6, b, 128);
-    _tile_loadd(7, b + 32, 128);
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_dpbf16ps(1, 4, 7);
-    _tile_dpbf16ps(2, 5, 6);
-    _tile_dpbf16ps(3, 5, 7);
-  }
+// One 32-wide k step of the full block, C0..C3 += A0|A1 x B0|B1, in the order oneDNN's brgemm
+// uses: A1 is loaded while the first product runs. (oneDNN loads B with the streaming hint,
+// tileloaddt1; here that measured 0.8x, the panels being read again by the next row block.)
+inline void step_full(const uint16_t* x, int64_t x_stride, int64_t a1_offset, const uint16_t* b) {
+  _tile_loadd(4, x, x_stride);
+  _tile_loadd(6, b, 64);
+  _tile_loadd(7, b + kBf16HalfStepElements, 64);
+  _tile_dpbf16ps(0, 4, 6);
+  _tile_loadd(5, x + a1_offset, x_stride);
+  _tile_dpbf16ps(1, 4, 7);
+  _tile_dpbf16ps(2, 5, 6);
+  _tile_dpbf16ps(3, 5, 7);
 }
 
-// Sixteen rows or fewer (a short request): one A tile against both B tiles, half the loads and
-// products of the full block.
-inline void accumulate_top(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel) {
-  const int64_t x_stride = ldx * 2;
-  for (int kb = 0; kb < k_padded; kb += 32) {
-    _tile_loadd(4, x + kb, x_stride);
-    const uint16_t* b = panel + (kb / 2) * 64;
-    _tile_loadd(6, b, 128);
-    _tile_loadd(7, b + 32, 128);
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_dpbf16ps(1, 4, 7);
-  }
+// Sixteen rows or fewer (a short request): one A tile against both B tiles.
+inline void step_top(const uint16_t* x, int64_t x_stride, const uint16_t* b) {
+  _tile_loadd(4, x, x_stride);
+  _tile_loadd(6, b, 64);
+  _tile_loadd(7, b + kBf16HalfStepElements, 64);
+  _tile_dpbf16ps(0, 4, 6);
+  _tile_dpbf16ps(1, 4, 7);
 }
+
+// A computed 32 x 32 block waiting in a stack buffer for its bias, GELU and store.
+struct StagedBlock {
+  alignas(64) float values[32 * 32];
+  int col = 0, cols = 0;
+};
+
+struct BlockOutput {
+  const float* bias;
+  float* y;
+  uint16_t* y16;
+  int64_t ldy;
+  Epilogue epilogue;
+
+  void finish_rows(const StagedBlock& block, const avx512::TileColumns& columns, int row_begin, int row_end) const {
+    for (int r = row_begin; r < row_end; ++r) {
+      const __m512 lo = _mm512_load_ps(block.values + r * 32), hi = _mm512_load_ps(block.values + r * 32 + 16);
+      if (y16) avx512::store_tile_row_bf16(columns, lo, hi, epilogue, y16 + r * ldy + block.col);
+      else avx512::store_tile_row(columns, lo, hi, epilogue, y + r * ldy + block.col);
+    }
+  }
+};
 
 }  // namespace
 
-void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias, int cols,
-                    float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
-  if (!y16 && epilogue == Epilogue::None && rows == 32 && cols == 32) {
-    // A whole fp32 block with at most a bias: the tiles start from the bias (a tile load with a
-    // zero stride repeats one row) and are stored straight into Y, with no bounce through the
-    // stack. That bounce cost as much as the products when k is short (attention's Q·Kᵀ).
-    if (bias) {
-      _tile_loadd(0, bias, 0);
-      _tile_loadd(1, bias + 16, 0);
-      _tile_loadd(2, bias, 0);
-      _tile_loadd(3, bias + 16, 0);
-    } else {
-      _tile_zero(0);
-      _tile_zero(1);
+void bf16_row_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panels, int panel_begin,
+                        int panel_end, int n, const float* bias, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
+  const BlockOutput output{bias, y, y16, ldy, epilogue};
+  const int64_t panel_elements = int64_t(k_padded) * kBf16PanelWidth;
+  const int64_t x_stride = ldx * 2;  // bytes
+  const int64_t a1_offset = 16 * ldx;
+  const int steps = k_padded / 32;
+  const bool full = rows > 16;
+  // The epilogue of block p - 1 is spread over block p's k steps, a few rows per step, so the
+  // vector units finish one block while the tile unit computes the next. Done after each block,
+  // it held the tile unit idle, as long as the products themselves when k is short.
+  const int rows_per_step = (rows + steps - 1) / steps;
+  StagedBlock staged[2];
+  StagedBlock* pending = nullptr;
+  avx512::TileColumns pending_columns(nullptr, 0);
+  for (int p = panel_begin; p < panel_end; ++p) {
+    const uint16_t* panel = panels + p * panel_elements;
+    _tile_zero(0);
+    _tile_zero(1);
+    if (full) {
       _tile_zero(2);
       _tile_zero(3);
     }
-    accumulate(k_padded, x, ldx, panel);
-    const int64_t y_stride = ldy * 4;  // bytes
-    _tile_stored(0, y, y_stride);
-    _tile_stored(1, y + 16, y_stride);
-    _tile_stored(2, y + 16 * ldy, y_stride);
-    _tile_stored(3, y + 16 * ldy + 16, y_stride);
-    return;
+    for (int s = 0; s < steps; ++s) {
+      if (full) step_full(x + s * 32, x_stride, a1_offset, panel + s * kBf16StepElements);
+      else step_top(x + s * 32, x_stride, panel + s * kBf16StepElements);
+      if (pending) {
+        const int r = s * rows_per_step;
+        output.finish_rows(*pending, pending_columns, std::min(rows, r), std::min(rows, r + rows_per_step));
+      }
+    }
+    StagedBlock& block = staged[(p - panel_begin) & 1];
+    block.col = p * kBf16PanelWidth;
+    block.cols = std::min(kBf16PanelWidth, n - block.col);
+    _tile_stored(0, block.values, 128);
+    _tile_stored(1, block.values + 16, 128);
+    if (full) {
+      _tile_stored(2, block.values + 16 * 32, 128);
+      _tile_stored(3, block.values + 16 * 32 + 16, 128);
+    }
+    pending = &block;
+    pending_columns = avx512::TileColumns(bias ? bias + block.col : nullptr, block.cols);
   }
-  alignas(64) float block[32 * 32];
-  _tile_zero(0);
-  _tile_zero(1);
-  if (rows <= 16) {
-    accumulate_top(k_padded, x, ldx, panel);
-    _tile_stored(0, block, 128);
-    _tile_stored(1, block + 16, 128);
-  } else {
-    _tile_zero(2);
-    _tile_zero(3);
-    accumulate(k_padded, x, ldx, panel);
-    _tile_stored(0, block, 128);
-    _tile_stored(1, block + 16, 128);
-    _tile_stored(2, block + 16 * 32, 128);
-    _tile_stored(3, block + 16 * 32 + 16, 128);
-  }
-  const avx512::TileColumns columns(bias, cols);
-  if (y16) {
-    for (int r = 0; r < rows; ++r)
-      avx512::store_tile_row_bf16(columns, _mm512_load_ps(block + r * 32), _mm512_load_ps(block + r * 32 + 16), epilogue, y16 + r * ldy);
-    return;
-  }
-  for (int r = 0; r < rows; ++r)
-    avx512::store_tile_row(columns, _mm512_load_ps(block + r * 32), _mm512_load_ps(block + r * 32 + 16), epilogue, y + r * ldy);
+  if (pending) output.finish_rows(*pending, pending_columns, 0, rows);
 }
 
 }  // namespace sie
@@ -136,6 +147,6 @@ void bf16_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, cons
 namespace sie {
 void amx_tiles_begin() {}
 void amx_tiles_end() {}
-void bf16_block_amx(int, int, const uint16_t*, int64_t, const uint16_t*, const float*, int, float*, int64_t, Epilogue, uint16_t*) {}
+void bf16_row_block_amx(int, int, const uint16_t*, int64_t, const uint16_t*, int, int, int, const float*, float*, int64_t, Epilogue, uint16_t*) {}
 }  // namespace sie
 #endif

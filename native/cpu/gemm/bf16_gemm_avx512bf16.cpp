@@ -22,8 +22,9 @@ void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, c
   __m512 lo[MR], hi[MR];
   for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
   for (int q = 0; q < k_padded / 2; ++q) {
-    const __m512bh b0 = (__m512bh)_mm512_load_si512(panel + q * 64);
-    const __m512bh b1 = (__m512bh)_mm512_load_si512(panel + q * 64 + 32);
+    const uint16_t* pairs = panel + bf16_panel_index(2 * q, 0);  // columns 0-15; 16-31 sit half a step on
+    const __m512bh b0 = (__m512bh)_mm512_load_si512(pairs);
+    const __m512bh b1 = (__m512bh)_mm512_load_si512(pairs + kBf16HalfStepElements);
     for (int r = 0; r < MR; ++r) {
       int32_t pair;
       std::memcpy(&pair, x + r * ldx + 2 * q, 4);

@@ -20,10 +20,14 @@ inline int gemm_block_rows(int m, int block_rows, int tile_rows) {
 struct GemmTaskGrid {
   int m = 0, block_rows = 0, row_blocks = 0, panels = 0, panels_per_group = 0, panel_groups = 0;
 
-  GemmTaskGrid(int m_, int panels_, int block_rows_, int threads) : m(m_), block_rows(block_rows_), panels(panels_) {
+  // max_group_panels (0: no limit) caps a group so that its panels stay in L2 while the row blocks
+  // pass over them: tasks are numbered group by group, so a thread's consecutive tasks share one.
+  GemmTaskGrid(int m_, int panels_, int block_rows_, int threads, int max_group_panels = 0)
+      : m(m_), block_rows(block_rows_), panels(panels_) {
     row_blocks = (m + block_rows - 1) / block_rows;
     const int wanted_tasks = threads * 4;
     int groups = row_blocks >= wanted_tasks ? 1 : std::min(panels, (wanted_tasks + row_blocks - 1) / row_blocks);
+    if (max_group_panels > 0) groups = std::max(groups, (panels + max_group_panels - 1) / max_group_panels);
     panels_per_group = (panels + groups - 1) / groups;
     panel_groups = (panels + panels_per_group - 1) / panels_per_group;
   }
