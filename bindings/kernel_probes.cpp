@@ -166,6 +166,40 @@ Napi::Value softmax(const Napi::CallbackInfo& info) {
   return float32_array_from(info.Env(), std::move(x));
 }
 
+// packBf16FromBf16(w, n, k, ld, layout, packer) -> Uint16Array: attention's packing of bf16 rows
+// (w's values rounded to bf16 first) into panels, by packer 'avx512' or 'reference', in a buffer
+// filled with garbage so that padding must be written. Packer 'fp32' packs the same rounded values
+// from floats with the packer gemmBf16Panels checks, as a third opinion. layout as in gemmBf16Panels.
+Napi::Value pack_bf16_from_bf16(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto w = float32_array(info[0], "w");
+  const int n = int_arg(info, 1, "n"), k = int_arg(info, 2, "k"), ld = int_arg(info, 3, "ld");
+  const std::string layout = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+  const std::string packer = info[5].IsString() ? info[5].As<Napi::String>().Utf8Value() : "";
+  if (layout != "nk" && layout != "kn") throw argument_error(env, "layout must be 'nk' or 'kn'");
+  if (packer != "avx512" && packer != "reference" && packer != "fp32") throw argument_error(env, "packer must be 'avx512', 'reference' or 'fp32'");
+  if (packer == "avx512" && sie::cpu_isa_detected() < sie::CpuIsa::Avx512) throw coded_error(env, sie::ErrorCode::DeviceUnavailable, "this CPU has no AVX-512");
+  const int rows = layout == "nk" ? n : k, cols = layout == "nk" ? k : n;
+  if (ld < cols) throw argument_error(env, "ld must be at least the row length");
+  require_length(env, w.ElementLength(), size_t(rows) * ld, "w");
+  std::vector<uint16_t> source(size_t(rows) * ld);
+  for (size_t i = 0; i < source.size(); ++i) source[i] = sie::float_to_bf16(w.Data()[i]);
+  const int64_t elements = sie::bf16_packed_elements(n, k);
+  Napi::Uint16Array out = Napi::Uint16Array::New(env, size_t(elements));
+  std::fill(out.Data(), out.Data() + elements, uint16_t(0xFFFF));
+  if (packer == "fp32") {
+    std::vector<float> rounded(source.size());
+    for (size_t i = 0; i < source.size(); ++i) rounded[i] = sie::bf16_to_float_exact(source[i]);
+    if (layout == "nk") sie::pack_bf16_nk_into(rounded.data(), n, k, ld, out.Data(), sie::CpuIsa::Portable);
+    else sie::pack_bf16_kn_into(rounded.data(), k, n, ld, out.Data(), sie::CpuIsa::Portable);
+    return out;
+  }
+  const sie::CpuIsa isa = packer == "avx512" ? sie::CpuIsa::Avx512 : sie::CpuIsa::Portable;
+  if (layout == "nk") sie::pack_bf16_nk_from_bf16(source.data(), n, k, ld, out.Data(), isa);
+  else sie::pack_bf16_kn_from_bf16(source.data(), k, n, ld, out.Data(), isa);
+  return out;
+}
+
 // softmaxBf16(x, rows, cols, reference) -> Float32Array of rows x roundup32(cols): the bf16
 // probabilities (decoded exactly), zero padding included. The fast body needs AVX512-BF16.
 Napi::Value softmax_bf16(const Napi::CallbackInfo& info) {
@@ -218,6 +252,7 @@ Napi::Object define_kernel_probes(Napi::Env env) {
   probes.Set("gemmKernel", Napi::String::New(env, sie::gemm_kernel_name()));
   probes.Set("gemmBf16", Napi::Function::New(env, gemm_bf16));
   probes.Set("gemmBf16Panels", Napi::Function::New(env, gemm_bf16_panels));
+  probes.Set("packBf16FromBf16", Napi::Function::New(env, pack_bf16_from_bf16));
   probes.Set("cpuIsa", cpu_isa_info(env));
   return probes;
 }

@@ -61,6 +61,27 @@ for (const kernel of ['amx', 'avx512bf16'] as const) {
   });
 }
 
+t.test("attention's packing of bf16 keys and values: the AVX-512 packer, its scalar twin and the fp32 packer write the same panels", { skip: has('avx512bf16') ? false : 'this CPU has no AVX-512' }, async (t) => {
+  // [n, k]: keys are n rows of k (head-dim) values, values k rows of n; lengths on and off 16/32
+  // boundaries, rows `ld` apart, output buffers filled with garbage so padding must be written.
+  const shapes: Array<[number, number]> = [[16, 32], [32, 64], [7, 32], [33, 64], [100, 32], [1, 1], [17, 45], [64, 100]];
+  let seed = 900;
+  for (const [n, k] of shapes) {
+    for (const layout of ['nk', 'kn'] as const) {
+      const cols = layout === 'nk' ? k : n, rows = layout === 'nk' ? n : k;
+      const ld = cols + 7;
+      const w = randomFloats(rows * ld, seed++);
+      const vector = kernels.packBf16FromBf16(w, n, k, ld, layout, 'avx512');
+      const twin = kernels.packBf16FromBf16(w, n, k, ld, layout, 'reference');
+      const fp32 = kernels.packBf16FromBf16(w, n, k, ld, layout, 'fp32');
+      const differs = (a: Uint16Array, b: Uint16Array) => a.reduce((count, v, i) => count + (v === b[i] ? 0 : 1), 0);
+      t.equal(vector.length, twin.length);
+      t.equal(differs(vector, twin), 0, `${layout} n=${n} k=${k}: AVX-512 and scalar panels are identical`);
+      t.equal(differs(twin, fp32), 0, `${layout} n=${n} k=${k}: scalar and fp32-packer panels are identical`);
+    }
+  }
+});
+
 t.test('softmax to bf16 probabilities matches its twin within one bf16 rounding, padding zeroed', { skip: has('avx512bf16') ? false : 'this CPU has no AVX512-BF16' }, async (t) => {
   for (const [rows, cols] of [[1, 1], [3, 5], [4, 17], [2, 256], [2, 100], [1, 1000]]) {
     const x = randomFloats(rows * cols, rows * 17 + cols).map((v) => v * 20);

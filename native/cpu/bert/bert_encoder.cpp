@@ -116,6 +116,7 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
     const int begin = b.offsets[task.sequence], length = b.offsets[task.sequence + 1] - begin;
     const int rows = task.query_end - task.query_begin;
     float* scores = ws.scores[worker].data();
+    const AmxTileScope tiles(bf16 ? isa : CpuIsa::Portable);
     for (int head = task.head, last = task.head + heads_per_task; head < last; ++head) {
       // The fp32 projections, unless attention reads the bf16 ones (ws.qkv is then unused).
       const float* q = qkv16 ? nullptr : ws.qkv.data() + int64_t(begin) * qkv_ld + head * d;
@@ -131,8 +132,8 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
         const uint16_t* q16 = qkv16 ? qkv16 + int64_t(begin) * qkv_ld + head * d : nullptr;
         if (packed_for[size_t(worker)] != std::make_pair(task.sequence, head)) {
           if (q16) {
-            pack_bf16_nk_from_bf16(q16 + h, length, d, qkv_ld, keys);
-            pack_bf16_kn_from_bf16(q16 + 2 * h, length, d, qkv_ld, values);
+            pack_bf16_nk_from_bf16(q16 + h, length, d, qkv_ld, keys, isa);
+            pack_bf16_kn_from_bf16(q16 + 2 * h, length, d, qkv_ld, values, isa);
           } else {
             pack_bf16_nk_into(k, length, d, qkv_ld, keys, isa);
             pack_bf16_kn_into(v, length, d, qkv_ld, values, isa);

@@ -132,7 +132,7 @@ void pack_bf16_kn_into(const float* b, int k, int n, int64_t ld, uint16_t* dst, 
   }
 }
 
-void pack_bf16_nk_from_bf16(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst) {
+void pack_bf16_nk_from_bf16_reference(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst) {
   const int pairs = padded_k(k) / 2, panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
   uint32_t* out = reinterpret_cast<uint32_t*>(dst);
   for (int p = 0; p < panels; ++p) {
@@ -141,14 +141,15 @@ void pack_bf16_nk_from_bf16(const uint16_t* w, int n, int k, int64_t ld, uint16_
       const int row = p * kBf16PanelWidth + c;
       for (int q = 0; q < pairs; ++q) {
         uint32_t pair = 0;
-        if (row < n && 2 * q < k) std::memcpy(&pair, w + int64_t(row) * ld + 2 * q, 4);
+        // An odd k ends on a half pair: its second value is padding, not the next value in memory.
+        if (row < n && 2 * q < k) std::memcpy(&pair, w + int64_t(row) * ld + 2 * q, 2 * q + 1 < k ? 4 : 2);
         panel[bf16_panel_pair_index(q, c)] = pair;
       }
     }
   }
 }
 
-void pack_bf16_kn_from_bf16(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst) {
+void pack_bf16_kn_from_bf16_reference(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst) {
   const int kp = padded_k(k), panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
   for (int p = 0; p < panels; ++p) {
     uint16_t* panel = dst + int64_t(p) * kp * kBf16PanelWidth;
@@ -163,6 +164,16 @@ void pack_bf16_kn_from_bf16(const uint16_t* b, int k, int n, int64_t ld, uint16_
       }
     }
   }
+}
+
+void pack_bf16_nk_from_bf16(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst, CpuIsa isa) {
+  if (isa >= CpuIsa::Avx512) pack_bf16_nk_from_bf16_avx512(w, n, k, ld, dst);
+  else pack_bf16_nk_from_bf16_reference(w, n, k, ld, dst);
+}
+
+void pack_bf16_kn_from_bf16(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst, CpuIsa isa) {
+  if (isa >= CpuIsa::Avx512) pack_bf16_kn_from_bf16_avx512(b, k, n, ld, dst);
+  else pack_bf16_kn_from_bf16_reference(b, k, n, ld, dst);
 }
 
 void gemm_bf16_panels(int m, int n, int k, const float* x, int64_t ldx, const uint16_t* panels, const float* bias, float* y,

@@ -70,8 +70,13 @@ void pack_bf16_nk_into(const float* w, int n, int k, int64_t ld, uint16_t* dst, 
 void pack_bf16_kn_into(const float* b, int k, int n, int64_t ld, uint16_t* dst, CpuIsa isa);
 // The same from matrices already in bf16 (a bf16 model's fused qkv output): no rounding, only
 // the re-layout. k must be even for the [n][k] form.
-void pack_bf16_nk_from_bf16(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst);
-void pack_bf16_kn_from_bf16(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst);
+void pack_bf16_nk_from_bf16(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst, CpuIsa isa);
+void pack_bf16_kn_from_bf16(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst, CpuIsa isa);
+// Their plain twins, and the AVX-512 forms (bf16_pack_avx512.cpp) the two above pick where the CPU has them.
+void pack_bf16_nk_from_bf16_reference(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst);
+void pack_bf16_kn_from_bf16_reference(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst);
+void pack_bf16_nk_from_bf16_avx512(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst);
+void pack_bf16_kn_from_bf16_avx512(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst);
 
 // The plain twin: X and W rounded to bf16 exactly as the kernels round them, then a double
 // precision triple loop (GELU applied in double when asked).
@@ -95,6 +100,21 @@ void bf16_row_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, 
 // Loads the AMX tile configuration on the calling thread (once per task) and releases it.
 void amx_tiles_begin();
 void amx_tiles_end();
+// Holds the tile configuration over a scope (a no-op below AMX), so GEMMs inside it skip their own.
+class AmxTileScope {
+ public:
+  explicit AmxTileScope(CpuIsa isa) : active_(isa >= CpuIsa::Amx) {
+    if (active_) amx_tiles_begin();
+  }
+  ~AmxTileScope() {
+    if (active_) amx_tiles_end();
+  }
+  AmxTileScope(const AmxTileScope&) = delete;
+  AmxTileScope& operator=(const AmxTileScope&) = delete;
+
+ private:
+  bool active_;
+};
 // avx512 conversion of `count` floats to bf16 (defined in the AVX512-BF16 file).
 void convert_bf16_avx512bf16(const float* src, uint16_t* dst, int count);
 

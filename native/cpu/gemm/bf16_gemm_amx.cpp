@@ -38,12 +38,18 @@ TileConfig make_config() {
 
 }  // namespace
 
+// Nested begin/end pairs load the configuration once: attention runs two small GEMMs per head
+// inside one task, and loading and releasing the tiles around each cost more than their products.
+thread_local int amx_tile_depth = 0;
+
 void amx_tiles_begin() {
   static const TileConfig config = make_config();
-  _tile_loadconfig(&config);
+  if (amx_tile_depth++ == 0) _tile_loadconfig(&config);
 }
 
-void amx_tiles_end() { _tile_release(); }
+void amx_tiles_end() {
+  if (--amx_tile_depth == 0) _tile_release();
+}
 
 namespace {
 

@@ -186,6 +186,7 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool) {
     const int keys = k1 - k0, rows = task.query_end - task.query_begin;
     const float* base = qkv_.data() + int64_t(begin) * ld;
     const Packed wanted{task.sequence, kv_head, k0, k1};
+    const AmxTileScope tiles(bf16 ? isa : CpuIsa::Portable);
     auto* keys16 = reinterpret_cast<uint16_t*>(packed_keys_[worker].data());
     auto* values16 = reinterpret_cast<uint16_t*>(packed_values_[worker].data());
     if (packed_for[size_t(worker)] != wanted) {
