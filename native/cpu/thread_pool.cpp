@@ -1,5 +1,6 @@
 #include "thread_pool.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -60,12 +61,34 @@ bool ThreadPool::spin_until(Pred pred) const {
   }
 }
 
-void ThreadPool::run_tasks(int worker) {
+namespace {
+// The claim word: bits 63-44 the job's generation, 43-22 its task count, 21-0 the next index. A
+// claim reads all three at once, so a worker late from one job can never claim a task of the
+// next one with the old one's count (nor the other way round).
+constexpr int kIndexBits = 22;
+constexpr uint64_t kIndexMask = (uint64_t(1) << kIndexBits) - 1;
+constexpr uint64_t kGenerationMask = (uint64_t(1) << (64 - 2 * kIndexBits)) - 1;
+constexpr int64_t kMaxTasksPerJob = int64_t(kIndexMask);
+}  // namespace
+
+int64_t ThreadPool::run_tasks(uint64_t generation, int worker) {
+  const uint64_t tag = generation & kGenerationMask;
+  int64_t ran = 0;
+  uint64_t claim = claim_.load(std::memory_order_acquire);
   for (;;) {
-    int64_t task = next_task_.fetch_add(1, std::memory_order_relaxed);
-    if (task >= num_tasks_) break;
+    if ((claim >> (2 * kIndexBits)) != tag) break;  // another job's word: not ours to claim from
+    const int64_t count = int64_t((claim >> kIndexBits) & kIndexMask), task = int64_t(claim & kIndexMask);
+    if (task >= count) break;
+    if (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
     (*job_)(task, worker);
+    ++ran;
+    if (finished_tasks_.fetch_add(1, std::memory_order_acq_rel) + 1 == count) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (caller_sleeping_) done_.notify_one();
+    }
+    claim = claim_.load(std::memory_order_acquire);
   }
+  return ran;
 }
 
 void ThreadPool::begin_session() {
@@ -95,11 +118,7 @@ void ThreadPool::worker_loop(int worker) {
     }
     if (stopping_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);
-    run_tasks(worker);
-    if (active_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_.notify_one();
-    }
+    run_tasks(seen, worker);
   }
 }
 
@@ -109,25 +128,36 @@ void ThreadPool::parallel_for(int64_t num_tasks, const Task& fn) {
     for (int64_t t = 0; t < num_tasks; ++t) fn(t, 0);
     return;
   }
+  if (num_tasks > kMaxTasksPerJob) {  // more than the claim word counts: in rounds
+    for (int64_t first = 0; first < num_tasks; first += kMaxTasksPerJob) {
+      const Task round = [&](int64_t task, int worker) { fn(first + task, worker); };
+      parallel_for(std::min(kMaxTasksPerJob, num_tasks - first), round);
+    }
+    return;
+  }
   bool wake = false;
+  uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     job_ = &fn;
-    num_tasks_ = num_tasks;
-    next_task_.store(0, std::memory_order_relaxed);
-    active_workers_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    finished_tasks_.store(0, std::memory_order_relaxed);
+    generation = generation_.load(std::memory_order_relaxed) + 1;
+    claim_.store(((generation & kGenerationMask) << (2 * kIndexBits)) | (uint64_t(num_tasks) << kIndexBits), std::memory_order_release);
     // The release publishes the job to workers that spin on the generation without the lock.
-    generation_.fetch_add(1, std::memory_order_release);
+    generation_.store(generation, std::memory_order_release);
     wake = sleeping_workers_ > 0;
   }
   if (wake) wake_.notify_all();
-  run_tasks(0);
-  auto finished = [&] { return active_workers_.load(std::memory_order_acquire) == 0; };
+  run_tasks(generation, 0);
+  // Only tasks other threads claimed can still be running; a worker that claimed none is not
+  // waited for.
+  auto finished = [&] { return finished_tasks_.load(std::memory_order_acquire) == num_tasks; };
   if (!spin_until(finished)) {
     std::unique_lock<std::mutex> lock(mutex_);
+    caller_sleeping_ = true;
     done_.wait(lock, finished);
+    caller_sleeping_ = false;
   }
-  job_ = nullptr;
 }
 
 }  // namespace sie

@@ -11,6 +11,11 @@
 // Session): when it ends the workers sleep at once, leaving the cores to the event loop that
 // answers the request and parses the next one. SIE_POOL_SPIN_US bounds one spin (default
 // 1000 us; 0 sleeps at once, the old behaviour).
+//
+// The caller waits for tasks, not for workers: a task is claimed by a compare-and-swap on a word
+// holding the job's generation and the next index, and the job is done when every task has
+// finished. A worker the OS has not scheduled yet (the event loop, a GC thread or another process
+// took its core) claims nothing, and the caller does its share instead of waiting for it to wake.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -58,7 +63,8 @@ class ThreadPool {
   // Marks the pool hot and wakes sleeping workers, so they are spinning by the first parallel_for
   // (their wake-up overlaps the caller's setup instead of delaying the first step).
   void begin_session();
-  void run_tasks(int worker);
+  // Claims and runs tasks of job `generation` until none is left; returns how many it ran.
+  int64_t run_tasks(uint64_t generation, int worker);
   // Spins until pred() holds or spin_us_ has passed; true if it holds.
   template <typename Pred>
   bool spin_until(Pred pred) const;
@@ -71,9 +77,10 @@ class ThreadPool {
   std::condition_variable done_;
   std::mutex exclusive_;
   const Task* job_ = nullptr;
-  int64_t num_tasks_ = 0;
-  std::atomic<int64_t> next_task_{0};
-  std::atomic<int> active_workers_{0};
+  // The job's generation, task count and next index in one word (see thread_pool.cpp).
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int64_t> finished_tasks_{0};
+  bool caller_sleeping_ = false;  // guarded by mutex_: the last finisher notifies done_ only then
   // Bumped (under mutex_) for every job; workers spin on it, then sleep on wake_.
   std::atomic<uint64_t> generation_{0};
   int sleeping_workers_ = 0;  // guarded by mutex_: notify only when someone sleeps
