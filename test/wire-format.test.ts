@@ -63,3 +63,17 @@ t.test('a non-Float32Array argument is a typed error, not a crash', async (t) =>
   t.throws(() => wire.float32JsonArrays([new Float64Array(3) as unknown as Float32Array]), { code: 'INVALID_ARGUMENT' });
   t.throws(() => wire.float32JsonArrays('x' as unknown as Float32Array[]), { code: 'INVALID_ARGUMENT' });
 });
+
+t.test('float32JsonJoin writes the parts and arrays in order as one UTF-8 Buffer', async (t) => {
+  const a = Float32Array.from([0.1, -2, 3.5e-7]), b = Float32Array.from([]), c = Float32Array.from([1 / 3]);
+  const body = wire.float32JsonJoin([a, b, c], ['{"x":[', ',', ',"é",', ']}']);
+  t.ok(Buffer.isBuffer(body));
+  const expected = `{"x":[${wire.float32JsonArrays([a])[0]},[],"é",${wire.float32JsonArrays([c])[0]}]}`;
+  t.equal(body.toString('utf8'), expected);
+  t.equal(body.length, Buffer.byteLength(expected), 'multi-byte parts are counted in bytes');
+  const parsed = JSON.parse(body.toString('utf8')) as { x: unknown[] };
+  t.same((parsed.x[0] as number[]).map(Math.fround), Array.from(a));
+  t.equal(wire.float32JsonJoin([], ['{}']).toString(), '{}');
+  t.throws(() => wire.float32JsonJoin([a], ['only one']), { code: 'INVALID_ARGUMENT' });
+  t.throws(() => wire.float32JsonJoin([a], ['x', 3 as unknown as string]), { code: 'INVALID_ARGUMENT' });
+});

@@ -12,8 +12,13 @@ export function float32Base64(vector: Float32Array): string {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64');
 }
 
-export function embeddingsJson(vectors: ReadonlyArray<Float32Array>, model: string, promptTokens: number, encoding: 'float' | 'base64'): string {
-  const embeddings = encoding === 'base64' ? vectors.map((v) => `"${float32Base64(v)}"`) : nativeAddon().wire.float32JsonArrays(vectors);
-  const data = embeddings.map((embedding, index) => `{"object":"embedding","index":${index},"embedding":${embedding}}`).join(',');
-  return `{"object":"list","data":[${data}],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens}}}`;
+/** The whole body; float answers come back as one Buffer written by native code (see float32JsonJoin). */
+export function embeddingsJson(vectors: ReadonlyArray<Float32Array>, model: string, promptTokens: number, encoding: 'float' | 'base64'): string | Buffer {
+  const head = '{"object":"list","data":[';
+  const tail = `],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens}}}`;
+  const item = (index: number) => `${index > 0 ? ',' : ''}{"object":"embedding","index":${index},"embedding":`;
+  if (encoding === 'base64') return head + vectors.map((v, index) => `${item(index)}"${float32Base64(v)}"}`).join('') + tail;
+  const parts = vectors.map((_, index) => (index > 0 ? '}' : head) + item(index));
+  parts.push(vectors.length > 0 ? `}${tail}` : head + tail);
+  return nativeAddon().wire.float32JsonJoin(vectors, parts);
 }
