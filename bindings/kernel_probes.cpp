@@ -74,7 +74,8 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
 }
 
 // gemmBf16(x, w, bias|null, m, n, k, kernel, threads, gelu): kernel 'amx' | 'avx512bf16' (the
-// fast paths, refused where the CPU lacks them) or 'reference' (the double-precision twin).
+// fast paths, refused where the CPU lacks them) or 'reference' (the double-precision twin);
+// 'bf16x3' (AMX) and 'bf16x3-reference' its twin, for the three-product fp32-grade GEMM.
 Napi::Value gemm_bf16(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const GemmProbeArgs a = gemm_probe_args(info);
@@ -85,6 +86,17 @@ Napi::Value gemm_bf16(const Napi::CallbackInfo& info) {
   std::vector<float> y(size_t(m) * n);
   if (kernel == "reference") {
     sie::gemm_bf16_reference(m, n, k, a.x, k, a.w, a.bias, y.data(), n, epilogue);
+    return float32_array_from(env, std::move(y));
+  }
+  if (kernel == "bf16x3-reference") {
+    sie::gemm_bf16x3_reference(m, n, k, a.x, k, a.w, a.bias, y.data(), n, epilogue);
+    return float32_array_from(env, std::move(y));
+  }
+  if (kernel == "bf16x3") {
+    if (sie::cpu_isa_detected() < sie::CpuIsa::Amx) throw coded_error(env, sie::ErrorCode::DeviceUnavailable, "bf16x3 needs AMX");
+    const sie::PackedBf16x3Matrix packed = sie::pack_bf16x3_nk(a.w, n, k);
+    sie::ThreadPool pool(a.threads);
+    translate_errors(env, [&]() { sie::gemm_bf16x3(m, n, k, a.x, k, packed, a.bias, y.data(), n, &pool, epilogue); });
     return float32_array_from(env, std::move(y));
   }
   const sie::CpuIsa isa = kernel == "amx" ? sie::CpuIsa::Amx : kernel == "avx512bf16" ? sie::CpuIsa::Avx512Bf16 : sie::CpuIsa::Portable;

@@ -35,6 +35,30 @@ for (const kernel of ['amx', 'avx512bf16'] as const) {
   });
 }
 
+t.test('bf16x3 GEMM (AMX) matches its twin, and stays within fp32-grade error of the exact product where bf16 does not', { skip: has('amx') ? false : 'this CPU has no AMX' }, async (t) => {
+  const shapes: Array<[number, number, number]> = [[1, 1, 1], [1, 384, 384], [13, 50, 7], [16, 32, 64], [17, 33, 65], [32, 32, 32], [33, 64, 33], [64, 1536, 384], [100, 384, 1536], [3, 1000, 17]];
+  let seed = 71;
+  for (const [m, n, k] of shapes) {
+    const x = randomFloats(m * k, seed++), w = randomFloats(n * k, seed++), bias = randomFloats(n, seed++);
+    // The exact product, in double from the float32 inputs (the fp32 GEMM's reference twin).
+    const exact = kernels.gemm(x, w, bias, m, n, k, true, 1);
+    const scale = Math.max(...Array.from(exact, Math.abs));
+    for (const gelu of [false, true]) {
+      const want = kernels.gemmBf16(x, w, bias, m, n, k, 'bf16x3-reference', 1, gelu);
+      for (const threads of [1, 2]) {
+        const got = kernels.gemmBf16(x, w, bias, m, n, k, 'bf16x3', threads, gelu);
+        t.ok(maxAbsDiff(got, want) <= 2e-6 * k, `m=${m} n=${n} k=${k} threads=${threads}${gelu ? ' gelu' : ''}: twin max|diff|=${maxAbsDiff(got, want).toExponential(2)}`);
+      }
+    }
+    // Three products of the halves: the dropped terms are below 2^-16 of each product, so the
+    // error is about 1e-5 of the largest output at worst; bf16 alone is around 1e-3.
+    const x3 = kernels.gemmBf16(x, w, bias, m, n, k, 'bf16x3', 2, false);
+    const bf16 = kernels.gemmBf16(x, w, bias, m, n, k, 'amx', 2, false);
+    t.ok(maxAbsDiff(x3, exact) <= 2e-5 * scale, `m=${m} n=${n} k=${k}: bf16x3 relative error ${(maxAbsDiff(x3, exact) / scale).toExponential(2)} (bf16: ${(maxAbsDiff(bf16, exact) / scale).toExponential(2)})`);
+    if (k >= 32) t.ok(maxAbsDiff(x3, exact) * 20 < maxAbsDiff(bf16, exact), `m=${m} n=${n} k=${k}: bf16x3 is at least 20x closer than bf16`);
+  }
+});
+
 for (const kernel of ['amx', 'avx512bf16'] as const) {
   t.test(`attention's bf16 GEMM (${kernel}): keys and values packed from strided rows match the twin`, { skip: has(kernel) ? false : `this CPU has no ${kernel}` }, async (t) => {
     // Q·Kᵀ (n keys of k = head-dim values) and P·V (k tokens of n = head-dim values), with rows

@@ -32,9 +32,9 @@ export interface EngineOptions {
   /** Compute threads; default: all cores. */
   threads?: number;
   /**
-   * Weights of the matrix products: 'fp32' (default: the Python stack's numbers), 'bf16', or
-   * 'auto' (bf16 where the CPU computes it natively). A bf16 model passes a fidelity gate at load
-   * or stays fp32.
+   * Weights of the matrix products: 'fp32' (default: the Python stack's numbers), 'bf16',
+   * 'bf16x3' (fp32-grade products from three bf16 ones, on AMX CPUs), or 'auto' (bf16 where the
+   * CPU computes it natively). A fast model passes a fidelity gate at load or stays fp32.
    */
   dtype?: WeightDtype | 'auto';
   /** Where models run: 'cpu' (default), 'cuda[:N]', or 'auto' (a GPU when there is one, else the CPU). */

@@ -1,7 +1,7 @@
 /**
  * The fidelity gate of a fast dtype: at load, a fixed probe batch runs through the fp32 model
- * and the bf16 one, and the fast model is kept only if it answers like the exact one — cosine
- * >= 0.999 for every vector (pooled, per token, or classifier logits), the same sparse term set
+ * and the fast one, and the fast model is kept only if it answers like the exact one — cosine
+ * >= 0.999 for every vector (0.99999 for bf16x3, whose sparse weights must also stay within 1e-4) (pooled, per token, or classifier logits), the same sparse term set
  * for every input, the same reranking order. Otherwise the model stays fp32, and the reason is
  * reported once.
  */
@@ -23,6 +23,8 @@ export const PROBE_TEXTS = [
 export const PROBE_QUERY = 'how do embedding models compare texts';
 
 export const MIN_COSINE = 0.999;
+/** bf16x3 stands in for fp32, so it is held to the fp32 parity bar (the Python stack's numbers). */
+export const MIN_COSINE_BF16X3 = 0.99999;
 
 export type FidelityCheck = 'vectors' | 'sparse-terms' | 'ranking';
 
@@ -48,24 +50,27 @@ function rows(out: NativeRunOutput): Float32Array[] {
   return Array.from({ length: count }, (_, r) => out.values.subarray(r * out.width, (r + 1) * out.width));
 }
 
-function compareVectors(exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
+function compareVectors(exact: NativeRunOutput, fast: NativeRunOutput, minCosine: number): FidelityVerdict {
   const [a, b] = [rows(exact), rows(fast)];
   if (a.length !== b.length || a.length === 0) return { ok: false, detail: `row counts differ (${a.length} vs ${b.length})` };
   let worst = 1;
   for (let r = 0; r < a.length; r++) worst = Math.min(worst, cosine(a[r], b[r]));
-  return { ok: worst >= MIN_COSINE, detail: `min cosine ${worst.toFixed(6)} over ${a.length} vectors (gate ${MIN_COSINE})` };
+  return { ok: worst >= minCosine, detail: `min cosine ${worst.toFixed(minCosine > 0.9999 ? 8 : 6)} over ${a.length} vectors (gate ${minCosine})` };
 }
 
-function compareSparse(exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
+function compareSparse(exact: NativeRunOutput, fast: NativeRunOutput, maxWeightDiff?: number): FidelityVerdict {
   const offsets = [exact.rowOffsets!, fast.rowOffsets!];
   const inputs = offsets[0].length - 1;
+  let worst = 0;
   for (let i = 0; i < inputs; i++) {
     const a = exact.indices!.subarray(offsets[0][i], offsets[0][i + 1]);
     const b = fast.indices!.subarray(offsets[1][i], offsets[1][i + 1]);
     const same = a.length === b.length && a.every((v, j) => v === b[j]);
     if (!same) return { ok: false, detail: `input ${i}: sparse term sets differ (${a.length} vs ${b.length} terms)` };
+    for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(exact.values[offsets[0][i] + j] - fast.values[offsets[1][i] + j]));
   }
-  return { ok: true, detail: `identical sparse term sets on ${inputs} inputs` };
+  if (maxWeightDiff === undefined) return { ok: true, detail: `identical sparse term sets on ${inputs} inputs` };
+  return { ok: worst <= maxWeightDiff, detail: `identical sparse term sets on ${inputs} inputs, weights within ${worst.toExponential(2)} (gate ${maxWeightDiff})` };
 }
 
 function compareRanking(exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
@@ -76,22 +81,32 @@ function compareRanking(exact: NativeRunOutput, fast: NativeRunOutput): Fidelity
 }
 
 /** A multi-output model (bge-m3): every part as vectors; the per-token sparse weights as one vector per batch. */
-function compareParts(exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
+function compareParts(exact: NativeRunOutput, fast: NativeRunOutput, minCosine: number): FidelityVerdict {
   const verdicts = Object.entries(exact.parts!).map(([name, a]) => {
     const b = fast.parts?.[name as keyof NativeRunOutput['parts']];
     if (!b) return { ok: false, detail: `${name}: missing from the fast model` };
     const whole = (o: NativeRunOutput): NativeRunOutput => ({ width: o.values.length, values: o.values });
-    const verdict = name === 'sparse' ? compareVectors(whole(a), whole(b)) : compareVectors(a, b);
+    const verdict = name === 'sparse' ? compareVectors(whole(a), whole(b), minCosine) : compareVectors(a, b, minCosine);
     return { ok: verdict.ok, detail: `${name}: ${verdict.detail}` };
   });
   return { ok: verdicts.every((v) => v.ok), detail: verdicts.map((v) => v.detail).join('; ') };
 }
 
-export function compareOutputs(check: FidelityCheck, exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
-  if (exact.parts) return compareParts(exact, fast);
-  if (check === 'sparse-terms') return compareSparse(exact, fast);
+/** How close a fast dtype must come: bf16's bar, or bf16x3's, which is fp32's parity bar. */
+export interface FidelityBar {
+  minCosine: number;
+  /** Sparse weights' largest difference from fp32, checked beside the term sets when set. */
+  maxSparseWeightDiff?: number;
+}
+export const BF16_BAR: FidelityBar = { minCosine: MIN_COSINE };
+export const BF16X3_BAR: FidelityBar = { minCosine: MIN_COSINE_BF16X3, maxSparseWeightDiff: 1e-4 };
+
+export function compareOutputs(check: FidelityCheck, exact: NativeRunOutput, fast: NativeRunOutput, bar: FidelityBar = BF16_BAR): FidelityVerdict {
+  const minCosine = bar.minCosine;
+  if (exact.parts) return compareParts(exact, fast, minCosine);
+  if (check === 'sparse-terms') return compareSparse(exact, fast, bar.maxSparseWeightDiff);
   if (check === 'ranking') return compareRanking(exact, fast);
-  return compareVectors(exact, fast);
+  return compareVectors(exact, fast, minCosine);
 }
 
 /** What "answers like" means for a model: its ranking for scorers, its term sets for sparse encoders, its vectors otherwise. */

@@ -16,7 +16,7 @@ import type { BatchScheduler, SchedulableModel } from './scheduling/batch-schedu
 import type { TokenBatch } from './scheduling/token-batch.js';
 import { TextTokenizer } from './tokenization/text-tokenizer.js';
 import type { Tokenization } from './tokenization/tokenization.js';
-import { compareOutputs, fidelityCheckOf, PROBE_QUERY, PROBE_TEXTS, type FidelityVerdict } from './fidelity-gate.js';
+import { BF16_BAR, BF16X3_BAR, compareOutputs, fidelityCheckOf, PROBE_QUERY, PROBE_TEXTS, type FidelityVerdict } from './fidelity-gate.js';
 
 export type EmbeddingInput = string | ReadonlyArray<number>;
 export type { EncodedItem, Extraction, OutputType, Task, Classification, Entity, SparseEncoding, MultiVectorEncoding } from '../families/index.js';
@@ -137,7 +137,7 @@ export class LoadedModel implements SchedulableModel {
       const refusals: string[] = [];
       for (const options of attempts) {
         const fast = await load.loadNative(load.dtype, options);
-        verdict = compareOutputs(fidelityCheckOf(adapter), expected, await fast.run(probe.ids, probe.typeIds, probe.offsets));
+        verdict = compareOutputs(fidelityCheckOf(adapter), expected, await fast.run(probe.ids, probe.typeIds, probe.offsets), load.dtype === 'bf16x3' ? BF16X3_BAR : BF16_BAR);
         if (verdict.ok) {
           exact.dispose();
           const detail = options.fp32Attention ? `${verdict.detail}; attention kept in fp32 (with bf16 attention: ${refusals.join('; ')})` : verdict.detail;

@@ -198,9 +198,11 @@ void gemm_bf16_panels(int m, int n, int k, const float* x, int64_t ldx, const ui
 }
 
 void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb, const uint16_t* panels, const float* bias,
-                         float* y, int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa, uint16_t* y16) {
+                         float* y, int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa, uint16_t* y16,
+                         const Bf16x3Operands* x3) {
   if (m <= 0 || n <= 0) return;
   if (isa < CpuIsa::Avx512Bf16) throw EngineError(ErrorCode::Internal, "bf16 GEMM needs AVX512-BF16 or AMX");
+  if (x3 && isa < CpuIsa::Amx) throw EngineError(ErrorCode::Internal, "the bf16x3 GEMM needs AMX");
   const bool amx = isa >= CpuIsa::Amx;
   // AMX works on 32-row blocks (two 16-row tiles), the register kernel on 12-row tiles. An AMX
   // task is one 32-row block against its panels: the block's X tiles stay in L1 while the
@@ -223,7 +225,7 @@ void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb,
       for (int r = task.row_begin; r < task.row_end; r += tile_rows)
         bf16_row_block_amx(std::min(tile_rows, task.row_end - r), kp, xb + int64_t(r) * ldxb, ldxb, panels, task.panel_begin,
                            task.panel_end, n, bias, y16 ? nullptr : y + int64_t(r) * ldy, ldy, epilogue,
-                           y16 ? y16 + int64_t(r) * ldy : nullptr);
+                           y16 ? y16 + int64_t(r) * ldy : nullptr, x3);
       amx_tiles_end();
       return;
     }
@@ -243,6 +245,75 @@ void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb,
   const int64_t tasks = grid.tasks();
   if (pool && tasks > 1) pool->parallel_for(tasks, run_task);
   else for (int64_t t = 0; t < tasks; ++t) run_task(t, 0);
+}
+
+namespace {
+
+// The halves of one value, rounded to nearest even: hi = bf16(v), lo = bf16(v - hi).
+void split_bf16x3(float value, uint16_t& hi, uint16_t& lo) {
+  hi = float_to_bf16(value);
+  lo = float_to_bf16(value - bf16_to_float_exact(hi));
+}
+
+}  // namespace
+
+PackedBf16x3Matrix pack_bf16x3_nk(const float* w, int n, int k) {
+  std::vector<float> hi(size_t(n) * k), lo(size_t(n) * k);
+  for (size_t i = 0; i < hi.size(); ++i) {
+    uint16_t h, l;
+    split_bf16x3(w[i], h, l);
+    hi[i] = bf16_to_float_exact(h);
+    lo[i] = bf16_to_float_exact(l);
+  }
+  return {pack_bf16_nk(hi.data(), n, k), pack_bf16_nk(lo.data(), n, k)};
+}
+
+void gemm_bf16x3(int m, int n, int k, const float* x, int64_t ldx, const PackedBf16x3Matrix& w, const float* bias, float* y,
+                 int64_t ldy, ThreadPool* pool, Epilogue epilogue) {
+  if (m <= 0 || n <= 0) return;
+  if (w.hi.n != n || w.hi.k != k) throw EngineError(ErrorCode::Internal, "bf16x3 GEMM shape does not match its packed weights");
+  const int rows_padded = (m + 31) / 32 * 32;
+  const int kp = padded_k(k);
+  // Each row of the scratch is [X_hi | X_lo], kp values each, zero past k and in padding rows.
+  thread_local AlignedBuffer scratch;
+  scratch.resize(size_t(int64_t(rows_padded) * kp + 16));
+  uint16_t* xb = reinterpret_cast<uint16_t*>(scratch.data());
+  const int64_t ldxb = 2 * int64_t(kp);
+  auto split = [&](int64_t block, int) {
+    for (int r = int(block) * 32, end = std::min(rows_padded, int(block + 1) * 32); r < end; ++r) {
+      uint16_t* hi = xb + r * ldxb;
+      uint16_t* lo = hi + kp;
+      if (r >= m) {
+        std::memset(hi, 0, size_t(ldxb) * 2);
+        continue;
+      }
+      split_bf16x3_avx512bf16(x + int64_t(r) * ldx, hi, lo, k);
+      std::memset(hi + k, 0, size_t(kp - k) * 2);
+      std::memset(lo + k, 0, size_t(kp - k) * 2);
+    }
+  };
+  const int blocks = rows_padded / 32;
+  if (pool && blocks > 1) pool->parallel_for(blocks, split);
+  else for (int64_t b = 0; b < blocks; ++b) split(b, 0);
+  const Bf16x3Operands x3{w.lo.data(), kp};
+  gemm_bf16_converted(m, n, kp, xb, ldxb, w.hi.data(), bias, y, ldy, pool, epilogue, CpuIsa::Amx, nullptr, &x3);
+}
+
+void gemm_bf16x3_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, const float* bias, float* y, int64_t ldy,
+                           Epilogue epilogue) {
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      double sum = bias ? bias[j] : 0.0;
+      for (int p = 0; p < k; ++p) {
+        uint16_t xh, xl, wh, wl;
+        split_bf16x3(x[int64_t(i) * ldx + p], xh, xl);
+        split_bf16x3(w[int64_t(j) * k + p], wh, wl);
+        const double a = bf16_to_float_exact(xh), b = bf16_to_float_exact(xl), c = bf16_to_float_exact(wh), d = bf16_to_float_exact(wl);
+        sum += a * c + a * d + b * c;
+      }
+      if (epilogue == Epilogue::Gelu) sum = 0.5 * sum * (1.0 + std::erf(sum / std::sqrt(2.0)));
+      y[int64_t(i) * ldy + j] = float(sum);
+    }
 }
 
 void gemm_bf16_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, const float* bias, float* y,

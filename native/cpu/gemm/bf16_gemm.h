@@ -51,6 +51,13 @@ PackedBf16Matrix pack_bf16_nk(const float* w, int n, int k);
 void gemm_bf16(int m, int n, int k, const float* x, int64_t ldx, const PackedBf16Matrix& w, const float* bias, float* y,
                int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa);
 
+// With x3, the block is the bf16x3 product (see gemm_bf16x3): `x` holds X_hi, X_lo sits x_lo_offset
+// elements on, and `panels` are W_hi's.
+struct Bf16x3Operands {
+  const uint16_t* lo_panels;
+  int64_t x_lo_offset;
+};
+
 // The same product over panels packed into caller-owned memory: attention's keys and values,
 // packed per (sequence, head) into a worker's scratch. `panels` holds bf16_packed_elements(n, k).
 void gemm_bf16_panels(int m, int n, int k, const float* x, int64_t ldx, const uint16_t* panels, const float* bias, float* y,
@@ -60,8 +67,10 @@ void gemm_bf16_panels(int m, int n, int k, const float* x, int64_t ldx, const ui
 // kernel but only affect output rows it never stores).
 // y16, when given, receives Y in bf16 instead of y (row stride ldy, a multiple of 32 at least n
 // rounded up to 32; the columns from n to that are written as zeros: ready as the next GEMM's X).
+// x3 (AMX only) makes it the bf16x3 product: xb holds X_hi, and x3 names X_lo and W_lo.
 void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb, const uint16_t* panels, const float* bias,
-                         float* y, int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa, uint16_t* y16 = nullptr);
+                         float* y, int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa, uint16_t* y16 = nullptr,
+                         const Bf16x3Operands* x3 = nullptr);
 int64_t bf16_packed_elements(int n, int k);
 int bf16_padded_k(int k);
 // Packs W = [n][k] (row stride ld; attention's K: n keys of k dims) into panels, padding zeroed.
@@ -80,6 +89,24 @@ void pack_bf16_kn_from_bf16_avx512(const uint16_t* b, int k, int n, int64_t ld, 
 
 // The plain twin: X and W rounded to bf16 exactly as the kernels round them, then a double
 // precision triple loop (GELU applied in double when asked).
+// fp32-grade products on AMX ("bf16x3"): each fp32 value is split into bf16 hi = bf16(v) and
+// lo = bf16(v - hi), and Y = X_hi·W_hiᵀ + X_hi·W_loᵀ + X_lo·W_hiᵀ + bias, accumulated in fp32. The
+// dropped terms (X_lo·W_lo and what hi + lo leaves out) are below 2^-16 of each product, where
+// bf16 alone is 2^-8: three tile products run faster than the fp32 FMAs they stand in for.
+// hi / lo: W's two halves packed as pack_bf16_nk would pack them (pack_bf16x3_nk).
+struct PackedBf16x3Matrix {
+  PackedBf16Matrix hi, lo;
+  size_t bytes() const { return hi.bytes() + lo.bytes(); }
+  bool empty() const { return hi.empty(); }
+};
+PackedBf16x3Matrix pack_bf16x3_nk(const float* w, int n, int k);
+// Needs AMX.
+void gemm_bf16x3(int m, int n, int k, const float* x, int64_t ldx, const PackedBf16x3Matrix& w, const float* bias, float* y,
+                 int64_t ldy, ThreadPool* pool, Epilogue epilogue);
+// The plain twin: the same three products of the same halves, summed in double.
+void gemm_bf16x3_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, const float* bias, float* y, int64_t ldy,
+                           Epilogue epilogue);
+
 void gemm_bf16_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, const float* bias, float* y,
                          int64_t ldy, Epilogue epilogue);
 
@@ -96,7 +123,8 @@ void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx
 // (row stride ldx elements; rows past `rows` are read and their results dropped). y / y16 point at
 // the block's first row, column 0.
 void bf16_row_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panels, int panel_begin,
-                        int panel_end, int n, const float* bias, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16);
+                        int panel_end, int n, const float* bias, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16,
+                        const Bf16x3Operands* x3 = nullptr);
 // Loads the AMX tile configuration on the calling thread (once per task) and releases it.
 void amx_tiles_begin();
 void amx_tiles_end();
@@ -117,5 +145,7 @@ class AmxTileScope {
 };
 // avx512 conversion of `count` floats to bf16 (defined in the AVX512-BF16 file).
 void convert_bf16_avx512bf16(const float* src, uint16_t* dst, int count);
+// hi = bf16(src), lo = bf16(src - hi), both rounded to nearest even (bf16x3's halves).
+void split_bf16x3_avx512bf16(const float* src, uint16_t* hi, uint16_t* lo, int count);
 
 }  // namespace sie

@@ -101,34 +101,41 @@ struct BlockOutput {
 }  // namespace
 
 void bf16_row_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panels, int panel_begin,
-                        int panel_end, int n, const float* bias, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
+                        int panel_end, int n, const float* bias, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16,
+                        const Bf16x3Operands* x3) {
   const BlockOutput output{bias, y, y16, ldy, epilogue};
   const int64_t panel_elements = int64_t(k_padded) * kBf16PanelWidth;
   const int64_t x_stride = ldx * 2;  // bytes
   const int64_t a1_offset = 16 * ldx;
   const int steps = k_padded / 32;
   const bool full = rows > 16;
+  // bf16x3 runs three passes over k into the same tiles: X_hi·W_hi, X_hi·W_lo, X_lo·W_hi.
+  const int passes = x3 ? 3 : 1;
   // The epilogue of block p - 1 is spread over block p's k steps, a few rows per step, so the
   // vector units finish one block while the tile unit computes the next. Done after each block,
   // it held the tile unit idle, as long as the products themselves when k is short.
-  const int rows_per_step = (rows + steps - 1) / steps;
+  const int rows_per_step = (rows + steps * passes - 1) / (steps * passes);
   StagedBlock staged[2];
   StagedBlock* pending = nullptr;
   avx512::TileColumns pending_columns(nullptr, 0);
   for (int p = panel_begin; p < panel_end; ++p) {
-    const uint16_t* panel = panels + p * panel_elements;
     _tile_zero(0);
     _tile_zero(1);
     if (full) {
       _tile_zero(2);
       _tile_zero(3);
     }
-    for (int s = 0; s < steps; ++s) {
-      if (full) step_full(x + s * 32, x_stride, a1_offset, panel + s * kBf16StepElements);
-      else step_top(x + s * 32, x_stride, panel + s * kBf16StepElements);
-      if (pending) {
-        const int r = s * rows_per_step;
-        output.finish_rows(*pending, pending_columns, std::min(rows, r), std::min(rows, r + rows_per_step));
+    int done = 0;  // steps over all passes, for the epilogue's pace
+    for (int pass = 0; pass < passes; ++pass) {
+      const uint16_t* xs = pass == 2 ? x + x3->x_lo_offset : x;
+      const uint16_t* panel = (pass == 1 ? x3->lo_panels : panels) + p * panel_elements;
+      for (int s = 0; s < steps; ++s, ++done) {
+        if (full) step_full(xs + s * 32, x_stride, a1_offset, panel + s * kBf16StepElements);
+        else step_top(xs + s * 32, x_stride, panel + s * kBf16StepElements);
+        if (pending) {
+          const int r = done * rows_per_step;
+          output.finish_rows(*pending, pending_columns, std::min(rows, r), std::min(rows, r + rows_per_step));
+        }
       }
     }
     StagedBlock& block = staged[(p - panel_begin) & 1];
@@ -153,6 +160,7 @@ void bf16_row_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, 
 namespace sie {
 void amx_tiles_begin() {}
 void amx_tiles_end() {}
-void bf16_row_block_amx(int, int, const uint16_t*, int64_t, const uint16_t*, int, int, int, const float*, float*, int64_t, Epilogue, uint16_t*) {}
+void bf16_row_block_amx(int, int, const uint16_t*, int64_t, const uint16_t*, int, int, int, const float*, float*, int64_t, Epilogue, uint16_t*,
+                        const Bf16x3Operands*) {}
 }  // namespace sie
 #endif

@@ -57,6 +57,18 @@ void convert_bf16_avx512bf16(const float* src, uint16_t* dst, int count) {
   }
 }
 
+void split_bf16x3_avx512bf16(const float* src, uint16_t* hi, uint16_t* lo, int count) {
+  for (int i = 0; i < count; i += 16) {
+    const __mmask16 mask = count - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (count - i)) - 1);
+    const __m512 value = _mm512_maskz_loadu_ps(mask, src + i);
+    const __m256i high = (__m256i)_mm512_cvtneps_pbh(value);
+    const __m512 high_value = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(high), 16));  // exact
+    const __m256i low = (__m256i)_mm512_cvtneps_pbh(_mm512_sub_ps(value, high_value));
+    _mm256_mask_storeu_epi16(hi + i, mask, high);
+    _mm256_mask_storeu_epi16(lo + i, mask, low);
+  }
+}
+
 }  // namespace sie
 
 #pragma GCC pop_options
@@ -64,5 +76,6 @@ void convert_bf16_avx512bf16(const float* src, uint16_t* dst, int count) {
 namespace sie {
 void bf16_tile_avx512bf16(int, int, const uint16_t*, int64_t, const uint16_t*, const float*, int, float*, int64_t, Epilogue, uint16_t*) {}
 void convert_bf16_avx512bf16(const float*, uint16_t*, int) {}
+void split_bf16x3_avx512bf16(const float*, uint16_t*, uint16_t*, int) {}
 }  // namespace sie
 #endif

@@ -1,6 +1,8 @@
-// A Linear layer in compute layout: its weight packed once at load, in fp32 (packed_gemm.h) or
-// in bf16 (bf16_gemm.h), and its bias in fp32. linear_forward runs it with whichever kernel the
-// weight was packed for, so layers and heads never branch on the format.
+// A Linear layer in compute layout: its weight packed once at load, in fp32 (packed_gemm.h), in
+// bf16 (bf16_gemm.h) or as bf16x3's two halves (gemm_bf16x3: fp32-grade products on AMX), and its
+// bias in fp32. linear_forward runs it with whichever kernel the weight was packed for, so layers
+// and heads never branch on the format. A bf16x3 layer takes and gives fp32 rows like an fp32 one:
+// encoders run their fp32 forward pass over it.
 #pragma once
 #include <vector>
 
@@ -10,15 +12,16 @@
 
 namespace sie {
 
-enum class WeightFormat { Fp32, Bf16 };
+enum class WeightFormat { Fp32, Bf16, Bf16x3 };
 
 struct PackedLinear {
   PackedMatrix weight;      // fp32 panels (empty in a bf16 layer)
   PackedBf16Matrix weight_bf16;  // bf16 panels (empty in an fp32 layer)
+  PackedBf16x3Matrix weight_x3;  // bf16x3 halves (empty unless the format is Bf16x3)
   std::vector<float> bias;  // always present (zeros when the checkpoint has none)
   int out_features = 0;
   int in_features = 0;
-  size_t bytes() const { return weight.panels.bytes() + weight_bf16.bytes() + bias.size() * sizeof(float); }
+  size_t bytes() const { return weight.panels.bytes() + weight_bf16.bytes() + weight_x3.bytes() + bias.size() * sizeof(float); }
 };
 
 // w: row-major [out][in], as torch stores a Linear weight.

@@ -9,7 +9,9 @@ namespace sie {
 EncoderModel::EncoderModel(const ModelDescription& description) {
   // The mapping is only needed while the weights are converted and packed.
   const std::unique_ptr<WeightStore> weights = open_weights(description.weights_path);
-  const WeightFormat format = description.dtype == "bf16" ? WeightFormat::Bf16 : WeightFormat::Fp32;
+  const WeightFormat format = description.dtype == "bf16"     ? WeightFormat::Bf16
+                              : description.dtype == "bf16x3" ? WeightFormat::Bf16x3
+                                                               : WeightFormat::Fp32;
   encoder_ = make_encoder(description, *weights, format);
   head_ = make_head(description.head, description.encoder, *weights, format);
   if (description.architecture == "clip")
