@@ -38,18 +38,19 @@ function checkpoint(model: (typeof MODELS)[number]): { dir: string; onnx: string
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' }, only: { type: 'string' }, fast: { type: 'string' } } });
+  const fastDtype = values.fast === 'bf16x3' ? 'bf16x3' : 'bf16';
   const threads = Number(values.threads ?? os.availableParallelism());
   const seconds = Number(values.seconds ?? 20);
-  const bf16 = nativeAddon().openBackend({ threads: 1 }).dtypes.includes('bf16');
+  const bf16 = nativeAddon().openBackend({ threads: 1 }).dtypes.includes(fastDtype);
   console.log(`# rotary encoders vs onnxruntime-node ${ort.env.versions.common} — ${os.cpus()[0]?.model ?? 'CPU'}, ${threads} threads, ${new Date().toISOString().slice(0, 10)}`);
-  console.log('| model | workload | sie fp32 tokens/s | ort tokens/s | fp32 vs ort | sie bf16 tokens/s | bf16 vs ort | sie workspace MiB |');
+  console.log(`| model | workload | sie fp32 tokens/s | ort tokens/s | fp32 vs ort | sie ${fastDtype} tokens/s | ${fastDtype} vs ort | sie workspace MiB |`);
   console.log('|---|---|---|---|---|---|---|---|');
   for (const model of MODELS.filter((m) => !values.only || m.name === values.only)) {
     const { dir, onnx } = checkpoint(model);
     const engine = new Engine({ threads, progress: null, maxBatchTokens: 32768 });
     const lease = await engine.acquire(dir);
-    const fast = bf16 ? new Engine({ threads, progress: null, dtype: 'bf16', maxBatchTokens: 32768 }) : undefined;
+    const fast = bf16 ? new Engine({ threads, progress: null, dtype: fastDtype, maxBatchTokens: 32768 }) : undefined;
     const fastLease = fast ? await fast.acquire(dir) : undefined;
     const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
     const seq = (count: number, min: number, max: number, seed: number) => sequences(count, min, max, seed, model.ids);

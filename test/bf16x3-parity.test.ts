@@ -1,6 +1,6 @@
 // bf16x3 (three bf16 tile products per matrix product, activations in fp32) held to the fp32
 // parity bars against the float64 references: dense and per-token vectors cosine >= 0.99999,
-// reranker scores within 1e-5 of the reference logits' sigmoid, classifier decisions unchanged,
+// bge-m3's three outputs (sparse weights within 1e-4), reranker scores within 1e-5 of the reference logits' sigmoid, classifier decisions unchanged,
 // CLIP text and images >= 0.99999. The fidelity gate holds bf16x3 to those bars: SPLADE, whose
 // weights move by up to 2e-4, stays fp32 and says why. Where the CPU has no AMX, bf16x3 is refused.
 import { execFileSync } from 'node:child_process';
@@ -65,6 +65,25 @@ t.test('bf16x3 models meet the fp32 bars against the float64 references', { skip
     t.same(Array.from(item.sparse!.indices), spladeRef[i].indices, `sentence ${i}: the reference's term set`);
     t.ok(maxAbsDiff(item.sparse!.values, spladeRef[i].values) <= 1e-4, `sentence ${i}: weights within 1e-4`);
   });
+
+  // bge-m3: all three outputs from one forward, at fp32's bars (sparse weights within 1e-4).
+  const m3 = await engine.load('tiny-bge-m3');
+  t.equal(m3.dtype, 'bf16x3', `bge-m3 passed the gate: ${m3.fidelity?.detail}`);
+  t.match(m3.fidelity?.detail, /sparse: .*weights within [0-9.e-]+ \(gate 0.0001\)/);
+  const m3Ref = readJson<Array<{ dense: number[]; sparse: { indices: number[]; values: number[] }; multivector: number[][] }>>(output('tiny-bge-m3.bge-m3.json'));
+  const m3Items = (await engine.withModel('tiny-bge-m3', {}, (m) => m.encode(texts, { outputTypes: ['dense', 'sparse', 'multivector'] }))).items;
+  let m3Dense = 1, m3Tokens = 1, m3Weights = 0;
+  m3Items.forEach((item, i) => {
+    m3Dense = Math.min(m3Dense, cosine(item.dense!, m3Ref[i].dense));
+    t.same(Array.from(item.sparse!.indices), m3Ref[i].sparse.indices, `bge-m3 sentence ${i}: sparse term set`);
+    if (m3Ref[i].sparse.values.length > 0) m3Weights = Math.max(m3Weights, maxAbsDiff(item.sparse!.values, m3Ref[i].sparse.values));
+    const mv = item.multivector!;
+    t.equal(mv.numTokens, m3Ref[i].multivector.length, `bge-m3 sentence ${i}: one vector per token after <s>`);
+    m3Ref[i].multivector.forEach((v, r) => (m3Tokens = Math.min(m3Tokens, cosine(mv.values.subarray(r * mv.tokenDims, (r + 1) * mv.tokenDims), v))));
+  });
+  t.ok(m3Dense >= FP32_BAR, `bge-m3 dense: min cosine ${m3Dense.toFixed(8)}`);
+  t.ok(m3Weights <= 1e-4, `bge-m3 sparse weights within ${m3Weights.toExponential(2)}`);
+  t.ok(m3Tokens >= FP32_BAR, `bge-m3 multivector: min per-token cosine ${m3Tokens.toFixed(8)}`);
 
   const reranker = await engine.load('tiny-cross-encoder');
   t.equal(reranker.dtype, 'bf16x3');

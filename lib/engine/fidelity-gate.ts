@@ -80,14 +80,25 @@ function compareRanking(exact: NativeRunOutput, fast: NativeRunOutput): Fidelity
   return { ok: same, detail: same ? `identical order of ${a.length} candidates` : `rerank order differs: [${a.join(',')}] vs [${b.join(',')}]` };
 }
 
-/** A multi-output model (bge-m3): every part as vectors; the per-token sparse weights as one vector per batch. */
-function compareParts(exact: NativeRunOutput, fast: NativeRunOutput, minCosine: number): FidelityVerdict {
+/**
+ * A multi-output model (bge-m3): every part as vectors; the per-token sparse weights as one vector
+ * per batch, and, under a bar with a sparse weight limit, their largest difference too.
+ */
+function compareParts(exact: NativeRunOutput, fast: NativeRunOutput, bar: FidelityBar): FidelityVerdict {
   const verdicts = Object.entries(exact.parts!).map(([name, a]) => {
-    const b = fast.parts?.[name as keyof NativeRunOutput['parts']];
-    if (!b) return { ok: false, detail: `${name}: missing from the fast model` };
+    const b = fast.parts?.[name as keyof NonNullable<NativeRunOutput['parts']>];
+    if (!a || !b) return { ok: false, detail: `${name}: missing from the fast model` };
+    const [exactValues, fastValues] = [a.values, b.values];
     const whole = (o: NativeRunOutput): NativeRunOutput => ({ width: o.values.length, values: o.values });
-    const verdict = name === 'sparse' ? compareVectors(whole(a), whole(b), minCosine) : compareVectors(a, b, minCosine);
-    return { ok: verdict.ok, detail: `${name}: ${verdict.detail}` };
+    if (name !== 'sparse') {
+      const verdict = compareVectors(a, b, bar.minCosine);
+      return { ok: verdict.ok, detail: `${name}: ${verdict.detail}` };
+    }
+    const verdict = compareVectors(whole(a), whole(b), bar.minCosine);
+    if (bar.maxSparseWeightDiff === undefined || !verdict.ok) return { ok: verdict.ok, detail: `${name}: ${verdict.detail}` };
+    let worst = 0;
+    for (let i = 0; i < exactValues.length; i++) worst = Math.max(worst, Math.abs(exactValues[i] - fastValues[i]));
+    return { ok: worst <= bar.maxSparseWeightDiff, detail: `${name}: ${verdict.detail}, weights within ${worst.toExponential(2)} (gate ${bar.maxSparseWeightDiff})` };
   });
   return { ok: verdicts.every((v) => v.ok), detail: verdicts.map((v) => v.detail).join('; ') };
 }
@@ -103,7 +114,7 @@ export const BF16X3_BAR: FidelityBar = { minCosine: MIN_COSINE_BF16X3, maxSparse
 
 export function compareOutputs(check: FidelityCheck, exact: NativeRunOutput, fast: NativeRunOutput, bar: FidelityBar = BF16_BAR): FidelityVerdict {
   const minCosine = bar.minCosine;
-  if (exact.parts) return compareParts(exact, fast, minCosine);
+  if (exact.parts) return compareParts(exact, fast, bar);
   if (check === 'sparse-terms') return compareSparse(exact, fast, bar.maxSparseWeightDiff);
   if (check === 'ranking') return compareRanking(exact, fast);
   return compareVectors(exact, fast, minCosine);
