@@ -71,9 +71,8 @@ constexpr uint64_t kGenerationMask = (uint64_t(1) << (64 - 2 * kIndexBits)) - 1;
 constexpr int64_t kMaxTasksPerJob = int64_t(kIndexMask);
 }  // namespace
 
-int64_t ThreadPool::run_tasks(uint64_t generation, int worker) {
+void ThreadPool::run_tasks(uint64_t generation, int worker) {
   const uint64_t tag = generation & kGenerationMask;
-  int64_t ran = 0;
   uint64_t claim = claim_.load(std::memory_order_acquire);
   for (;;) {
     if ((claim >> (2 * kIndexBits)) != tag) break;  // another job's word: not ours to claim from
@@ -81,14 +80,12 @@ int64_t ThreadPool::run_tasks(uint64_t generation, int worker) {
     if (task >= count) break;
     if (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
     (*job_)(task, worker);
-    ++ran;
     if (finished_tasks_.fetch_add(1, std::memory_order_acq_rel) + 1 == count) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (caller_sleeping_) done_.notify_one();
     }
     claim = claim_.load(std::memory_order_acquire);
   }
-  return ran;
 }
 
 void ThreadPool::begin_session() {

@@ -13,7 +13,7 @@
 // 1000 us; 0 sleeps at once, the old behaviour).
 //
 // The caller waits for tasks, not for workers: a task is claimed by a compare-and-swap on a word
-// holding the job's generation and the next index, and the job is done when every task has
+// holding the job's generation, task count and next index, and the job is done when every task has
 // finished. A worker the OS has not scheduled yet (the event loop, a GC thread or another process
 // took its core) claims nothing, and the caller does its share instead of waiting for it to wake.
 #pragma once
@@ -63,8 +63,8 @@ class ThreadPool {
   // Marks the pool hot and wakes sleeping workers, so they are spinning by the first parallel_for
   // (their wake-up overlaps the caller's setup instead of delaying the first step).
   void begin_session();
-  // Claims and runs tasks of job `generation` until none is left; returns how many it ran.
-  int64_t run_tasks(uint64_t generation, int worker);
+  // Claims and runs tasks of job `generation` until none is left.
+  void run_tasks(uint64_t generation, int worker);
   // Spins until pred() holds or spin_us_ has passed; true if it holds.
   template <typename Pred>
   bool spin_until(Pred pred) const;

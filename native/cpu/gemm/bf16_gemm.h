@@ -20,8 +20,8 @@ constexpr int kBf16KBlock = 32;
 
 // A panel is 32 output columns over all of k. Each 32-wide k step of it is two 1 KiB blocks,
 // columns 0-15 then 16-31, and each block is 16 k pairs x 16 columns x 2 (AMX's VNNI B tile with
-// a 64-byte row stride). The two B tiles of a step thus read disjoint cache lines, so they can be
-// loaded with the streaming hint without the second load missing what the first just brought in.
+// a 64-byte row stride). Each B tile is thus 1 KiB of contiguous cache lines of its own, where the
+// earlier [k pair][32 columns] rows had both tiles of a step read halves of the same lines.
 constexpr int kBf16StepElements = kBf16KBlock * kBf16PanelWidth;  // 1024
 constexpr int kBf16HalfStepElements = kBf16StepElements / 2;     // 512
 // Where the k pair `pair` of column `col` (0..31) sits in a panel, counted in k pairs (32 bits).
@@ -87,8 +87,6 @@ void pack_bf16_kn_from_bf16_reference(const uint16_t* b, int k, int n, int64_t l
 void pack_bf16_nk_from_bf16_avx512(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst);
 void pack_bf16_kn_from_bf16_avx512(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst);
 
-// The plain twin: X and W rounded to bf16 exactly as the kernels round them, then a double
-// precision triple loop (GELU applied in double when asked).
 // fp32-grade products on AMX ("bf16x3"): each fp32 value is split into bf16 hi = bf16(v) and
 // lo = bf16(v - hi), and Y = X_hi·W_hiᵀ + X_hi·W_loᵀ + X_lo·W_hiᵀ + bias, accumulated in fp32. The
 // dropped terms (X_lo·W_lo and what hi + lo leaves out) are below 2^-16 of each product, where
@@ -107,6 +105,8 @@ void gemm_bf16x3(int m, int n, int k, const float* x, int64_t ldx, const PackedB
 void gemm_bf16x3_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, const float* bias, float* y, int64_t ldy,
                            Epilogue epilogue);
 
+// The plain twin: X and W rounded to bf16 exactly as the kernels round them, then a double
+// precision triple loop (GELU applied in double when asked).
 void gemm_bf16_reference(int m, int n, int k, const float* x, int64_t ldx, const float* w, const float* bias, float* y,
                          int64_t ldy, Epilogue epilogue);
 
@@ -125,7 +125,7 @@ void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx
 void bf16_row_block_amx(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panels, int panel_begin,
                         int panel_end, int n, const float* bias, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16,
                         const Bf16x3Operands* x3 = nullptr);
-// Loads the AMX tile configuration on the calling thread (once per task) and releases it.
+// Loads the AMX tile configuration on the calling thread and releases it; nested pairs load it once.
 void amx_tiles_begin();
 void amx_tiles_end();
 // Holds the tile configuration over a scope (a no-op below AMX), so GEMMs inside it skip their own.
