@@ -9,7 +9,8 @@
 #      references of ../shared/tools, and MiniLM-, bge-base- and bge-m3-shaped checkpoints against
 #      transformers float64, in fp32 / fp16 / bf16;
 #   5. throughput and latency against sentence-transformers fp16 in the same run (gpu_bench.py).
-# Logs go to $OUT (the device tool's folder) or build-gpu/logs. Exit status: failed steps.
+# Logs go to $OUT (the device tool's folder) or build-gpu/logs. Every step has a time limit, so a
+# hung kernel fails its step instead of the whole check. Exit status: failed steps.
 # usage: bash bench/gpu-check.sh      (env: SIE_SHARED=../shared, SIE_GPU_PREBUILT=dir, PYTHON=python3)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,35 +48,35 @@ else
 fi
 
 step "kernel tests and GEMM throughput"
-"$BIN/sie_cuda_kernel_tests" --bench > "$LOGS/kernel_tests.txt" 2>&1 || failed+=(kernel-tests)
+timeout 240 "$BIN/sie_cuda_kernel_tests" --bench > "$LOGS/kernel_tests.txt" 2>&1 || failed+=(kernel-tests)
 grep -v '^ok ' "$LOGS/kernel_tests.txt"
 step "host tests"
-"$BIN/sie_cuda_host_tests" > "$LOGS/host_tests.txt" 2>&1 || failed+=(host-tests)
+timeout 120 "$BIN/sie_cuda_host_tests" > "$LOGS/host_tests.txt" 2>&1 || failed+=(host-tests)
 grep -v '^ok ' "$LOGS/host_tests.txt"
 
 step "compute-sanitizer"
 # racecheck on our kernels only: cuBLASLt's own Hopper kernels (nvjet_sm90_*) drew hazard reports
 # in the 2026-11-26 run, and they are not ours to fix; memcheck covers both.
-compute-sanitizer --tool memcheck --error-exitcode 3 "$BIN/sie_cuda_kernel_tests" --quick > "$LOGS/memcheck.txt" 2>&1 || failed+=(memcheck)
+timeout 240 compute-sanitizer --tool memcheck --error-exitcode 3 "$BIN/sie_cuda_kernel_tests" --quick > "$LOGS/memcheck.txt" 2>&1 || failed+=(memcheck)
 tail -1 "$LOGS/memcheck.txt"
-SIE_CUBLASLT=off compute-sanitizer --tool racecheck --error-exitcode 3 "$BIN/sie_cuda_kernel_tests" --quick > "$LOGS/racecheck.txt" 2>&1 ||
+SIE_CUBLASLT=off timeout 240 compute-sanitizer --tool racecheck --error-exitcode 3 "$BIN/sie_cuda_kernel_tests" --quick > "$LOGS/racecheck.txt" 2>&1 ||
   failed+=(racecheck)
 tail -1 "$LOGS/racecheck.txt"
 $PYTHON "$SHARED/tools/make_checkpoint.py" dense-mean "$WORK/sanitized" --hidden 64 --layers 2 --heads 2 --inter 256 > /dev/null
 for dtype in fp32 fp16; do
-  compute-sanitizer --tool memcheck --error-exitcode 3 "$BIN/sie_cuda_model_run" --model "$WORK/sanitized" --dtype $dtype \
+  timeout 120 compute-sanitizer --tool memcheck --error-exitcode 3 "$BIN/sie_cuda_model_run" --model "$WORK/sanitized" --dtype $dtype \
     --tokens "$SHARED/reference/outputs/sentences.tokens.json" --out "$WORK/sanitized.json" > "$LOGS/memcheck-model-$dtype.txt" 2>&1 ||
     failed+=(memcheck-model-$dtype)
   tail -1 "$LOGS/memcheck-model-$dtype.txt"
 done
 
 step "model parity"
-$PYTHON "$ROOT/bench/cuda/gpu_parity.py" "$BIN/sie_cuda_model_run" "$SHARED" "$WORK" 2>&1 | grep -E "^(ok|FAIL|parity)" | tee "$LOGS/parity.txt"
+timeout 300 $PYTHON "$ROOT/bench/cuda/gpu_parity.py" "$BIN/sie_cuda_model_run" "$SHARED" "$WORK" 2>&1 | grep -E "^(ok|FAIL|parity)" | tee "$LOGS/parity.txt"
 grep -q "^parity: 0 failed" "$LOGS/parity.txt" || failed+=(parity)
 
 step "throughput and latency vs sentence-transformers fp16"
-SIE_CUDA_GEMM_LOG=1 $PYTHON "$ROOT/bench/cuda/gpu_bench.py" "$BIN/sie_cuda_model_run" "$WORK" "$WORK/minilm-shaped:mean" "$WORK/bge-base-shaped:cls" 2>&1 |
-  grep -E "^(device|bench|latency|FAIL|sie gemm)" | tee "$LOGS/bench.txt" | grep -v "^sie gemm"
+SIE_CUDA_GEMM_LOG=1 timeout 400 $PYTHON "$ROOT/bench/cuda/gpu_bench.py" "$BIN/sie_cuda_model_run" "$WORK" "$WORK/minilm-shaped:mean" "$WORK/bge-base-shaped:cls" 2>&1 |
+  grep -E "^(device|bench|latency|FAIL|sie gemm|sie phase)" | tee "$LOGS/bench.txt" | grep -v "^sie gemm"
 grep -q "^latency bge-base" "$LOGS/bench.txt" || failed+=(bench)
 
 echo "gpu-check: ${#failed[@]} failed steps${failed[*]:+: ${failed[*]}}"

@@ -10,7 +10,8 @@ request size N (1, 32, 256, 4096 sequences):
     are built on the GPU before the clock starts, so tokenization is in neither number.
   - ours: sie_cuda_model_run --dtype fp16: host token ids -> batches of <= 16384 tokens, no
     padding, two stream slots -> host fp32 embeddings (copies included).
-Single-request latency: the first sequence alone, median of 50.
+Single-request latency: the first sequence alone, median of 50. Then one more 4096-sequence
+run with SIE_CUDA_PHASES=1 prints where our GPU time goes, by step.
 Ours runs once per GEMM mode (SIE_BENCH_GEMM_MODES, default "ours,auto": our kernels only, then
 the run-time choice between them and cuBLASLt; see native/cuda/runtime/gemm_selector.h).
 usage: gpu_bench.py RUNNER WORK_DIR MODEL_DIR[:pooling] ...
@@ -104,6 +105,13 @@ def main():
             lines = [json.loads(l) for l in ours.stdout.splitlines() if l.startswith("{")]
             ours_tps[mode] = {l["bench"]: l["tokens_per_s"] for l in lines if "bench" in l}
             ours_latency[mode] = next(l["latency_ms"] for l in lines if "latency_ms" in l)
+        # Where the 4096-sequence request spends its GPU time (native/cuda/runtime/phase_profile.h).
+        phases = subprocess.run([RUNNER, "--model", model_dir, "--tokens", path, "--dtype", "fp16", "--pooling", pooling,
+                                 "--bench", "4096"], capture_output=True, text=True,
+                                env={**os.environ, "SIE_CUDA_GEMM": MODES[-1], "SIE_CUDA_PHASES": "1", "SIE_CUDA_GEMM_LOG": "0"})
+        for line in phases.stderr.splitlines():
+            if line.startswith("sie phase"):
+                print(f"{line} [{os.path.basename(model_dir)}]")
         model = SentenceTransformer(model_dir, device="cuda").half().eval()
         name = os.path.basename(model_dir)
         for n in SIZES:

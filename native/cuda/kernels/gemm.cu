@@ -8,29 +8,12 @@
 #include <algorithm>
 
 #include "device_math.cuh"
+#include "gemm_epilogue.cuh"
 #include "kernels.h"
 #include "mma.cuh"
 
 namespace sie_cuda {
 namespace {
-
-__device__ __forceinline__ float activate(float v, Activation act) {
-  switch (act) {
-    case Activation::GeluErf: return gelu_erf(v);
-    case Activation::GeluTanh: return gelu_tanh(v);
-    case Activation::Tanh: return tanhf(v);
-    default: return v;
-  }
-}
-
-// Bias, activation and residual for one output element.
-template <typename T>
-__device__ __forceinline__ float epilogue_value(const GemmArgs& a, float acc, int row, int col) {
-  float v = acc + (a.bias ? a.bias[col] : 0.0f);
-  v = activate(v, a.activation);
-  if (a.residual) v += to_float(static_cast<const T*>(a.residual)[int64_t(row) * a.ldr + col]);
-  return v;
-}
 
 // Positive floats order like their bit patterns as ints, so atomicMax on the bits is a float max.
 __device__ __forceinline__ void fold_sequence_max(const GemmArgs& a, int sequence, int col, float v) {
@@ -358,6 +341,8 @@ cudaError_t gemm(DType dtype, const GemmArgs& args, cudaStream_t stream) {
 
 cudaError_t gemm_with(GemmKernel kernel, DType dtype, const GemmArgs& args, cudaStream_t stream) {
   if (args.m <= 0 || args.n <= 0) return cudaSuccess;
+  if (kernel == GemmKernel::Hopper128x128 || kernel == GemmKernel::Hopper128x256)
+    return gemm_hopper(kernel, dtype, args, stream);
   SIE_DISPATCH_DTYPE(dtype, launch_gemm_with, kernel, args, stream);
 }
 

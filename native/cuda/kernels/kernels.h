@@ -54,8 +54,14 @@ cudaError_t gemm(DType dtype, const GemmArgs& args, cudaStream_t stream);
 // One kernel by name, for the run-time chooser (native/cuda/runtime/gemm_selector.h) and tests.
 // Auto is gemm()'s own choice by shape; a tensor-core kernel the arguments cannot use (K or a
 // row stride not a multiple of 8) falls back to SIMT.
-enum class GemmKernel { Auto, TensorCore128x128, TensorCore64x64, TensorCore128x256, Simt };
+// Hopper128x128 / Hopper128x256 are the wgmma + TMA kernels (gemm_wgmma.cu): they return
+// cudaErrorNotSupported where the device lacks sm_90a code or the arguments break their limits
+// (16-byte aligned operands, row strides a multiple of 8, no SPLADE fold).
+enum class GemmKernel { Auto, TensorCore128x128, TensorCore64x64, TensorCore128x256, Simt, Hopper128x128, Hopper128x256 };
 cudaError_t gemm_with(GemmKernel kernel, DType dtype, const GemmArgs& args, cudaStream_t stream);
+cudaError_t gemm_hopper(GemmKernel kernel, DType dtype, const GemmArgs& args, cudaStream_t stream);
+// Whether this process's device runs the sm_90a wgmma kernels (and SIE_CUDA_WGMMA is not "off").
+bool hopper_gemm_available();
 // y[m, n] = act(y + bias) in place: the epilogue of a product computed elsewhere (cuBLASLt).
 cudaError_t bias_activation(DType dtype, void* y, int ldy, const float* bias, Activation act, int m, int n,
                             cudaStream_t stream);

@@ -3,8 +3,9 @@
 // ours. The declarations below are the few entry points and constants of cuBLASLt's public C
 // API (cublasLt.h, CUDA 13) that we call; the header is not needed to build.
 // Semantics match sie_cuda::gemm: y = act(x . w^T + bias) + residual, computed as
-// D = W^T-op . X (column-major view of row-major buffers), C = residual with beta = 1, then the
-// bias and activation in our own in-place pass. Not for the SPLADE fold or act with residual.
+// D = W^T-op . X (column-major view of row-major buffers), C = residual with beta = 1; the bias
+// in cuBLASLt's epilogue when there is no activation (and its heuristic offers that epilogue),
+// else bias and activation in our own in-place pass. Not for the SPLADE fold or act with residual.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -47,7 +48,10 @@ class CublasLt {
       uint64_t data[8];
     } algo{};
     bool usable = false;
+    bool bias_epilogue = false;  // the bias is added by cuBLASLt, not by our pass
   };
+  Plan make_plan(int type, const sie_cuda::GemmArgs& args, int ldc, bool bias_epilogue);
+  void destroy_plan(Plan& plan);
   Api* api_ = nullptr;
   void* handle_ = nullptr;
   std::mutex mutex_;

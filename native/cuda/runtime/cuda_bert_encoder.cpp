@@ -6,6 +6,7 @@
 #include "../../cpu/bert/bert_weights.h"
 #include "device_upload.h"
 #include "gemm_selector.h"
+#include "phase_profile.h"
 
 namespace sie {
 
@@ -55,15 +56,18 @@ void CudaBertEncoder::forward(const DeviceBatch& b, const WorkspacePlan& plan, c
   void* intermediate = arena + plan.intermediate;
   auto f32 = [](const DeviceBuffer& buffer) { return static_cast<const float*>(buffer.data()); };
 
+  PhaseRecorder phases(stream);
   check_cuda(embed_layer_norm(dtype_, b.ids, b.positions, b.types, word_.data(), position_.data(), type_.data(),
                               f32(embedding_gamma_), f32(embedding_beta_), eps, hidden, t, h, stream),
              "embeddings");
-  auto linear = [&](const void* x, int k, const DeviceBuffer& w, const DeviceBuffer& bias, Activation act,
-                    const void* residual, void* y, int n) {
+  phases.mark("embeddings");
+  auto linear = [&](const char* phase, const void* x, int k, const DeviceBuffer& w, const DeviceBuffer& bias,
+                    Activation act, const void* residual, void* y, int n) {
     GemmArgs g;
     g.x = x, g.ldx = k, g.w = w.data(), g.ldw = k, g.bias = f32(bias), g.activation = act;
     g.residual = residual, g.ldr = n, g.y = y, g.ldy = n, g.m = t, g.n = n, g.k = k;
     GemmSelector::instance().run(dtype_, g, stream);
+    phases.mark(phase);
   };
   AttentionArgs a;
   a.qkv = qkv, a.ld = 3 * h, a.q_col = 0, a.k_col = h, a.v_col = 2 * h;
@@ -72,17 +76,20 @@ void CudaBertEncoder::forward(const DeviceBatch& b, const WorkspacePlan& plan, c
   a.heads = config_.num_heads, a.kv_heads = config_.num_heads, a.head_dim = config_.head_dim();
   a.block_sequence = b.block_sequence, a.block_query = b.block_query, a.num_blocks = b.blocks, a.max_length = b.max_length;
   for (const Layer& layer : layers_) {
-    linear(hidden, h, layer.qkv_weight, layer.qkv_bias, Activation::None, nullptr, qkv, 3 * h);
+    linear("gemm qkv", hidden, h, layer.qkv_weight, layer.qkv_bias, Activation::None, nullptr, qkv, 3 * h);
     check_cuda(attention(dtype_, a, stream), "attention");
-    linear(context, h, layer.output_weight, layer.output_bias, Activation::None, hidden, scratch, h);
+    phases.mark("attention");
+    linear("gemm attention output", context, h, layer.output_weight, layer.output_bias, Activation::None, hidden, scratch, h);
     check_cuda(add_layer_norm(dtype_, scratch, nullptr, f32(layer.attention_gamma), f32(layer.attention_beta), eps, hidden,
                               t, h, stream),
                "LayerNorm");
-    linear(hidden, h, layer.up_weight, layer.up_bias, Activation::GeluErf, nullptr, intermediate, inter);
-    linear(intermediate, inter, layer.down_weight, layer.down_bias, Activation::None, hidden, scratch, h);
+    phases.mark("layer norm");
+    linear("gemm ffn up + gelu", hidden, h, layer.up_weight, layer.up_bias, Activation::GeluErf, nullptr, intermediate, inter);
+    linear("gemm ffn down", intermediate, inter, layer.down_weight, layer.down_bias, Activation::None, hidden, scratch, h);
     check_cuda(add_layer_norm(dtype_, scratch, nullptr, f32(layer.output_gamma), f32(layer.output_beta), eps, hidden, t, h,
                               stream),
                "LayerNorm");
+    phases.mark("layer norm");
   }
 }
 

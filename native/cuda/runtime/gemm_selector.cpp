@@ -85,6 +85,8 @@ const char* GemmSelector::name(Choice c) {
     case Choice::Ours128: return "ours 128x128";
     case Choice::Ours64: return "ours 64x64";
     case Choice::Ours256: return "ours 128x256";
+    case Choice::Hopper128: return "ours wgmma 128x128";
+    case Choice::Hopper256: return "ours wgmma 128x256";
     default: return "cuBLASLt";
   }
 }
@@ -94,6 +96,8 @@ cudaError_t GemmSelector::launch(Choice c, DType dtype, const GemmArgs& a, cudaS
     case Choice::Ours128: return sie_cuda::gemm_with(sie_cuda::GemmKernel::TensorCore128x128, dtype, a, stream);
     case Choice::Ours64: return sie_cuda::gemm_with(sie_cuda::GemmKernel::TensorCore64x64, dtype, a, stream);
     case Choice::Ours256: return sie_cuda::gemm_with(sie_cuda::GemmKernel::TensorCore128x256, dtype, a, stream);
+    case Choice::Hopper128: return sie_cuda::gemm_with(sie_cuda::GemmKernel::Hopper128x128, dtype, a, stream);
+    case Choice::Hopper256: return sie_cuda::gemm_with(sie_cuda::GemmKernel::Hopper128x256, dtype, a, stream);
     default: {
       CublasLt* library = CublasLt::instance();
       return library ? library->run(dtype, a, stream) : cudaErrorNotSupported;
@@ -117,7 +121,8 @@ void GemmSelector::run(DType dtype, const GemmArgs& a, cudaStream_t stream) {
     choice = found != chosen_.end() ? found->second : (chosen_[key] = measure(dtype, a, stream, key));
   }
   cudaError_t status = launch(choice, dtype, a, stream);
-  if (status != cudaSuccess && choice == Choice::CublasLt) {
+  if (status != cudaSuccess && status != cudaErrorLaunchFailure && choice != Choice::Ours128) {
+    // A candidate may refuse arguments its shape key does not capture (alignment, a row stride).
     cudaGetLastError();
     status = launch(Choice::Ours128, dtype, a, stream);
   }
@@ -126,7 +131,13 @@ void GemmSelector::run(DType dtype, const GemmArgs& a, cudaStream_t stream) {
 
 GemmSelector::Choice GemmSelector::measure(DType dtype, const GemmArgs& a, cudaStream_t stream, const Key& key) {
   std::vector<Choice> candidates;
-  if (mode_ != "cublaslt") candidates = {Choice::Ours128, Choice::Ours64, Choice::Ours256};
+  if (mode_ != "cublaslt") {
+    candidates = {Choice::Ours128, Choice::Ours64, Choice::Ours256};
+    if (sie_cuda::hopper_gemm_available()) {
+      candidates.push_back(Choice::Hopper128);
+      candidates.push_back(Choice::Hopper256);
+    }
+  }
   const bool library = mode_ != "ours" && CublasLt::supports(dtype, a) && CublasLt::instance();
   if (library) candidates.push_back(Choice::CublasLt);
   if (candidates.empty()) candidates.push_back(Choice::Ours128);
@@ -163,12 +174,13 @@ GemmSelector::Choice GemmSelector::measure(DType dtype, const GemmArgs& a, cudaS
   }
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
-  if (best == Choice::CublasLt && candidates.size() > 1) {
+  const bool checked = best == Choice::Ours128 || best == Choice::Ours64 || best == Choice::Ours256;
+  if (!checked && candidates.size() > 1) {
     check_cuda(launch(Choice::Ours128, dtype, a, stream), "GEMM");
     const std::vector<float> ours = sample_rows(dtype, a, stream);
-    check_cuda(launch(Choice::CublasLt, dtype, a, stream), "GEMM");
+    check_cuda(launch(best, dtype, a, stream), "GEMM");
     if (!agree(sample_rows(dtype, a, stream), ours)) {
-      report += " cuBLASLt disagrees with ours: not used;";
+      report += std::string(" ") + name(best) + " disagrees with ours 128x128: not used;";
       best = Choice::Ours128;
     }
   }

@@ -1,0 +1,277 @@
+// nn.Linear on Hopper tensor cores: wgmma.mma_async fed by the TMA, for fp16/bf16 products of
+// this field's shapes (tens of thousands of token rows x 384..4096 x 384..4096).
+//
+// One block computes a 128 x BN tile of y with 9 warps:
+//   - warp 8 is the producer: one of its threads streams 64-wide K slices of x (128 rows) and w
+//     (BN rows) into a ring of STAGES shared-memory slots with the TMA. Each slot has a "full"
+//     barrier (the TMA completes its bytes there) and an "empty" barrier (the consumers release
+//     it);
+//   - warps 0-3 and 4-7 are two consumer warpgroups, each owning 64 rows of the tile. Per slot,
+//     each issues 4 (K) x BN/128 wgmma m64n128k16 and keeps one slot's MMAs in flight while it
+//     releases the previous slot.
+// The epilogue stages the fp32 accumulators through shared memory (the ring is free by then) so
+// that bias, activation, residual and the store run on 16-byte rows of 8 outputs: coalesced
+// reads of the residual and coalesced writes of y. It applies gemm_epilogue.cuh's function, so
+// it computes what the mma.sync kernel and the reference twin compute from the same sums.
+//
+// Limits (gemm_hopper returns cudaErrorNotSupported, and the caller takes another kernel): the
+// device must run the sm_90a code; x, w, y and residual 16-byte aligned with row strides a
+// multiple of 8 elements; no SPLADE fold.
+#include <cudaTypedefs.h>
+
+#include <cstdlib>
+#include <string>
+#include <type_traits>
+
+#include "device_math.cuh"
+#include "gemm_epilogue.cuh"
+#include "hopper.cuh"
+#include "kernels.h"
+
+namespace sie_cuda {
+namespace {
+
+constexpr int kHopperBM = 128, kHopperBK = 64, kHopperThreads = 288;
+
+template <int BN, int STAGES>
+struct HopperTile {
+  static constexpr int a_bytes = kHopperBM * kHopperBK * 2;
+  static constexpr int b_bytes = BN * kHopperBK * 2;
+  static constexpr int stage_bytes = a_bytes + b_bytes;
+  // The epilogue's fp32 tile per consumer warpgroup: 64 rows of BN + 8 floats. The 8 extra
+  // make a half-warp's 8-byte stores of one accumulator group fall in 32 different banks.
+  static constexpr int epilogue_ld = BN + 8;
+  static constexpr int epilogue_bytes = 2 * 64 * epilogue_ld * 4;
+  static_assert(epilogue_bytes <= STAGES * stage_bytes, "the epilogue reuses the ring");
+  // 1024 bytes of slack to align the ring to the swizzle atom, then the barriers.
+  static constexpr int shared_bytes = 1024 + STAGES * stage_bytes + 2 * STAGES * 8;
+};
+
+template <typename T>
+struct Vec8 {
+  static __device__ __forceinline__ void unpack(const uint4& bits, float (&v)[8]) {
+    const T* h = reinterpret_cast<const T*>(&bits);
+#pragma unroll
+    for (int i = 0; i < 8; ++i) v[i] = to_float(h[i]);
+  }
+  static __device__ __forceinline__ uint4 pack(const float (&v)[8]) {
+    uint4 bits;
+    T* h = reinterpret_cast<T*>(&bits);
+#pragma unroll
+    for (int i = 0; i < 8; ++i) h[i] = from_float<T>(v[i]);
+    return bits;
+  }
+};
+
+template <typename T, int BN, int STAGES, int MIN_BLOCKS>
+__global__ void __launch_bounds__(kHopperThreads, MIN_BLOCKS)
+    gemm_wgmma_kernel(const __grid_constant__ CUtensorMap map_x, const __grid_constant__ CUtensorMap map_w,
+                      const GemmArgs a) {
+#if SIE_HOPPER_DEVICE_CODE
+  using namespace hopper;
+  using Tile = HopperTile<BN, STAGES>;
+  extern __shared__ unsigned char shared_raw[];
+  unsigned char* ring = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(shared_raw) + 1023) & ~uintptr_t(1023));
+  uint64_t* full = reinterpret_cast<uint64_t*>(ring + STAGES * Tile::stage_bytes);
+  uint64_t* empty = full + STAGES;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int m0 = blockIdx.y * kHopperBM, n0 = blockIdx.x * BN;
+  const int k_tiles = (a.k + kHopperBK - 1) / kHopperBK;
+  auto slot_a = [&](int s) { return ring + s * Tile::stage_bytes; };
+  auto slot_b = [&](int s) { return ring + s * Tile::stage_bytes + Tile::a_bytes; };
+
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < STAGES; ++s) {
+      barrier_init(&full[s], 1);
+      barrier_init(&empty[s], 2);  // one arrival per consumer warpgroup
+    }
+    barrier_init_fence();
+  }
+  __syncthreads();
+
+  if (warp == 8) {
+    if (lane == 0) {
+      tensor_map_prefetch(&map_x);
+      tensor_map_prefetch(&map_w);
+      for (int kt = 0; kt < k_tiles; ++kt) {
+        const int s = kt % STAGES;
+        barrier_wait(&empty[s], ((kt / STAGES) & 1) ^ 1);
+        barrier_arrive_expect_bytes(&full[s], Tile::stage_bytes);
+        tma_load_2d(slot_a(s), &map_x, kt * kHopperBK, m0, &full[s]);
+        tma_load_2d(slot_b(s), &map_w, kt * kHopperBK, n0, &full[s]);
+      }
+    }
+    return;
+  }
+
+  const int group = warp / 4;  // consumer warpgroup: rows 64 * group .. + 63 of the tile
+  constexpr int kHalves = BN / 128;
+  // No zero fill: the first slot's MMAs overwrite (accumulate = 0). Writing the registers with
+  // ordinary instructions would make ptxas serialise the wgmma pipeline.
+  float acc[kHalves][64];
+
+  for (int kt = 0; kt < k_tiles; ++kt) {
+    const int s = kt % STAGES;
+    barrier_wait(&full[s], (kt / STAGES) & 1);
+    wgmma_fence();
+    const unsigned char* tile_a = slot_a(s) + group * 64 * 128;
+#pragma unroll
+    for (int kk = 0; kk < kHopperBK / 16; ++kk) {
+      const uint64_t desc_a = smem_descriptor(tile_a + kk * 32);
+#pragma unroll
+      for (int h = 0; h < kHalves; ++h)
+        wgmma_m64n128k16<T>(acc[h], desc_a, smem_descriptor(slot_b(s) + h * 128 * 128 + kk * 32), kt > 0 || kk > 0);
+    }
+    wgmma_commit();
+    // The MMAs of slot kt - 1 are done once at most this slot's group is in flight.
+    wgmma_wait<1>();
+    if (kt > 0 && threadIdx.x % 128 == 0) barrier_arrive(&empty[(kt - 1) % STAGES]);
+  }
+  wgmma_wait<0>();
+#pragma unroll
+  for (int h = 0; h < kHalves; ++h)
+#pragma unroll
+    for (int i = 0; i < 64; ++i) fence_registers(acc[h][i]);
+
+  // Both warpgroups are done reading the ring: it becomes the epilogue's staging tile.
+  named_barrier_sync<1, 256>();
+  float* staged = reinterpret_cast<float*>(ring) + group * 64 * Tile::epilogue_ld;
+  const int row_in_warp = (warp % 4) * 16 + lane / 4, quad = lane % 4;
+#pragma unroll
+  for (int h = 0; h < kHalves; ++h)
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+      const int col = h * 128 + j * 8 + 2 * quad;
+      *reinterpret_cast<float2*>(staged + row_in_warp * Tile::epilogue_ld + col) = make_float2(acc[h][4 * j], acc[h][4 * j + 1]);
+      *reinterpret_cast<float2*>(staged + (row_in_warp + 8) * Tile::epilogue_ld + col) =
+          make_float2(acc[h][4 * j + 2], acc[h][4 * j + 3]);
+    }
+  if (group == 0)
+    named_barrier_sync<2, 128>();
+  else
+    named_barrier_sync<3, 128>();
+
+  constexpr int kThreadsPerRow = BN / 8;
+  for (int i = threadIdx.x % 128; i < 64 * kThreadsPerRow; i += 128) {
+    const int r = i / kThreadsPerRow, c = (i % kThreadsPerRow) * 8;
+    const int row = m0 + group * 64 + r, col = n0 + c;
+    if (row >= a.m || col >= a.n) continue;
+    const float* src = staged + r * Tile::epilogue_ld + c;
+    float v[8];
+    *reinterpret_cast<float4*>(v) = *reinterpret_cast<const float4*>(src);
+    *reinterpret_cast<float4*>(v + 4) = *reinterpret_cast<const float4*>(src + 4);
+    if (col + 8 <= a.n) {
+      if (a.bias) {
+        const float4 b0 = *reinterpret_cast<const float4*>(a.bias + col);
+        const float4 b1 = *reinterpret_cast<const float4*>(a.bias + col + 4);
+        v[0] += b0.x, v[1] += b0.y, v[2] += b0.z, v[3] += b0.w, v[4] += b1.x, v[5] += b1.y, v[6] += b1.z, v[7] += b1.w;
+      }
+#pragma unroll
+      for (int e = 0; e < 8; ++e) v[e] = activate(v[e], a.activation);
+      if (a.residual) {
+        float r8[8];
+        Vec8<T>::unpack(*reinterpret_cast<const uint4*>(static_cast<const T*>(a.residual) + int64_t(row) * a.ldr + col), r8);
+#pragma unroll
+        for (int e = 0; e < 8; ++e) v[e] += r8[e];
+      }
+      *reinterpret_cast<uint4*>(static_cast<T*>(a.y) + int64_t(row) * a.ldy + col) = Vec8<T>::pack(v);
+    } else {
+      for (int e = 0; e < 8 && col + e < a.n; ++e)
+        static_cast<T*>(a.y)[int64_t(row) * a.ldy + col + e] = from_float<T>(epilogue_value<T>(a, v[e], row, col + e));
+    }
+  }
+#endif
+}
+
+// cuTensorMapEncodeTiled from the driver the runtime has loaded (the build links no libcuda).
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
+    void* fn = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess)
+      fn = nullptr;
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+  }();
+  return encode;
+}
+
+// A row-major [rows, k] operand with row stride ld, read in boxes of box_rows x 64 with the
+// 128-byte swizzle; out-of-bounds rows and columns read as zero.
+template <typename T>
+bool encode_operand(CUtensorMap& map, const void* base, int rows, int k, int ld, int box_rows) {
+  const auto encode = tensor_map_encoder();
+  if (!encode) return false;
+  const cuuint64_t dims[2] = {cuuint64_t(k), cuuint64_t(rows)};
+  const cuuint64_t strides[1] = {cuuint64_t(ld) * sizeof(T)};
+  const cuuint32_t box[2] = {cuuint32_t(kHopperBK), cuuint32_t(box_rows)};
+  const cuuint32_t element_strides[2] = {1, 1};
+  const CUtensorMapDataType type = std::is_same_v<T, __half> ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+                                                                                 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+  return encode(&map, type, 2, const_cast<void*>(base), dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+// Whether this device runs the sm_90a build of the kernel (an sm_80 build has an empty body).
+template <typename Kernel>
+bool runs_hopper_code(Kernel kernel) {
+  cudaFuncAttributes attributes{};
+  return cudaFuncGetAttributes(&attributes, kernel) == cudaSuccess && attributes.binaryVersion == 90;
+}
+
+template <typename T, int BN, int STAGES, int MIN_BLOCKS>
+cudaError_t launch_wgmma(const GemmArgs& a, cudaStream_t stream) {
+  if constexpr (sizeof(T) != 2) {
+    return cudaErrorNotSupported;
+  } else {
+    auto kernel = gemm_wgmma_kernel<T, BN, STAGES, MIN_BLOCKS>;
+    static const bool usable = runs_hopper_code(kernel);
+    const bool shape_ok = a.k > 0 && a.k % 8 == 0 && a.ldx % 8 == 0 && a.ldw % 8 == 0 && a.ldy % 8 == 0 && !a.sequence_max &&
+                          aligned16(a.x) && aligned16(a.w) && aligned16(a.y) &&
+                          (!a.residual || (a.ldr % 8 == 0 && aligned16(a.residual))) &&
+                          (!a.bias || aligned16(a.bias));
+    if (!usable || !shape_ok) return cudaErrorNotSupported;
+    CUtensorMap map_x, map_w;
+    if (!encode_operand<T>(map_x, a.x, a.m, a.k, a.ldx, kHopperBM) || !encode_operand<T>(map_w, a.w, a.n, a.k, a.ldw, BN))
+      return cudaErrorNotSupported;
+    constexpr int bytes = HopperTile<BN, STAGES>::shared_bytes;
+    static const cudaError_t opted = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+    if (opted != cudaSuccess) return opted;
+    const dim3 grid((a.n + BN - 1) / BN, (a.m + kHopperBM - 1) / kHopperBM);
+    kernel<<<grid, kHopperThreads, bytes, stream>>>(map_x, map_w, a);
+    return cudaGetLastError();
+  }
+}
+
+template <typename T>
+cudaError_t launch_hopper(GemmKernel kernel, const GemmArgs& a, cudaStream_t stream) {
+  switch (kernel) {
+    // 128 x 128 tiles, 3 slots (97 KiB): two blocks share an SM, so one's epilogue overlaps the
+    // other's MMAs (short K).
+    case GemmKernel::Hopper128x128: return launch_wgmma<T, 128, 3, 2>(a, stream);
+    // 128 x 256 tiles, 4 slots (193 KiB), one block per SM: half the operand traffic per MMA.
+    case GemmKernel::Hopper128x256: return launch_wgmma<T, 256, 4, 1>(a, stream);
+    default: return cudaErrorNotSupported;
+  }
+}
+
+}  // namespace
+
+cudaError_t gemm_hopper(GemmKernel kernel, DType dtype, const GemmArgs& args, cudaStream_t stream) {
+  if (args.m <= 0 || args.n <= 0) return cudaSuccess;
+  SIE_DISPATCH_DTYPE(dtype, launch_hopper, kernel, args, stream);
+}
+
+bool hopper_gemm_available() {
+  // SIE_CUDA_WGMMA=off takes the wgmma kernels out of the runtime's choice (an operator's escape
+  // hatch; gemm_with still runs them when named).
+  static const bool off = [] {
+    const char* v = std::getenv("SIE_CUDA_WGMMA");
+    return v && std::string(v) == "off";
+  }();
+  return !off && runs_hopper_code(gemm_wgmma_kernel<__half, 128, 3, 2>);
+}
+
+}  // namespace sie_cuda
