@@ -4,11 +4,13 @@
 #      SIE_GPU_PREBUILT names a folder holding them (built elsewhere with the same CMakeLists);
 #   2. runs every kernel against its C++ twin (random shapes and edge cases), then the tensor-core
 #      GEMM benchmark on 32k-token products;
-#   3. compute-sanitizer memcheck and racecheck on the kernel tests, memcheck on a model run;
-#   4. model parity (bench/cuda/gpu_parity.py): every head on tiny checkpoints against the float64
+#   3. model parity (bench/cuda/gpu_parity.py): every head on tiny checkpoints against the float64
 #      references of ../shared/tools, and MiniLM-, bge-base- and bge-m3-shaped checkpoints against
 #      transformers float64, in fp32 / fp16 / bf16;
-#   5. throughput and latency against sentence-transformers fp16 in the same run (gpu_bench.py).
+#   4. throughput and latency against sentence-transformers fp16 in the same run (gpu_bench.py),
+#      and where our GPU time goes, by step;
+#   5. compute-sanitizer memcheck and racecheck on the kernel tests, memcheck on a model run
+#      (last: the slowest step, and the figures above do not depend on it).
 # Logs go to $OUT (the device tool's folder) or build-gpu/logs. Every step has a time limit, so a
 # hung kernel fails its step instead of the whole check. Exit status: failed steps.
 # usage: bash bench/gpu-check.sh      (env: SIE_SHARED=../shared, SIE_GPU_PREBUILT=dir, PYTHON=python3)
@@ -21,7 +23,7 @@ WORK=${SIE_GPU_WORK:-/tmp/sie-gpu-check}
 PYTHON=${PYTHON:-python3}
 mkdir -p "$LOGS" "$WORK"
 failed=()
-step() { echo "== $1"; }
+step() { echo "== $1 (at ${SECONDS} s)"; }
 
 if ! nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; then
   echo "SKIP: no NVIDIA GPU on this machine"; exit 77
@@ -54,6 +56,15 @@ step "host tests"
 timeout 120 "$BIN/sie_cuda_host_tests" > "$LOGS/host_tests.txt" 2>&1 || failed+=(host-tests)
 grep -v '^ok ' "$LOGS/host_tests.txt"
 
+step "model parity"
+timeout 300 $PYTHON "$ROOT/bench/cuda/gpu_parity.py" "$BIN/sie_cuda_model_run" "$SHARED" "$WORK" 2>&1 | grep -E "^(ok|FAIL|parity)" | tee "$LOGS/parity.txt"
+grep -q "^parity: 0 failed" "$LOGS/parity.txt" || failed+=(parity)
+
+step "throughput and latency vs sentence-transformers fp16"
+SIE_CUDA_GEMM_LOG=1 timeout 400 $PYTHON "$ROOT/bench/cuda/gpu_bench.py" "$BIN/sie_cuda_model_run" "$WORK" "$WORK/minilm-shaped:mean" "$WORK/bge-base-shaped:cls" 2>&1 |
+  grep -E "^(device|bench|latency|FAIL|sie gemm|sie phase)" | tee "$LOGS/bench.txt" | grep -v "^sie gemm"
+grep -q "^latency bge-base" "$LOGS/bench.txt" || failed+=(bench)
+
 step "compute-sanitizer"
 # racecheck on our kernels only: cuBLASLt's own Hopper kernels (nvjet_sm90_*) drew hazard reports
 # in the 2026-11-26 run, and they are not ours to fix; memcheck covers both.
@@ -70,14 +81,5 @@ for dtype in fp32 fp16; do
   tail -1 "$LOGS/memcheck-model-$dtype.txt"
 done
 
-step "model parity"
-timeout 300 $PYTHON "$ROOT/bench/cuda/gpu_parity.py" "$BIN/sie_cuda_model_run" "$SHARED" "$WORK" 2>&1 | grep -E "^(ok|FAIL|parity)" | tee "$LOGS/parity.txt"
-grep -q "^parity: 0 failed" "$LOGS/parity.txt" || failed+=(parity)
-
-step "throughput and latency vs sentence-transformers fp16"
-SIE_CUDA_GEMM_LOG=1 timeout 400 $PYTHON "$ROOT/bench/cuda/gpu_bench.py" "$BIN/sie_cuda_model_run" "$WORK" "$WORK/minilm-shaped:mean" "$WORK/bge-base-shaped:cls" 2>&1 |
-  grep -E "^(device|bench|latency|FAIL|sie gemm|sie phase)" | tee "$LOGS/bench.txt" | grep -v "^sie gemm"
-grep -q "^latency bge-base" "$LOGS/bench.txt" || failed+=(bench)
-
-echo "gpu-check: ${#failed[@]} failed steps${failed[*]:+: ${failed[*]}}"
+echo "gpu-check: ${SECONDS} s, ${#failed[@]} failed steps${failed[*]:+: ${failed[*]}}"
 [ ${#failed[@]} -eq 0 ]

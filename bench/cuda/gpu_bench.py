@@ -12,8 +12,8 @@ request size N (1, 32, 256, 4096 sequences):
     padding, two stream slots -> host fp32 embeddings (copies included).
 Single-request latency: the first sequence alone, median of 50. Then one more 4096-sequence
 run with SIE_CUDA_PHASES=1 prints where our GPU time goes, by step.
-Ours runs once per GEMM mode (SIE_BENCH_GEMM_MODES, default "ours,auto": our kernels only, then
-the run-time choice between them and cuBLASLt; see native/cuda/runtime/gemm_selector.h).
+Ours runs once per GEMM mode (SIE_BENCH_GEMM_MODES, default "auto": the run-time choice between
+our kernels and cuBLASLt; "ours" leaves cuBLASLt out; see native/cuda/runtime/gemm_selector.h).
 usage: gpu_bench.py RUNNER WORK_DIR MODEL_DIR[:pooling] ...
 """
 import json, math, os, subprocess, sys, time
@@ -22,7 +22,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 RUNNER, WORK, MODELS = sys.argv[1], sys.argv[2], sys.argv[3:]
-MODES = os.environ.get("SIE_BENCH_GEMM_MODES", "ours,auto").split(",")
+MODES = os.environ.get("SIE_BENCH_GEMM_MODES", "auto").split(",")
 SIZES = [1, 32, 256, 4096]
 
 
@@ -117,7 +117,7 @@ def main():
         for n in SIZES:
             subset = seqs[:n]
             tokens = sum(len(s) for s in subset)
-            best = min((peer_seconds(model, subset, bs, xlmr), bs) for bs in (32, 256))
+            best = min((peer_seconds(model, subset, bs, xlmr), bs) for bs in ((32, 256) if n > 32 else (32,)))
             peer_tps = tokens / best[0]
             for mode in MODES:
                 print(f"bench {name:<16} {n:>5} seqs {tokens:>8} tokens  ours[{mode}] {ours_tps[mode][n]:>12,.0f} tok/s  "

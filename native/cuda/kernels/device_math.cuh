@@ -22,6 +22,25 @@ __device__ __forceinline__ __half from_float<__half>(float v) { return __float2h
 template <>
 __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 
+// Eight consecutive 16-bit values (one 16-byte load or store; p 16-byte aligned) as fp32.
+template <typename T>
+__device__ __forceinline__ void load8(const T* p, float (&v)[8]) {
+  static_assert(sizeof(T) == 2, "16-bit storage types only");
+  const uint4 bits = *reinterpret_cast<const uint4*>(p);
+  const T* h = reinterpret_cast<const T*>(&bits);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) v[i] = to_float(h[i]);
+}
+template <typename T>
+__device__ __forceinline__ void store8(T* p, const float (&v)[8]) {
+  static_assert(sizeof(T) == 2, "16-bit storage types only");
+  uint4 bits;
+  T* h = reinterpret_cast<T*>(&bits);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) h[i] = from_float<T>(v[i]);
+  *reinterpret_cast<uint4*>(p) = bits;
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
   for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
   return v;

@@ -47,22 +47,6 @@ struct HopperTile {
   static constexpr int shared_bytes = 1024 + STAGES * stage_bytes + 2 * STAGES * 8;
 };
 
-template <typename T>
-struct Vec8 {
-  static __device__ __forceinline__ void unpack(const uint4& bits, float (&v)[8]) {
-    const T* h = reinterpret_cast<const T*>(&bits);
-#pragma unroll
-    for (int i = 0; i < 8; ++i) v[i] = to_float(h[i]);
-  }
-  static __device__ __forceinline__ uint4 pack(const float (&v)[8]) {
-    uint4 bits;
-    T* h = reinterpret_cast<T*>(&bits);
-#pragma unroll
-    for (int i = 0; i < 8; ++i) h[i] = from_float<T>(v[i]);
-    return bits;
-  }
-};
-
 template <typename T, int BN, int STAGES, int MIN_BLOCKS>
 __global__ void __launch_bounds__(kHopperThreads, MIN_BLOCKS)
     gemm_wgmma_kernel(const __grid_constant__ CUtensorMap map_x, const __grid_constant__ CUtensorMap map_w,
@@ -170,11 +154,11 @@ __global__ void __launch_bounds__(kHopperThreads, MIN_BLOCKS)
       for (int e = 0; e < 8; ++e) v[e] = activate(v[e], a.activation);
       if (a.residual) {
         float r8[8];
-        Vec8<T>::unpack(*reinterpret_cast<const uint4*>(static_cast<const T*>(a.residual) + int64_t(row) * a.ldr + col), r8);
+        load8(static_cast<const T*>(a.residual) + int64_t(row) * a.ldr + col, r8);
 #pragma unroll
         for (int e = 0; e < 8; ++e) v[e] += r8[e];
       }
-      *reinterpret_cast<uint4*>(static_cast<T*>(a.y) + int64_t(row) * a.ldy + col) = Vec8<T>::pack(v);
+      store8(static_cast<T*>(a.y) + int64_t(row) * a.ldy + col, v);
     } else {
       for (int e = 0; e < 8 && col + e < a.n; ++e)
         static_cast<T*>(a.y)[int64_t(row) * a.ldy + col + e] = from_float<T>(epilogue_value<T>(a, v[e], row, col + e));

@@ -1,6 +1,9 @@
 // Row normalisations: the embedding sum fused with its LayerNorm, residual + LayerNorm, RMSNorm.
-// One block per row; the row is staged in shared memory as fp32 so the mean and the variance are
-// two exact passes (not E[x^2] - E[x]^2, which loses digits when the mean is large).
+// The mean and the variance are two exact passes over an fp32 copy of the row (not
+// E[x^2] - E[x]^2, which loses digits when the mean is large).
+// residual + LayerNorm of fp16/bf16 rows up to 2048 wide (every encoder hidden size) runs one
+// warp per row: 16-byte loads, the row held in registers, warp-shuffle sums, no block barriers.
+// Other rows (fp32, odd widths) run one block per row with the row staged in shared memory.
 #include "device_math.cuh"
 #include "kernels.h"
 
@@ -52,6 +55,56 @@ __global__ void add_layer_norm_kernel(const T* x, const T* residual, const float
   layer_norm_row(row, cols, gamma, beta, eps, out + r * cols, scratch);
 }
 
+// One warp per row, CHUNKS 8-value chunks per lane (cols <= CHUNKS * 256, cols % 8 == 0).
+template <typename T, int CHUNKS>
+__global__ void __launch_bounds__(256) add_layer_norm_warp_kernel(const T* x, const T* residual, const float* gamma,
+                                                                   const float* beta, float eps, T* out, int rows, int cols) {
+  const int64_t r = int64_t(blockIdx.x) * 8 + threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  if (r >= rows) return;
+  float v[CHUNKS][8];
+  float sum = 0.0f;
+#pragma unroll
+  for (int c = 0; c < CHUNKS; ++c) {
+    const int col = (c * 32 + lane) * 8;
+    if (col < cols) {
+      load8(x + r * cols + col, v[c]);
+      if (residual) {
+        float add[8];
+        load8(residual + r * cols + col, add);
+#pragma unroll
+        for (int e = 0; e < 8; ++e) v[c][e] += add[e];
+      }
+#pragma unroll
+      for (int e = 0; e < 8; ++e) sum += v[c][e];
+    }
+  }
+  const float mean = warp_sum(sum) / cols;
+  float squares = 0.0f;
+#pragma unroll
+  for (int c = 0; c < CHUNKS; ++c)
+    if ((c * 32 + lane) * 8 < cols)
+#pragma unroll
+      for (int e = 0; e < 8; ++e) {
+        const float d = v[c][e] - mean;
+        squares += d * d;
+      }
+  const float inv = rsqrtf(warp_sum(squares) / cols + eps);
+#pragma unroll
+  for (int c = 0; c < CHUNKS; ++c) {
+    const int col = (c * 32 + lane) * 8;
+    if (col >= cols) continue;
+    float g[8], b[8], y[8];
+    *reinterpret_cast<float4*>(g) = *reinterpret_cast<const float4*>(gamma + col);
+    *reinterpret_cast<float4*>(g + 4) = *reinterpret_cast<const float4*>(gamma + col + 4);
+    *reinterpret_cast<float4*>(b) = *reinterpret_cast<const float4*>(beta + col);
+    *reinterpret_cast<float4*>(b + 4) = *reinterpret_cast<const float4*>(beta + col + 4);
+#pragma unroll
+    for (int e = 0; e < 8; ++e) y[e] = (v[c][e] - mean) * inv * g[e] + b[e];
+    store8(out + r * cols + col, y);
+  }
+}
+
 template <typename T>
 __global__ void rms_norm_kernel(const T* x, const float* gamma, float eps, T* out, int cols) {
   extern __shared__ float row[];
@@ -88,9 +141,30 @@ cudaError_t embed_layer_norm(DType dtype, const int32_t* ids, const int32_t* pos
 }
 
 namespace {
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+template <typename T, int CHUNKS>
+cudaError_t launch_add_layer_norm_warp(const void* x, const void* residual, const float* gamma, const float* beta,
+                                       float eps, void* out, int rows, int cols, cudaStream_t stream) {
+  add_layer_norm_warp_kernel<T, CHUNKS><<<(rows + 7) / 8, 256, 0, stream>>>(
+      static_cast<const T*>(x), static_cast<const T*>(residual), gamma, beta, eps, static_cast<T*>(out), rows, cols);
+  return cudaGetLastError();
+}
+
 template <typename T>
 cudaError_t launch_add_layer_norm(const void* x, const void* residual, const float* gamma, const float* beta, float eps,
                                   void* out, int rows, int cols, cudaStream_t stream) {
+  if constexpr (sizeof(T) == 2) {
+    const bool vector_ok = cols % 8 == 0 && cols <= 2048 && aligned16(x) && aligned16(out) && aligned16(gamma) &&
+                           aligned16(beta) && (!residual || aligned16(residual));
+    if (vector_ok) {
+      if (cols <= 256) return launch_add_layer_norm_warp<T, 1>(x, residual, gamma, beta, eps, out, rows, cols, stream);
+      if (cols <= 512) return launch_add_layer_norm_warp<T, 2>(x, residual, gamma, beta, eps, out, rows, cols, stream);
+      if (cols <= 768) return launch_add_layer_norm_warp<T, 3>(x, residual, gamma, beta, eps, out, rows, cols, stream);
+      if (cols <= 1024) return launch_add_layer_norm_warp<T, 4>(x, residual, gamma, beta, eps, out, rows, cols, stream);
+      return launch_add_layer_norm_warp<T, 8>(x, residual, gamma, beta, eps, out, rows, cols, stream);
+    }
+  }
   add_layer_norm_kernel<T><<<rows, kThreads, cols * sizeof(float), stream>>>(
       static_cast<const T*>(x), static_cast<const T*>(residual), gamma, beta, eps, static_cast<T*>(out), cols);
   return cudaGetLastError();

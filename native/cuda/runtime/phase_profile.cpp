@@ -34,8 +34,17 @@ bool PhaseRecorder::enabled() {
   return on;
 }
 
+static std::mutex& pass_lock() {
+  static std::mutex lock;
+  return lock;
+}
+
 PhaseRecorder::PhaseRecorder(cudaStream_t stream) : stream_(stream) {
-  if (enabled()) mark("");
+  if (!enabled()) return;
+  one_at_a_time_ = std::unique_lock<std::mutex>(pass_lock());
+  // Work already queued on this stream (the input copy) is not part of the first step.
+  cudaStreamSynchronize(stream_);
+  mark("");
 }
 
 void PhaseRecorder::mark(const char* name) {
