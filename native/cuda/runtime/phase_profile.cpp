@@ -1,27 +1,44 @@
 #include "phase_profile.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <mutex>
 
 namespace sie {
 namespace {
 
+struct Step {
+  double gpu_ms = 0, host_ms = 0;
+  long count = 0;
+};
+
 struct Totals {
   std::mutex mutex;
-  std::map<std::string, std::pair<double, long>> ms;  // name -> (milliseconds, steps)
+  std::map<std::string, Step> steps;
   ~Totals() {
     double all = 0;
-    for (const auto& entry : ms) all += entry.second.first;
-    for (const auto& entry : ms)
-      std::fprintf(stderr, "sie phase %-40s %10.3f ms %6.1f %% (%ld steps)\n", entry.first.c_str(), entry.second.first,
-                   all > 0 ? 100.0 * entry.second.first / all : 0.0, entry.second.second);
+    for (const auto& entry : steps) all += entry.second.gpu_ms;
+    // host ms: the time the host took to enqueue the step. Where it reaches the GPU time, the
+    // GPU was waiting for the host, not the other way round.
+    for (const auto& entry : steps)
+      std::fprintf(stderr, "sie phase %-28s gpu %10.3f ms %5.1f %%  host %9.3f ms  (%ld steps)\n", entry.first.c_str(),
+                   entry.second.gpu_ms, all > 0 ? 100.0 * entry.second.gpu_ms / all : 0.0, entry.second.host_ms,
+                   entry.second.count);
   }
 };
 Totals& totals() {
   static Totals t;
   return t;
+}
+
+std::mutex& pass_lock() {
+  static std::mutex lock;
+  return lock;
+}
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -32,11 +49,6 @@ bool PhaseRecorder::enabled() {
     return v && *v && std::string(v) != "0";
   }();
   return on;
-}
-
-static std::mutex& pass_lock() {
-  static std::mutex lock;
-  return lock;
 }
 
 PhaseRecorder::PhaseRecorder(cudaStream_t stream) : stream_(stream) {
@@ -52,23 +64,24 @@ void PhaseRecorder::mark(const char* name) {
   cudaEvent_t event;
   if (cudaEventCreate(&event) != cudaSuccess) return;
   cudaEventRecord(event, stream_);
-  marks_.emplace_back(name, event);
+  marks_.push_back({name, event, now_ms()});
 }
 
 PhaseRecorder::~PhaseRecorder() {
   if (marks_.empty()) return;
-  cudaEventSynchronize(marks_.back().second);
+  cudaEventSynchronize(marks_.back().event);
   {
     std::lock_guard<std::mutex> lock(totals().mutex);
     for (size_t i = 1; i < marks_.size(); ++i) {
       float ms = 0;
-      cudaEventElapsedTime(&ms, marks_[i - 1].second, marks_[i].second);
-      auto& total = totals().ms[marks_[i].first];
-      total.first += ms;
-      total.second += 1;
+      cudaEventElapsedTime(&ms, marks_[i - 1].event, marks_[i].event);
+      Step& step = totals().steps[marks_[i].name];
+      step.gpu_ms += ms;
+      step.host_ms += marks_[i].host_ms - marks_[i - 1].host_ms;
+      step.count += 1;
     }
   }
-  for (auto& entry : marks_) cudaEventDestroy(entry.second);
+  for (auto& m : marks_) cudaEventDestroy(m.event);
 }
 
 }  // namespace sie

@@ -1,6 +1,7 @@
-// Where a forward pass spends its GPU time, by kind of step (GEMM shapes, attention, LayerNorm,
-// embeddings, heads), for tuning: SIE_CUDA_PHASES=1 records a CUDA event after every step of
-// each forward pass, sums the gaps per step name, and prints the totals to stderr at exit.
+// Where an encoder forward pass spends its GPU time, by kind of step (embeddings, each GEMM of a
+// layer, attention, LayerNorm), for tuning: SIE_CUDA_PHASES=1 records a CUDA event after every step of
+// each forward pass, sums the gaps per step name (GPU time, and the host's time to enqueue the
+// step), and prints the totals to stderr at exit.
 // Recorded passes run one at a time (a process-wide lock), so no other stream's kernels fall
 // between two marks. Off by default: it serialises the stream slots and waits for each pass.
 #pragma once
@@ -23,7 +24,12 @@ class PhaseRecorder {
  private:
   std::unique_lock<std::mutex> one_at_a_time_;
   cudaStream_t stream_;
-  std::vector<std::pair<std::string, cudaEvent_t>> marks_;
+  struct Mark {
+    std::string name;
+    cudaEvent_t event;
+    double host_ms;  // when the host recorded it
+  };
+  std::vector<Mark> marks_;
 };
 
 }  // namespace sie
