@@ -1,5 +1,6 @@
 /**
- * Tokenization with @huggingface/tokenizers from the model's tokenizer.json. The tokenizer
+ * Tokenization with @huggingface/tokenizers from the model's tokenizer.json (ASCII text of BERT
+ * tokenizers takes the exact fast path in ascii-wordpiece.ts). The tokenizer
  * file's own truncation and padding settings are ignored: the model's max_seq_length decides,
  * and batches are padding-free. Special tokens and type ids come from the file's post-processor
  * template; pairs are truncated longest-first, as the Rust tokenizer does.
@@ -8,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { EngineError } from '../../errors/engine-error.js';
+import { AsciiWordPiece } from './ascii-wordpiece.js';
 import { alignTokens } from './token-spans.js';
 
 import type { TokenizedText, Vocabulary } from '../../families/model-family.js';
@@ -39,6 +41,8 @@ interface RawTemplatePiece {
 
 export class TextTokenizer implements Vocabulary {
   private readonly tokenizer: Tokenizer;
+  /** BERT tokenizers' ASCII fast path (ascii-wordpiece.ts); absent for other pipelines. */
+  private readonly asciiWordPiece: AsciiWordPiece | undefined;
   private readonly single: TemplatePiece[];
   private readonly pair: TemplatePiece[];
   readonly vocabSize: number;
@@ -50,6 +54,7 @@ export class TextTokenizer implements Vocabulary {
     const configFile = path.join(directory, 'tokenizer_config.json');
     const tokenizerConfig = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as object) : {};
     this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.asciiWordPiece = AsciiWordPiece.from(tokenizerJson);
     [this.single, this.pair] = templatesOf(tokenizerJson, (token) => this.idOf(token));
     this.vocabSize = this.tokenizer.get_vocab(true).size;
   }
@@ -66,7 +71,7 @@ export class TextTokenizer implements Vocabulary {
 
   /** Token ids of one text, without special tokens. */
   contentIds(text: string): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    return this.asciiWordPiece?.contentIds(text) ?? this.tokenizer.encode(text, { add_special_tokens: false }).ids;
   }
 
   /** Content tokens with character spans into `text` (for entity extraction). */
