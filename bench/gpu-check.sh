@@ -9,11 +9,15 @@
 #      transformers float64, in fp32 / fp16 / bf16;
 #   4. throughput and latency against sentence-transformers fp16 in the same run (gpu_bench.py),
 #      and where our GPU time goes, by step;
-#   5. compute-sanitizer memcheck and racecheck on the kernel tests, memcheck on a model run
+#   5. a batch too large for the GPU's free memory: split and retried, same vectors;
+#   6. the CUDA addon driven from Node (bench/cuda/node_addon_check.mjs);
+#   7. compute-sanitizer memcheck and racecheck on the kernel tests, memcheck on a model run
 #      (last: the slowest step, and the figures above do not depend on it).
 # Logs go to $OUT (the device tool's folder) or build-gpu/logs. Every step has a time limit, so a
 # hung kernel fails its step instead of the whole check. Exit status: failed steps.
-# usage: bash bench/gpu-check.sh      (env: SIE_SHARED=../shared, SIE_GPU_PREBUILT=dir, PYTHON=python3)
+# usage: bash bench/gpu-check.sh      (env: SIE_SHARED=../shared, SIE_GPU_PREBUILT=dir, PYTHON=python3,
+#        SIE_GPU_NODE=node binary, SIE_GPU_CUDA_ADDON=addon; bench/cuda/pack-gpu-bundle.sh makes all
+#        of these for a GPU machine that has no compiler, no Node and no network)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SIE_SHARED:-$ROOT/../shared}
@@ -64,6 +68,42 @@ step "throughput and latency vs sentence-transformers fp16"
 SIE_CUDA_GEMM_LOG=1 timeout 400 $PYTHON "$ROOT/bench/cuda/gpu_bench.py" "$BIN/sie_cuda_model_run" "$WORK" "$WORK/minilm-shaped:mean" "$WORK/bge-base-shaped:cls" 2>&1 |
   grep -E "^(device|bench|latency|FAIL|sie gemm|sie phase)" | tee "$LOGS/bench.txt" | grep -v "^sie gemm"
 grep -q "^latency bge-base" "$LOGS/bench.txt" || failed+=(bench)
+
+step "a batch that runs out of memory is split and retried"
+# The 4096-sequence bench file as one fp32 batch (about 7 GiB of workspace), first with room to
+# spare, then with a 512-token reserved workspace and all but 2 GiB of the GPU taken: the batch
+# must split (CUDA OUT_OF_MEMORY, halves retried) and give the same vectors.
+oom_model=$WORK/minilm-shaped oom_tokens=$WORK/minilm-shaped.bench-tokens.json
+if timeout 180 "$BIN/sie_cuda_model_run" --model "$oom_model" --tokens "$oom_tokens" --dtype fp32 --pooling mean --out "$WORK/oom-whole.json" > "$LOGS/oom.txt" 2>&1 &&
+  timeout 180 "$BIN/sie_cuda_model_run" --model "$oom_model" --tokens "$oom_tokens" --dtype fp32 --pooling mean --batch-tokens 512 \
+    --leave-free-mb 2048 --out "$WORK/oom-split.json" >> "$LOGS/oom.txt" 2>&1; then
+  $PYTHON - "$WORK/oom-whole.json" "$WORK/oom-split.json" "$LOGS/oom.txt" <<'PY' | tee -a "$LOGS/oom.txt" || failed+=(oom-split)
+import json, re, sys
+import numpy as np
+runs = [json.load(open(f)) for f in sys.argv[1:3]]
+whole, split = (np.asarray(r["values"], np.float64) for r in runs)
+splits = int(re.findall(r"oom splits: (\d+)", open(sys.argv[3]).read())[-1])
+diff = float(np.max(np.abs(whole - split))) if whole.shape == split.shape else float("inf")
+ok = splits >= 1 and diff <= 1e-6
+print(f"{'ok  ' if ok else 'FAIL'} oom split: {splits} splits, {whole.size // runs[0]['width']} vectors, max |diff| {diff:.2e} against the unsplit batch")
+sys.exit(0 if ok else 1)
+PY
+else
+  tail -3 "$LOGS/oom.txt"; failed+=(oom-split)
+fi
+
+step "the CUDA addon from Node"
+# SIE_GPU_NODE: a Node binary (the GPU machine has none of its own); the addon comes with the
+# prebuilt binaries (SIE_GPU_PREBUILT) or from SIE_GPU_CUDA_ADDON.
+node_bin=${SIE_GPU_NODE:-$(command -v node || true)}
+cuda_addon=${SIE_GPU_CUDA_ADDON:-$BIN/sie_native_cuda.node}
+if [ -n "$node_bin" ] && [ -f "$cuda_addon" ]; then
+  timeout 180 "$node_bin" "$ROOT/bench/cuda/node_addon_check.mjs" "$cuda_addon" "$SHARED" "$WORK" "$PYTHON" > "$LOGS/node.txt" 2>&1
+  cat "$LOGS/node.txt"
+  grep -q "^node: 0 failed" "$LOGS/node.txt" || failed+=(node)
+else
+  echo "SKIP: no Node binary or CUDA addon (set SIE_GPU_NODE and SIE_GPU_CUDA_ADDON)"
+fi
 
 step "compute-sanitizer"
 # racecheck on our kernels only: cuBLASLt's own Hopper kernels (nvjet_sm90_*) drew hazard reports

@@ -5,13 +5,18 @@
 // usage: sie_cuda_model_run --model DIR --tokens TOKENS.json [--device cuda|cpu] [--dtype fp32|fp16|bf16]
 //          [--head pooled|splade|token-projection|sequence-classifier|token-classifier]
 //          [--pooling mean|cls] [--labels N] [--projection FILE] [--sparse FILE] [--out OUT.json]
-//          [--bench 1,32,256,4096] [--batch-tokens 16384] [--latency]
+//          [--bench 1,32,256,4096] [--batch-tokens 16384] [--latency] [--leave-free-mb N]
 // TOKENS.json: {"sequences": [[ids...], ...], "type_ids": [[...], ...] (optional)}, or the shared
 // fixtures' form, [{"ids": [...], "type_ids": [...]}, ...].
 // --out writes {"width", "values", "indices", "row_offsets", "parts": {name: ...}} of one run
 // over every sequence.
+// --leave-free-mb N (cuda) takes all but N MiB of the GPU's free memory after the model loads, so
+// that a batch larger than the reserved workspace (--batch-tokens) runs out of memory and the
+// backend must split it and retry (the GPU check's OOM step); stderr says how many splits.
 // --bench prints tokens/s for the first N sequences of the file, batched by --batch-tokens and
 // run by two threads (the model's two stream slots); --latency the median of one sequence.
+#include <cuda_runtime.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -25,6 +30,7 @@
 
 #include "../../native/backend/backend.h"
 #include "../../native/core/engine_error.h"
+#include "../../native/cuda/runtime/batch_split.h"
 
 using json = nlohmann::json;
 
@@ -182,6 +188,16 @@ int main(int argc, char** argv) {
     options.workspace_tokens = options.device == "cpu" ? 0 : batch_tokens;
     const auto backend = sie::open_backend(options);
     const auto model = backend->load(describe(dir, argc, argv));
+    void* hog = nullptr;
+    const int leave_free_mb = std::stoi(arg(argc, argv, "--leave-free-mb", "-1"));
+    if (leave_free_mb >= 0 && options.device != "cpu") {
+      size_t free_bytes = 0, total_bytes = 0;
+      cudaMemGetInfo(&free_bytes, &total_bytes);
+      const size_t keep = size_t(leave_free_mb) << 20;
+      if (free_bytes > keep && cudaMalloc(&hog, free_bytes - keep) != cudaSuccess) hog = nullptr;
+      cudaMemGetInfo(&free_bytes, &total_bytes);
+      std::fprintf(stderr, "leave-free: %.1f MiB of device memory left free\n", free_bytes / 1048576.0);
+    }
     const std::string out_path = arg(argc, argv, "--out", "");
     if (!out_path.empty()) {
       const Batch all = batch_of(tokens, 0, tokens["sequences"].size());
@@ -194,6 +210,10 @@ int main(int argc, char** argv) {
     const sie::DeviceMemory memory = backend->memory();
     std::fprintf(stderr, "%s: weights %.1f MiB, workspace %.1f MiB\n", memory.device.c_str(), model->weight_bytes() / 1048576.0,
                  model->workspace_bytes() / 1048576.0);
+    if (hog) {
+      cudaFree(hog);
+      std::fprintf(stderr, "oom splits: %llu\n", static_cast<unsigned long long>(sie::oom_split_count()));
+    }
     return 0;
   } catch (const sie::EngineError& e) {
     std::fprintf(stderr, "%s: %s\n", sie::error_code_name(e.code()), e.what());

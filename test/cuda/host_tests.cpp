@@ -168,6 +168,7 @@ void batch_splitting() {
             halves.second.batch.input_ids[0] == 3 && halves.second.batch.num_tokens == 5,
         "split_batch: sequences [0, 1) and [1, 3), offsets rebased");
   int calls = 0;
+  const uint64_t splits_before = sie::oom_split_count();
   const sie::ModelOutput joined = sie::run_splitting_on_oom(b, [&](const sie::TokenBatch& part) {
     ++calls;
     if (part.num_sequences > 1) throw sie::EngineError(sie::ErrorCode::OutOfMemory, "CUDA out of memory (test)");
@@ -175,6 +176,7 @@ void batch_splitting() {
   });
   const sie::ModelOutput whole = fake_run(b);
   check(calls == 5, "OOM split: 3 sequences -> 1 + 2 -> 1 + 1 + 1 (5 attempts)");
+  check(sie::oom_split_count() - splits_before == 2, "OOM split: two splits counted (3 -> 1 + 2, 2 -> 1 + 1)");
   check(joined.parts[0].output.values == whole.parts[0].output.values, "OOM split: dense rows joined in order");
   check(joined.parts[1].output.indices == whole.parts[1].output.indices &&
             joined.parts[1].output.row_offsets == whole.parts[1].output.row_offsets,

@@ -1,5 +1,7 @@
 #include "batch_split.h"
 
+#include <atomic>
+
 #include "../../core/engine_error.h"
 
 namespace sie {
@@ -44,12 +46,19 @@ ModelOutput join_outputs(ModelOutput first, const ModelOutput& second) {
   return first;
 }
 
+namespace {
+std::atomic<uint64_t> g_oom_splits{0};
+}
+
+uint64_t oom_split_count() { return g_oom_splits.load(); }
+
 ModelOutput run_splitting_on_oom(const TokenBatch& batch, const std::function<ModelOutput(const TokenBatch&)>& run) {
   try {
     return run(batch);
   } catch (const EngineError& error) {
     if (error.code() != ErrorCode::OutOfMemory || batch.num_sequences < 2) throw;
   }
+  g_oom_splits.fetch_add(1);
   auto halves = split_batch(batch);
   ModelOutput first = run_splitting_on_oom(halves.first.batch, run);
   return join_outputs(std::move(first), run_splitting_on_oom(halves.second.batch, run));

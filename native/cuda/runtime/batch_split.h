@@ -2,6 +2,7 @@
 // two halves, run each (recursively), and join their outputs as if one batch had run. Host-only
 // logic, tested without a GPU (test/cuda/host_tests.cpp).
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -25,5 +26,7 @@ ModelOutput join_outputs(ModelOutput first, const ModelOutput& second);
 
 // run(batch); on EngineError(OUT_OF_MEMORY) with more than one sequence, halves and retries.
 ModelOutput run_splitting_on_oom(const TokenBatch& batch, const std::function<ModelOutput(const TokenBatch&)>& run);
+// How many batches this process has split after running out of memory (the GPU check reads it).
+uint64_t oom_split_count();
 
 }  // namespace sie
