@@ -495,7 +495,7 @@ int main(int argc, char** argv) {
   const bool library = sie::CublasLt::instance() != nullptr;
   if (!library) std::printf("note: cuBLASLt not tested: %s\n", sie::CublasLt::unavailable_reason().c_str());
   const bool hopper = hopper_gemm_available();
-  if (!hopper) std::printf("note: wgmma kernels not tested: no sm_90a device, or SIE_CUDA_WGMMA=off\n");
+  if (!hopper) std::printf("note: wgmma kernels not tested: this device does not run sm_90a code\n");
   for (Impl impl : {Impl::Wide, Impl::Hopper128, Impl::Hopper256, Impl::Library}) {
     if (impl == Impl::Library && !library) continue;
     if ((impl == Impl::Hopper128 || impl == Impl::Hopper256) && !hopper) continue;

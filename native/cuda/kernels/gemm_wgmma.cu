@@ -19,8 +19,6 @@
 // multiple of 8 elements; no SPLADE fold.
 #include <cudaTypedefs.h>
 
-#include <cstdlib>
-#include <string>
 #include <type_traits>
 
 #include "device_math.cuh"
@@ -248,14 +246,6 @@ cudaError_t gemm_hopper(GemmKernel kernel, DType dtype, const GemmArgs& args, cu
   SIE_DISPATCH_DTYPE(dtype, launch_hopper, kernel, args, stream);
 }
 
-bool hopper_gemm_available() {
-  // SIE_CUDA_WGMMA=off takes the wgmma kernels out of the runtime's choice (an operator's escape
-  // hatch; gemm_with still runs them when named).
-  static const bool off = [] {
-    const char* v = std::getenv("SIE_CUDA_WGMMA");
-    return v && std::string(v) == "off";
-  }();
-  return !off && runs_hopper_code(gemm_wgmma_kernel<__half, 128, 3, 2>);
-}
+bool hopper_gemm_available() { return runs_hopper_code(gemm_wgmma_kernel<__half, 128, 3, 2>); }
 
 }  // namespace sie_cuda

@@ -60,7 +60,7 @@ cudaError_t gemm(DType dtype, const GemmArgs& args, cudaStream_t stream);
 enum class GemmKernel { Auto, TensorCore128x128, TensorCore64x64, TensorCore128x256, Simt, Hopper128x128, Hopper128x256 };
 cudaError_t gemm_with(GemmKernel kernel, DType dtype, const GemmArgs& args, cudaStream_t stream);
 cudaError_t gemm_hopper(GemmKernel kernel, DType dtype, const GemmArgs& args, cudaStream_t stream);
-// Whether this process's device runs the sm_90a wgmma kernels (and SIE_CUDA_WGMMA is not "off").
+// Whether this process's device runs the sm_90a wgmma kernels.
 bool hopper_gemm_available();
 // y[m, n] = act(y + bias) in place: the epilogue of a product computed elsewhere (cuBLASLt).
 cudaError_t bias_activation(DType dtype, void* y, int ldy, const float* bias, Activation act, int m, int n,

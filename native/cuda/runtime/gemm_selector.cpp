@@ -78,6 +78,8 @@ GemmSelector::GemmSelector() {
   mode_ = mode && *mode ? mode : "auto";
   const char* log = std::getenv("SIE_CUDA_GEMM_LOG");
   log_ = log && *log && std::string(log) != "0";
+  const char* wgmma = std::getenv("SIE_CUDA_WGMMA");
+  wgmma_ = !(wgmma && std::string(wgmma) == "off");
 }
 
 const char* GemmSelector::name(Choice c) {
@@ -133,7 +135,7 @@ GemmSelector::Choice GemmSelector::measure(DType dtype, const GemmArgs& a, cudaS
   std::vector<Choice> candidates;
   if (mode_ != "cublaslt") {
     candidates = {Choice::Ours128, Choice::Ours64, Choice::Ours256};
-    if (sie_cuda::hopper_gemm_available()) {
+    if (wgmma_ && sie_cuda::hopper_gemm_available()) {
       candidates.push_back(Choice::Hopper128);
       candidates.push_back(Choice::Hopper256);
     }

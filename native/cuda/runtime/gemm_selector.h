@@ -5,7 +5,8 @@
 // kernels is taken only if it also agrees with the 128x128 mma.sync kernel on sampled rows. Shapes are keyed
 // by (device, dtype, m rounded up to a power of two, n, k, epilogue). fp32 has one kernel (SIMT).
 // SIE_CUDA_GEMM=auto (default) | ours (our kernels only) | cublaslt (cuBLASLt wherever it can) |
-// heuristic (no measurement: gemm()'s own rule). SIE_CUDA_GEMM_LOG=1 prints each choice.
+// heuristic (no measurement: gemm()'s own rule). SIE_CUDA_WGMMA=off leaves the wgmma kernels out
+// (an operator's escape hatch). SIE_CUDA_GEMM_LOG=1 prints each choice.
 #pragma once
 #include <array>
 #include <map>
@@ -31,6 +32,7 @@ class GemmSelector {
   cudaError_t launch(Choice choice, sie_cuda::DType dtype, const sie_cuda::GemmArgs& args, cudaStream_t stream);
   std::string mode_;
   bool log_ = false;
+  bool wgmma_ = true;
   std::mutex mutex_;
   std::map<Key, Choice> chosen_;
 };
