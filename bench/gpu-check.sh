@@ -56,6 +56,22 @@ fi
 step "kernel tests and GEMM throughput"
 timeout 240 "$BIN/sie_cuda_kernel_tests" --bench > "$LOGS/kernel_tests.txt" 2>&1 || failed+=(kernel-tests)
 grep -v '^ok ' "$LOGS/kernel_tests.txt"
+step "where the wgmma GEMM stalls (ncu, optional)"
+# One profiled launch per shape: a short-K product (MiniLM qkv, 25 % of peak on 2026-11-27) and a
+# long-K one (bge-base FFN down, 60 %). Informational: a machine without counter access skips it.
+if command -v ncu > /dev/null; then
+  for shape in "MiniLM qkv" "bge-base ffn down"; do
+    timeout 120 ncu --kernel-name regex:gemm_wgmma --launch-skip 2 --launch-count 1 --section SpeedOfLight --section Occupancy \
+      --section WarpStateStats --section MemoryWorkloadAnalysis "$BIN/sie_cuda_kernel_tests" --profile-gemm "$shape" \
+      > "$LOGS/ncu-${shape// /-}.txt" 2>&1
+    echo "-- $shape"
+    grep -E "gemm_wgmma_kernel|Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|L2 Cache Throughput|Achieved Occupancy|Registers Per|Stall|ERR_" \
+      "$LOGS/ncu-${shape// /-}.txt" | head -24
+  done
+else
+  echo "SKIP: ncu not installed"
+fi
+
 step "host tests"
 timeout 120 "$BIN/sie_cuda_host_tests" > "$LOGS/host_tests.txt" 2>&1 || failed+=(host-tests)
 grep -v '^ok ' "$LOGS/host_tests.txt"

@@ -7,7 +7,8 @@
 // Large products are checked on a sample of rows against the twin and in full against the
 // plain device twin (gemm_reference / attention_reference).
 //
-// usage: sie_cuda_kernel_tests [--quick] [--bench]   Exits 77 without a GPU (a skip, never a pass).
+// usage: sie_cuda_kernel_tests [--quick] [--bench] [--profile-gemm NAME]   Exits 77 without a GPU (a
+// skip, never a pass).
 // --quick leaves out the largest cases (for compute-sanitizer, which runs kernels ~100x slower);
 // --bench also times the tensor-core GEMM on 32k-token products (TFLOP/s).
 #include <cuda_bf16.h>
@@ -389,6 +390,9 @@ std::vector<int> random_lengths(int count, int shortest, int longest) {
 
 // ---- GEMM throughput ---------------------------------------------------------------------------
 
+// --profile-gemm NAME: only that shape of the benchmark (for one ncu profile of one kernel).
+std::string g_only_shape;
+
 void bench_gemm(DType t) {
   struct Shape { int m, n, k; const char* what; };
   const Shape shapes[] = {{32768, 1152, 384, "MiniLM qkv"},     {32768, 1536, 384, "MiniLM ffn up"},
@@ -397,6 +401,7 @@ void bench_gemm(DType t) {
                           {32768, 3072, 1024, "bge-m3 qkv"},     {32768, 4096, 1024, "bge-m3 ffn up"},
                           {32768, 1024, 4096, "bge-m3 ffn down"}, {8192, 30522, 768, "SPLADE vocab"}};
   for (const Shape& s : shapes) {
+    if (!g_only_shape.empty() && g_only_shape != s.what) continue;
     Arena arena;
     GemmArgs args;
     args.x = arena.upload(t, random_values(size_t(s.m) * s.k));
@@ -450,6 +455,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     bench |= std::string(argv[i]) == "--bench";
     quick |= std::string(argv[i]) == "--quick";
+    if (std::string(argv[i]) == "--profile-gemm" && i + 1 < argc) g_only_shape = argv[++i];
+  }
+  if (!g_only_shape.empty()) {
+    // One shape, fp16, on the wgmma kernels (run under ncu by bench/gpu-check.sh).
+    for (Impl impl : {Impl::Hopper128, Impl::Hopper256}) {
+      if (!hopper_gemm_available()) break;
+      g_impl = impl;
+      bench_gemm(DType::F16);
+    }
+    return 0;
   }
 
   for (DType t : {DType::F32, DType::F16, DType::BF16}) {
