@@ -4,7 +4,8 @@
  * the same vision tower (bench/export-clip-vision-onnx.ts), same threads, one run. Both sides get
  * the same decoded and preprocessed pixels (sharp + the Pillow-exact resize): the time is split
  * into decode, preprocess and forward, and "end to end" adds all three for each.
- * Batches of 1, 8 and 64 images, cycling through ../shared/reference's 16 test images. Where the
+ * Batches of 1, 8 and 64 images, cycling through ../shared/reference's 16 test images; the engines
+ * take turns within each round, and each column is the median over the rounds. Where the
  * CPU computes bf16 natively, the same tower with bf16 weights is measured too (what
  * `--dtype bf16` or `auto` serves there), against the same fp32 ORT.
  *
@@ -63,7 +64,10 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const batch of [1, 8, 64]) {
     const images = Array.from({ length: batch }, (_, i) => files[i % files.length]);
-    let decodeMs = 0, preprocessMs = 0, oursMs = 0, ortMs = 0, bf16Ms = 0, rounds = 0, agreement = 1, agreement16 = 1;
+    // Per-round times; each column is reported as its median over the rounds (after the first),
+    // so a burst of load from the host's neighbours cannot land on one engine's mean.
+    const decodeMs: number[] = [], preprocessMs: number[] = [], oursMs: number[] = [], ortMs: number[] = [], bf16Ms: number[] = [];
+    let rounds = 0, agreement = 1, agreement16 = 1;
     const started = performance.now();
     do {
       const [decoded, d] = await timed(() => Promise.all(images.map((bytes) => decodeImage(bytes))));
@@ -92,14 +96,15 @@ async function main(): Promise<void> {
         agreement = minDot(ours.values);
         if (fast) agreement16 = minDot(fast.values);
       } else {
-        decodeMs += d, preprocessMs += pre, oursMs += o, ortMs += r, bf16Ms += f;
+        decodeMs.push(d), preprocessMs.push(pre), oursMs.push(o), ortMs.push(r), bf16Ms.push(f);
       }
       rounds++;
     } while (performance.now() - started < seconds * 1000 || rounds < 3);
-    const n = (rounds - 1) * batch;
-    const per = (ms: number) => ms / n;
-    const oursRate = 1000 / per(decodeMs + preprocessMs + oursMs), ortRate = 1000 / per(decodeMs + preprocessMs + ortMs);
-    const bf16Rate = 1000 / per(decodeMs + preprocessMs + bf16Ms);
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+    const per = (ms: number | number[]) => (typeof ms === 'number' ? ms : median(ms)) / batch;
+    const decodeAndPreprocess = median(decodeMs) + median(preprocessMs);
+    const oursRate = 1000 / per(decodeAndPreprocess + median(oursMs)), ortRate = 1000 / per(decodeAndPreprocess + median(ortMs));
+    const bf16Rate = 1000 / per(decodeAndPreprocess + median(bf16Ms));
     const bf16Cells = model16 ? `${per(bf16Ms).toFixed(2)} | ${bf16Rate.toFixed(1)} | ${(bf16Rate / ortRate).toFixed(2)}x` : '- | - | -';
     console.log(`| ${batch} | ${per(decodeMs).toFixed(2)} | ${per(preprocessMs).toFixed(2)} | ${per(oursMs).toFixed(2)} | ${per(ortMs).toFixed(2)} | ${oursRate.toFixed(1)} | ${ortRate.toFixed(1)} | ${(oursRate / ortRate).toFixed(2)}x | ${bf16Cells} |`);
     if (agreement < 0.99999) console.log(`!! ours and ORT disagree: min cosine ${agreement}`);
