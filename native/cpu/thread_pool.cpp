@@ -7,6 +7,9 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+#if defined(__linux__)
+#include <pthread.h>
+#endif
 
 namespace sie {
 namespace {
@@ -101,6 +104,10 @@ void ThreadPool::begin_session() {
 }
 
 void ThreadPool::worker_loop(int worker) {
+#if defined(__linux__)
+  // A name in top -H, and what the idle-CPU test reads in /proc/self/task/*/comm.
+  pthread_setname_np(pthread_self(), "sie-compute");
+#endif
   uint64_t seen = 0;
   for (;;) {
     auto news = [&] { return stopping_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; };
