@@ -98,6 +98,13 @@ t.test('text the fast path leaves to the library: non-ASCII and added tokens', a
   }
 });
 
+t.test("tokenizer_config.json's extra special tokens also go to the library", async (t) => {
+  const fast = AsciiWordPiece.from(minilmJson, { additional_special_tokens: ['<ent>', { content: '[E1]' }] })!;
+  for (const text of ['a <ent> b', 'x [e1] y']) t.equal(fast.contentIds(text), undefined, JSON.stringify(text));
+  t.ok(fast.contentIds('a plain sentence'), 'other text still takes the fast path');
+  t.equal(AsciiWordPiece.from(minilmJson, { do_lowercase_and_remove_accent: true }), undefined, "XLM's lowercase-and-remove-accent option: no fast path");
+});
+
 t.test('tokenizers with other pipelines get no fast path', async (t) => {
   for (const name of ['xlmr-tokenizer', 'modernbert-tokenizer', 'qwen3-tokenizer']) {
     const json = JSON.parse(readFileSync(path.join(sharedDir, 'models', name, 'tokenizer.json'), 'utf8')) as object;

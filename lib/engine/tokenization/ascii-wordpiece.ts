@@ -10,7 +10,8 @@
  *   - WordPiece: greedy longest match, "##" continuations, [UNK] for a word with no match or
  *     longer than max_input_chars_per_word.
  * Anything else returns undefined and goes through the library: a character above 0x7F, or text
- * containing an added token (such as "[MASK]"), which the library extracts before normalizing.
+ * containing an added token (such as "[MASK]", or one of tokenizer_config.json's
+ * additional_special_tokens), which the library extracts before normalizing.
  * Tested against the Rust tokenizer on random ASCII text (test/ascii-wordpiece.test.ts).
  */
 
@@ -37,16 +38,22 @@ export class AsciiWordPiece {
     private readonly addedLower: string[],
   ) {}
 
-  /** The fast path for this tokenizer.json, or undefined where its pipeline is not BERT's. */
-  static from(tokenizerJson: object): AsciiWordPiece | undefined {
+  /**
+   * The fast path for this tokenizer.json (and tokenizer_config.json, whose extra special tokens
+   * the library also extracts), or undefined where the pipeline is not BERT's.
+   */
+  static from(tokenizerJson: object, tokenizerConfig: object = {}): AsciiWordPiece | undefined {
     const json = tokenizerJson as TokenizerJson;
+    const config = tokenizerConfig as { additional_special_tokens?: Array<string | { content?: string }>; do_lowercase_and_remove_accent?: boolean };
+    if (config.do_lowercase_and_remove_accent) return undefined;
     const { normalizer, pre_tokenizer: pre, model } = json;
     if (normalizer?.type !== 'BertNormalizer' || normalizer.clean_text === false) return undefined;
     if (pre?.type !== 'BertPreTokenizer' || model?.type !== 'WordPiece' || !model.vocab) return undefined;
     const vocab = new Map(Object.entries(model.vocab));
     const unkId = vocab.get(model.unk_token ?? '[UNK]');
     if (unkId === undefined) return undefined;
-    const added = (json.added_tokens ?? []).map((t) => t.content.toLowerCase()).filter((t) => t.length > 0);
+    const extra = (config.additional_special_tokens ?? []).map((t) => (typeof t === 'string' ? t : t.content ?? ''));
+    const added = [...(json.added_tokens ?? []).map((t) => t.content), ...extra].map((t) => t.toLowerCase()).filter((t) => t.length > 0);
     return new AsciiWordPiece(vocab, unkId, model.continuing_subword_prefix ?? '##', model.max_input_chars_per_word ?? 100, normalizer.lowercase ?? true, added);
   }
 

@@ -54,7 +54,7 @@ export class TextTokenizer implements Vocabulary {
     const configFile = path.join(directory, 'tokenizer_config.json');
     const tokenizerConfig = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as object) : {};
     this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
-    this.asciiWordPiece = AsciiWordPiece.from(tokenizerJson);
+    this.asciiWordPiece = AsciiWordPiece.from(tokenizerJson, tokenizerConfig);
     [this.single, this.pair] = templatesOf(tokenizerJson, (token) => this.idOf(token));
     this.vocabSize = this.tokenizer.get_vocab(true).size;
   }
