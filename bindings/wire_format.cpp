@@ -1,5 +1,6 @@
 #include "wire_format.h"
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -9,17 +10,19 @@
 namespace sie_bindings {
 namespace {
 
-// float32JsonArrays(vectors: Float32Array[]): string[], each "[v0,v1,...]" in shortest float32 form.
+// float32JsonArrays(vectors: Float32Array[], printer?: 'reference'): string[], each "[v0,v1,...]"
+// in shortest float32 form; 'reference' prints through std::to_chars, the printer's twin.
 Napi::Value float32_json_arrays(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsArray()) throw argument_error(env, "float32JsonArrays(vectors: Float32Array[])");
+  if (info.Length() < 1 || !info[0].IsArray()) throw argument_error(env, "float32JsonArrays(vectors: Float32Array[], printer?: 'reference')");
+  const bool reference = info.Length() > 1 && info[1].IsString() && info[1].As<Napi::String>().Utf8Value() == "reference";
   Napi::Array vectors = info[0].As<Napi::Array>();
   Napi::Array out = Napi::Array::New(env, vectors.Length());
   std::string text;
   for (uint32_t i = 0; i < vectors.Length(); ++i) {
     Napi::TypedArrayOf<float> vector = float32_array(vectors.Get(i), "each vector");
     text.clear();
-    sie::append_float32_json_array(vector.Data(), vector.ElementLength(), text);
+    sie::append_float32_json_array(vector.Data(), vector.ElementLength(), text, reference);
     out.Set(i, Napi::String::New(env, text));  // ASCII only, so UTF-8 is Latin-1 is the bytes
   }
   return out;
@@ -47,14 +50,17 @@ Napi::Value float32_json_join(const Napi::CallbackInfo& info) {
     arrays.push_back(float32_array(vectors.Get(i), "each vector"));
     floats += arrays.back().ElementLength();
   }
-  auto* body = new std::string();
-  body->reserve(bytes + floats * 12 + 2 * arrays.size() + 16);  // "-1.2345678e-12," is at most 15; most are 10-11
+  // Not a std::string: its resize would write every byte once before the values do.
+  const size_t capacity = bytes + sie::float32_json_array_max_bytes(floats) + 2 * arrays.size() + sie::kFloat32JsonSpareBytes;
+  char* const body = new char[capacity];
+  char* at = body;
   for (size_t i = 0; i < arrays.size(); ++i) {
-    body->append(texts[i]);
-    sie::append_float32_json_array(arrays[i].Data(), arrays[i].ElementLength(), *body);
+    std::memcpy(at, texts[i].data(), texts[i].size());
+    at = sie::write_float32_json_array(arrays[i].Data(), arrays[i].ElementLength(), at + texts[i].size());
   }
-  body->append(texts.back());
-  return Napi::Buffer<char>::New(env, body->data(), body->size(), [](Napi::Env, char*, std::string* owned) { delete owned; }, body);
+  std::memcpy(at, texts.back().data(), texts.back().size());
+  at += texts.back().size();
+  return Napi::Buffer<char>::New(env, body, size_t(at - body), [](Napi::Env, char* owned) { delete[] owned; });
 }
 
 }  // namespace

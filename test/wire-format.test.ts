@@ -43,6 +43,36 @@ t.test('every value reads back to the identical float32, in the fewest digits', 
   t.equal(shortest, values.length, 'no value has more digits than it needs');
 });
 
+t.test('the fast printer writes exactly what std::to_chars (its reference twin) writes', async (t) => {
+  let seed = 99;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed;
+  };
+  // Random bit patterns; every exponent's smallest, largest and next significands (where the
+  // rounding interval is lopsided or its ends are exact); whole numbers past 2^24 (fixed form
+  // prints the exact value); powers of ten and their neighbours; embedding-like values.
+  const bits: number[] = Array.from({ length: 200000 }, () => random());
+  for (let field = 0; field < 255; field++) for (const fraction of [0, 1, 2, 3, 0x7fffff, 0x7ffffe, 0x400000]) bits.push(((field << 23) | fraction) >>> 0, (0x80000000 | (field << 23) | fraction) >>> 0);
+  const values = [...new Float32Array(Uint32Array.from(bits).buffer)].filter(Number.isFinite);
+  for (let i = 0; i < 20000; i++) values.push(16777216 + random() % 200000000, 1075000064 + (random() % 64) * 128);
+  for (let e = -45; e <= 38; e++) for (const m of [1, 1.5, 9.999999]) values.push(m * 10 ** e, -m * 10 ** e);
+  // Whole numbers c * 2^q whose rounding interval ends, (2c -+ 1) * 2^(q-1), are multiples of
+  // ten: c = 3 or 2 (mod 5). Whether such an end belongs to the interval turns on c's parity.
+  for (let q = 2; q <= 29; q++) {
+    const start = 8388608 + (random() % 8000000);
+    for (let c = start; c < start + 500; c++) if (c % 5 === 2 || c % 5 === 3) values.push(c * 2 ** q);
+  }
+  for (let i = 0; i < 50000; i++) values.push((random() / 4294967296 - 0.5) * 0.3);
+  const input = Float32Array.from(values);
+  const [fast] = wire.float32JsonArrays([input]);
+  const [reference] = wire.float32JsonArrays([input], 'reference');
+  const fastTokens = fast.slice(1, -1).split(','), referenceTokens = reference.slice(1, -1).split(',');
+  t.equal(fastTokens.length, input.length);
+  const differing = fastTokens.flatMap((token, i) => (token === referenceTokens[i] ? [] : [`${referenceTokens[i]} -> ${token}`]));
+  t.same(differing.slice(0, 5), [], `${differing.length} of ${input.length} values differ`);
+});
+
 t.test('non-finite values become null, as JSON.stringify writes them; empty vectors are []', async (t) => {
   const [text, empty] = wire.float32JsonArrays([Float32Array.from([NaN, Infinity, -Infinity, 2.5]), new Float32Array(0)]);
   t.equal(text, '[null,null,null,2.5]');

@@ -2,28 +2,35 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
+
+#include "float32_shortest.h"
 
 namespace sie {
 
-void append_float32_json_array(const float* values, size_t count, std::string& out) {
-  // The longest shortest float32 form is 15 characters ("-1.17549435e-38"); 16 with the comma.
-  const size_t start = out.size();
-  out.resize(start + 2 + count * 16);
-  char* at = out.data() + start;
-  char* const end = out.data() + out.size();
+char* write_float32_json_array(const float* values, size_t count, char* at, bool reference) {
   *at++ = '[';
   for (size_t i = 0; i < count; ++i) {
     if (i) *at++ = ',';
     const float v = values[i];
     if (!std::isfinite(v)) {
-      at[0] = 'n', at[1] = 'u', at[2] = 'l', at[3] = 'l';
+      std::memcpy(at, "null", 4);
       at += 4;
-      continue;
+    } else if (reference) {
+      at = std::to_chars(at, at + 16, v).ptr;
+    } else {
+      at = write_float32_shortest(at, v);
     }
-    at = std::to_chars(at, end, v).ptr;
   }
   *at++ = ']';
-  out.resize(size_t(at - out.data()));
+  return at;
+}
+
+void append_float32_json_array(const float* values, size_t count, std::string& out, bool reference) {
+  const size_t start = out.size();
+  out.resize(start + float32_json_array_max_bytes(count) + kFloat32JsonSpareBytes);
+  char* end = write_float32_json_array(values, count, out.data() + start, reference);
+  out.resize(size_t(end - out.data()));
 }
 
 }  // namespace sie
