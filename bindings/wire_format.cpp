@@ -10,19 +10,21 @@
 namespace sie_bindings {
 namespace {
 
-// float32JsonArrays(vectors: Float32Array[], printer?: 'reference'): string[], each "[v0,v1,...]"
-// in shortest float32 form; 'reference' prints through std::to_chars, the printer's twin.
+// float32JsonArrays(vectors: Float32Array[], printer?: 'scalar' | 'reference'): string[], each
+// "[v0,v1,...]" in shortest float32 form, by the fastest printer the CPU runs, the scalar one, or
+// std::to_chars (the twin the others are tested against).
 Napi::Value float32_json_arrays(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsArray()) throw argument_error(env, "float32JsonArrays(vectors: Float32Array[], printer?: 'reference')");
-  const bool reference = info.Length() > 1 && info[1].IsString() && info[1].As<Napi::String>().Utf8Value() == "reference";
+  if (info.Length() < 1 || !info[0].IsArray()) throw argument_error(env, "float32JsonArrays(vectors: Float32Array[], printer?: 'scalar' | 'reference')");
+  const std::string name = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  const sie::Float32Printer printer = name == "reference" ? sie::Float32Printer::Reference : name == "scalar" ? sie::Float32Printer::Scalar : sie::Float32Printer::Fastest;
   Napi::Array vectors = info[0].As<Napi::Array>();
   Napi::Array out = Napi::Array::New(env, vectors.Length());
   std::string text;
   for (uint32_t i = 0; i < vectors.Length(); ++i) {
     Napi::TypedArrayOf<float> vector = float32_array(vectors.Get(i), "each vector");
     text.clear();
-    sie::append_float32_json_array(vector.Data(), vector.ElementLength(), text, reference);
+    sie::append_float32_json_array(vector.Data(), vector.ElementLength(), text, printer);
     out.Set(i, Napi::String::New(env, text));  // ASCII only, so UTF-8 is Latin-1 is the bytes
   }
   return out;

@@ -149,8 +149,8 @@ export interface NativeImageOps {
 /** Hot formatting for the HTTP routes (bindings/wire_format.cpp). */
 export interface NativeWireFormat {
   /** Each vector as JSON array text, every value in its shortest float32 form (non-finite: null). */
-  /** 'reference' prints through std::to_chars, the shortest-float printer's twin (for tests). */
-  float32JsonArrays(vectors: ReadonlyArray<Float32Array>, printer?: 'reference'): string[];
+  /** The fastest printer this CPU runs, unless 'scalar' or 'reference' (std::to_chars, the twin) is named (for tests). */
+  float32JsonArrays(vectors: ReadonlyArray<Float32Array>, printer?: 'scalar' | 'reference'): string[];
   /** parts[0] + json(vectors[0]) + parts[1] + ... + parts[n] as UTF-8 bytes (parts has one entry more than vectors). */
   float32JsonJoin(vectors: ReadonlyArray<Float32Array>, parts: ReadonlyArray<string>): Buffer;
 }

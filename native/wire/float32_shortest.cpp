@@ -55,7 +55,9 @@ inline void store16(char* to, unsigned __int128 chars) { std::memcpy(to, &chars,
 // least two digits) when it is strictly shorter than fixed ("0.000012345"), else fixed. A fixed
 // whole number prints the float's exact value (33554448, not 33554450): with the length equal,
 // to_chars takes the nearer text.
-char* write_decimal(char* at, uint32_t digits, int exponent, float value) {
+}  // namespace
+
+char* write_float32_decimal(char* at, uint32_t digits, int exponent, float value) {
   const int n = decimal_length(digits);
   const unsigned __int128 chars = digit_chars(digits, n);
   const int scientific_exponent = exponent + n - 1;
@@ -92,8 +94,6 @@ char* write_decimal(char* at, uint32_t digits, int exponent, float value) {
   std::memcpy(at + 2, &magnitude_chars, 2);
   return at + 4;
 }
-
-}  // namespace
 
 char* write_float32_shortest(char* at, float value) {
   uint32_t bits;
@@ -133,7 +133,7 @@ char* write_float32_shortest(char* at, float value) {
     digits /= 10;
     ++exponent;
   }
-  return write_decimal(at, digits, exponent, value);
+  return write_float32_decimal(at, digits, exponent, value);
 }
 
 }  // namespace sie
