@@ -2,7 +2,7 @@
  * HTTP load test: the sie-server CLI serving a MiniLM-shaped model, driven by autocannon at 1, 8
  * and 64 concurrent clients (one short sentence per request), printed next to the in-process
  * engine running the same requests at the same concurrency in the same run, alternating in rounds
- * (best round each). One client is driven by a closed loop timed to the microsecond. An optional soak
+ * (the median of the rounds' ratios). One client is driven by a closed loop timed to the microsecond. An optional soak
  * at 64 clients reports errors and the server's RSS at start and end.
  *
  * `--batch 32` sends 32 different sentences per request instead of one; `--dtype bf16` serves
@@ -19,9 +19,18 @@ import { Engine } from '../lib/engine/engine.js';
 import { closedLoop, httpLoad, startSieServer } from './http-harness.js';
 import { minilmCheckpoint } from './minilm-checkpoint.js';
 
-const ROUNDS = 4;
+const ROUNDS = 6;
 const WARMUP_SECONDS = 3;
 const SENTENCE = 'The quick brown fox jumps over the lazy dog near the river bank.';
+
+/**
+ * Requests per second of `clients` closed loops (each always has one request out) from their
+ * mean latency, by Little's law, for both sides. Counting answers inside a two-second round was
+ * off by up to a quarter at 64 clients, where answers come back in bursts of 32 every half second.
+ */
+function throughputOf(clients: number, meanLatencyMs: number): number {
+  return clients / (meanLatencyMs / 1000);
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -43,8 +52,9 @@ async function inProcess(engine: Engine, model: string, clients: number, seconds
       latencies.push(performance.now() - started);
     }
   }));
+  const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { rps: throughputOf(clients, mean), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
 function rssMiB(pid: number): number {
@@ -84,18 +94,28 @@ async function main(): Promise<void> {
       await load(url, model, 8, WARMUP_SECONDS, input);
       await inProcess(engine, model, 8, WARMUP_SECONDS, input);
       for (const clients of [1, 8, 64]) {
-        // HTTP and in-process alternate in short rounds and each keeps its best round, so a burst
-        // of machine noise cannot land on one side only. Each side's threads sleep while the
-        // other runs. One client is timed by our own closed loop (sub-millisecond percentiles).
-        let best: { http?: Awaited<ReturnType<typeof load>>; local?: Awaited<ReturnType<typeof inProcess>> } = {};
+        // HTTP and in-process alternate in short rounds, taking turns at going first. The ratio is
+        // the median of the rounds' own ratios, each from two runs minutes apart at most, so a
+        // burst of host noise moves one round, not the row; the other columns are per-side
+        // medians. Each side's threads sleep while the other runs. One client is timed by our
+        // own closed loop (sub-millisecond percentiles).
+        const rounds: Array<{ http: Awaited<ReturnType<typeof load>>; local: Awaited<ReturnType<typeof inProcess>> }> = [];
+        const runHttp = () => (clients === 1 ? closedLoop(`${url}/v1/embeddings`, requestBody(model, input), seconds / ROUNDS) : load(url, model, clients, seconds / ROUNDS, input));
+        const runLocal = () => inProcess(engine, model, clients, seconds / ROUNDS, input);
         for (let round = 0; round < ROUNDS; round++) {
-          const http = clients === 1 ? await closedLoop(`${url}/v1/embeddings`, requestBody(model, input), seconds / ROUNDS) : await load(url, model, clients, seconds / ROUNDS, input);
-          const local = await inProcess(engine, model, clients, seconds / ROUNDS, input);
-          if (!best.http || http.rps > best.http.rps) best = { ...best, http };
-          if (!best.local || local.rps > best.local.rps) best = { ...best, local };
+          if (round % 2 === 0) {
+            const http = await runHttp();
+            rounds.push({ http, local: await runLocal() });
+          } else {
+            const local = await runLocal();
+            rounds.push({ http: await runHttp(), local });
+          }
         }
-        const { http, local } = best as Required<typeof best>;
-        console.log(`| ${clients} | ${http.rps.toFixed(0)} | ${local.rps.toFixed(0)} | ${(http.rps / local.rps).toFixed(2)} | ${http.p50.toFixed(2)} | ${local.p50.toFixed(2)} | ${http.p99.toFixed(2)} | ${local.p99.toFixed(2)} | ${http.errors} |`);
+        const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+        const ratio = median(rounds.map((r) => r.http.rps / r.local.rps));
+        const cell = (pick: (r: (typeof rounds)[number]) => number, digits: number) => median(rounds.map(pick)).toFixed(digits);
+        const errors = rounds.reduce((sum, r) => sum + r.http.errors, 0);
+        console.log(`| ${clients} | ${cell((r) => r.http.rps, 0)} | ${cell((r) => r.local.rps, 0)} | ${ratio.toFixed(2)} | ${cell((r) => r.http.p50, 2)} | ${cell((r) => r.local.p50, 2)} | ${cell((r) => r.http.p99, 2)} | ${cell((r) => r.local.p99, 2)} | ${errors} |`);
       }
     } finally {
       engine.close();
