@@ -2,8 +2,8 @@
  * In-process throughput and latency of sie-server's engine next to onnxruntime-node on the same
  * MiniLM-shaped weights, the same token ids and the same thread count, measured in one run.
  * ORT runs the usual padded [batch, longest] tensors with an attention mask; our engine runs
- * padding-free. Throughput counts real (unpadded) tokens for both. The two alternate in three
- * rounds per workload and each keeps its best round.
+ * padding-free. Throughput counts real (unpadded) tokens for both. The engines take turns in five
+ * rounds per workload; ratios are medians of the rounds' own ratios.
  *
  * Where the CPU computes bf16 natively (AVX512-BF16 or AMX), a bf16 engine is measured in the
  * same rounds (its weights in bf16, fp32 accumulation, past its fidelity gate).
@@ -25,7 +25,7 @@ interface Workload {
 const BERT_IDS = { first: 101, last: 102, lowId: 1000, highId: 29000 };
 const bertSequences = (count: number, minLen: number, maxLen: number, seed: number) => sequences(count, minLen, maxLen, seed, BERT_IDS);
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 const workloads: Workload[] = [
   { name: 'short (16 tok, batch 32)', batches: chunk(bertSequences(256, 16, 16, 1), 32) },
@@ -72,21 +72,28 @@ async function main(): Promise<void> {
       await session.run(ortFeeds(batch));
       return batch.reduce((n, s) => n + s.length, 0);
     };
-    // Alternate the two engines in short rounds and keep each one's best round, so a burst of
-    // machine noise cannot land on one side only.
-    let sie = { tokensPerSec: 0, msPerCall: Infinity, calls: 0 };
-    let peer = { tokensPerSec: 0, msPerCall: Infinity, calls: 0 };
-    let fast = { tokensPerSec: 0, msPerCall: Infinity, calls: 0 };
+    // The engines take turns in short rounds, each round in a rotated order. Each ratio is the
+    // median of the rounds' own ratios (two runs seconds apart), the other columns per-engine
+    // medians: on a shared host a burst of noise moves one round, not the row.
+    type Run = Awaited<ReturnType<typeof timeRuns>>;
+    const rounds: Array<{ sie: Run; peer: Run; fast?: Run }> = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const a = await timeRuns(seconds / ROUNDS, runSie);
-      const b = await timeRuns(seconds / ROUNDS, runPeer);
-      const c = bf16 ? await timeRuns(seconds / ROUNDS, runBf16) : fast;
-      if (a.tokensPerSec > sie.tokensPerSec) sie = a;
-      if (b.tokensPerSec > peer.tokensPerSec) peer = b;
-      if (c.tokensPerSec > fast.tokensPerSec) fast = c;
+      const order = ['sie', 'peer', 'fast'].map((_, k, all) => all[(k + round) % all.length]);
+      const result: { sie?: Run; peer?: Run; fast?: Run } = {};
+      for (const side of order) {
+        if (side === 'sie') result.sie = await timeRuns(seconds / ROUNDS, runSie);
+        else if (side === 'peer') result.peer = await timeRuns(seconds / ROUNDS, runPeer);
+        else if (bf16) result.fast = await timeRuns(seconds / ROUNDS, runBf16);
+      }
+      rounds.push(result as { sie: Run; peer: Run; fast?: Run });
     }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+    const of = (pick: (r: (typeof rounds)[number]) => number) => median(rounds.map(pick));
+    const ratio = of((r) => r.sie.tokensPerSec / r.peer.tokensPerSec);
+    const fastRatio = bf16 ? of((r) => r.fast!.tokensPerSec / r.peer.tokensPerSec) : 0;
     const avgLen = workload.batches.flat().reduce((n, s) => n + s.length, 0) / workload.batches.flat().length;
-    console.log(`| ${workload.name} | ${sie.tokensPerSec.toFixed(0)} | ${peer.tokensPerSec.toFixed(0)} | ${(sie.tokensPerSec / peer.tokensPerSec).toFixed(2)}x | ${sie.msPerCall.toFixed(2)} | ${peer.msPerCall.toFixed(2)} | ${(sie.tokensPerSec / avgLen).toFixed(0)} | ${bf16 ? `${fast.tokensPerSec.toFixed(0)} | ${(fast.tokensPerSec / peer.tokensPerSec).toFixed(2)}x | ${fast.msPerCall.toFixed(2)}` : '- | - | -'} |`);
+    const sieTokens = of((r) => r.sie.tokensPerSec);
+    console.log(`| ${workload.name} | ${sieTokens.toFixed(0)} | ${of((r) => r.peer.tokensPerSec).toFixed(0)} | ${ratio.toFixed(2)}x | ${of((r) => r.sie.msPerCall).toFixed(2)} | ${of((r) => r.peer.msPerCall).toFixed(2)} | ${(sieTokens / avgLen).toFixed(0)} | ${bf16 ? `${of((r) => r.fast!.tokensPerSec).toFixed(0)} | ${fastRatio.toFixed(2)}x | ${of((r) => r.fast!.msPerCall).toFixed(2)}` : '- | - | -'} |`);
   }
   await session.release();
   engine.close();
