@@ -10,9 +10,11 @@
  *   millisecond of HTTP, JSON and scheduling is on the clock), floats in the JSON body.
  * - The bf16 engine in this process on the same batches, to show what HTTP costs.
  *
- * Everything alternates in rounds per workload and each keeps its best round.
+ * Everything takes turns in rounds per workload (rotated order); ratios are medians of the rounds'
+ * own ratios. Both servers are warmed up first (V8 compiles the request path over the first few
+ * thousand requests).
  *
- *   npm run bench:pytorch [-- --threads 2 --seconds 6 --rounds 3]
+ *   npm run bench:pytorch [-- --threads 2 --seconds 10 --rounds 5]
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -66,19 +68,21 @@ function httpRunner(port: number, model: string, batches: number[][][]) {
   return async () => {
     const at = i++ % bodies.length;
     const response = await fetch(`http://127.0.0.1:${port}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[at] });
-    const body = (await response.json()) as { data?: unknown[] };
-    if (!response.ok || body.data?.length !== batches[at].length) throw new Error(`HTTP ${response.status}: ${JSON.stringify(body).slice(0, 200)}`);
+    // Counted, not parsed: JSON.parse of a 150 KiB answer is a millisecond of this client's CPU
+    // on the two cores the server computes on, and that is not the server's time.
+    const text = Buffer.from(await response.arrayBuffer()).toString('latin1');
+    let vectors = 0;
+    for (let from = text.indexOf('"embedding":'); from >= 0; from = text.indexOf('"embedding":', from + 1)) vectors++;
+    if (!response.ok || vectors !== batches[at].length) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
     return tokens[at];
   };
 }
-
-const best = (a: Rate | undefined, b: Rate) => (!a || b.tokensPerSec > a.tokensPerSec ? b : a);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' } } });
   const threads = Number(values.threads ?? 2);
   const seconds = Number(values.seconds ?? 6);
-  const rounds = Number(values.rounds ?? 3);
+  const rounds = Number(values.rounds ?? 5);
   const slice = seconds / rounds;
   const { modelDir } = minilmCheckpoint('dense-mean', false);
   const peer = pytorchPeer();
@@ -90,10 +94,11 @@ async function main(): Promise<void> {
   const servedDtype = ((await (await fetch('http://127.0.0.1:18412/v1/models')).json()) as { models: Array<{ dtype?: string }> }).models[0]?.dtype;
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`# sie-server over HTTP vs PyTorch ${'2.13'} CPU — ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`# ${cpu}, ${threads} threads, MiniLM-shaped (384/6/12/1536), ${rounds} alternating rounds of ${slice.toFixed(1)} s, best kept; served bf16 model reports dtype ${servedDtype}; in-process bf16 gate: ${inProcess.fidelity?.detail ?? 'n/a'}`);
+  console.log(`# ${cpu}, ${threads} threads, MiniLM-shaped (384/6/12/1536), ${rounds} rounds of ${slice.toFixed(1)} s in rotated order, medians of per-round ratios; served bf16 model reports dtype ${servedDtype}; in-process bf16 gate: ${inProcess.fidelity?.detail ?? 'n/a'}`);
   console.log('| workload | torch fp32 tok/s | torch bf16 tok/s | sie fp32 HTTP tok/s | sie bf16 HTTP tok/s | sie bf16 in-process tok/s | sie fp32 HTTP / torch fp32 | sie bf16 HTTP / torch bf16 | bf16 HTTP / in-process | ms/call torch bf16 | ms/call sie bf16 HTTP | ms/call sie bf16 in-process |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   try {
+    for (const port of [18411, 18412]) await timeRuns(3, httpRunner(port, modelId, workloads[0].batches));
     for (const workload of workloads.filter((w) => !values.only || w.name.startsWith(values.only))) {
       const httpFp32 = httpRunner(18411, modelId, workload.batches);
       const httpBf16 = httpRunner(18412, modelId, workload.batches);
@@ -105,16 +110,31 @@ async function main(): Promise<void> {
         return batch.reduce((n, s) => n + s.length + 2, 0);
       };
       const job = { model: modelDir, threads, seconds: slice, batches: workload.batches };
-      let torch32: Rate | undefined, torch16: Rate | undefined, sie32: Rate | undefined, sie16: Rate | undefined, sieLocal: Rate | undefined;
+      // Each round runs the five sides in a rotated order; ratios are medians of the rounds' own
+      // ratios, the other columns per-side medians, so a burst of host noise moves one round.
+      const sides = {
+        torch32: () => peer.run({ ...job, dtype: 'fp32' }),
+        torch16: () => peer.run({ ...job, dtype: 'bf16' }),
+        sie32: () => timeRuns(slice, httpFp32),
+        sie16: () => timeRuns(slice, httpBf16),
+        sieLocal: () => timeRuns(slice, local),
+      };
+      type Side = keyof typeof sides;
+      const names = Object.keys(sides) as Side[];
+      const results: Array<Record<Side, Rate>> = [];
       for (let round = 0; round < rounds; round++) {
-        torch32 = best(torch32, await peer.run({ ...job, dtype: 'fp32' }));
-        torch16 = best(torch16, await peer.run({ ...job, dtype: 'bf16' }));
-        sie32 = best(sie32, await timeRuns(slice, httpFp32));
-        sie16 = best(sie16, await timeRuns(slice, httpBf16));
-        sieLocal = best(sieLocal, await timeRuns(slice, local));
+        const result = {} as Record<Side, Rate>;
+        for (let k = 0; k < names.length; k++) {
+          const side = names[(k + round) % names.length];
+          result[side] = await sides[side]();
+        }
+        results.push(result);
       }
-      const r = (a: Rate, b: Rate) => `${(a.tokensPerSec / b.tokensPerSec).toFixed(2)}x`;
-      console.log(`| ${workload.name} | ${torch32!.tokensPerSec.toFixed(0)} | ${torch16!.tokensPerSec.toFixed(0)} | ${sie32!.tokensPerSec.toFixed(0)} | ${sie16!.tokensPerSec.toFixed(0)} | ${sieLocal!.tokensPerSec.toFixed(0)} | ${r(sie32!, torch32!)} | ${r(sie16!, torch16!)} | ${r(sie16!, sieLocal!)} | ${torch16!.msPerCall.toFixed(2)} | ${sie16!.msPerCall.toFixed(2)} | ${sieLocal!.msPerCall.toFixed(2)} |`);
+      const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+      const tokens = (side: Side) => median(results.map((x) => x[side].tokensPerSec)).toFixed(0);
+      const ms = (side: Side) => median(results.map((x) => x[side].msPerCall)).toFixed(2);
+      const r = (a: Side, b: Side) => `${median(results.map((x) => x[a].tokensPerSec / x[b].tokensPerSec)).toFixed(2)}x`;
+      console.log(`| ${workload.name} | ${tokens('torch32')} | ${tokens('torch16')} | ${tokens('sie32')} | ${tokens('sie16')} | ${tokens('sieLocal')} | ${r('sie32', 'torch32')} | ${r('sie16', 'torch16')} | ${r('sie16', 'sieLocal')} | ${ms('torch16')} | ${ms('sie16')} | ${ms('sieLocal')} |`);
     }
   } finally {
     peer.close();
