@@ -83,3 +83,24 @@ t.test('float JSON carries the exact float32 values of the base64 answer, in the
   const longest = Math.max(...(text.match(/-?\d+\.\d+(e[-+]?\d+)?/g) ?? []).map((n) => n.split('e')[0].replace(/[-.]/g, '').replace(/^0+/, '').length));
   t.ok(longest <= 9, `longest number has ${longest} significant digits`);
 });
+
+t.test('concurrent float answers each carry their own vectors (bodies are written into reused Buffers)', async (t) => {
+  const { baseUrl } = await startServer(t);
+  const texts = sentences();
+  const post = async (input: string[], encoding_format: string) => {
+    const response = await fetch(`${baseUrl}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny-dense-mean', input, encoding_format }) });
+    t.equal(response.status, 200);
+    return (await response.json()) as { data: Array<{ embedding: number[] | string }> };
+  };
+  // 48 requests in flight at once, each a different rotation of the reference sentences, several
+  // rounds over the same connections: every answer must be its own, value for value.
+  for (let round = 0; round < 3; round++) {
+    const inputs = Array.from({ length: 48 }, (_, r) => Array.from({ length: 1 + (r % 7) }, (_, k) => (r + k) % texts.length));
+    const answers = await Promise.all(inputs.map((order) => post(order.map((i) => texts[i]), 'float')));
+    answers.forEach((answer, r) => {
+      inputs[r].forEach((sentence, k) => {
+        t.ok(cosine(answer.data[k].embedding as number[], reference[sentence]) >= 0.99999, `round ${round}, request ${r}, item ${k}`);
+      });
+    });
+  }
+});

@@ -97,16 +97,25 @@ t.test('a non-Float32Array argument is a typed error, not a crash', async (t) =>
   t.throws(() => wire.float32JsonArrays('x' as unknown as Float32Array[]), { code: 'INVALID_ARGUMENT' });
 });
 
-t.test('float32JsonJoin writes the parts and arrays in order as one UTF-8 Buffer', async (t) => {
+t.test('float32JsonJoinInto writes the parts and arrays in order as UTF-8 into the target', async (t) => {
   const a = Float32Array.from([0.1, -2, 3.5e-7]), b = Float32Array.from([]), c = Float32Array.from([1 / 3]);
-  const body = wire.float32JsonJoin([a, b, c], ['{"x":[', ',', ',"é",', ']}']);
-  t.ok(Buffer.isBuffer(body));
+  const parts = ['{"x":[', ',', ',"é",', ']}'];
+  const target = Buffer.alloc(4096, 0x7e);
+  const written = wire.float32JsonJoinInto([a, b, c], parts, target);
   const expected = `{"x":[${wire.float32JsonArrays([a])[0]},[],"é",${wire.float32JsonArrays([c])[0]}]}`;
-  t.equal(body.toString('utf8'), expected);
-  t.equal(body.length, Buffer.byteLength(expected), 'multi-byte parts are counted in bytes');
-  const parsed = JSON.parse(body.toString('utf8')) as { x: unknown[] };
+  t.equal(target.subarray(0, written).toString('utf8'), expected);
+  t.equal(written, Buffer.byteLength(expected), 'multi-byte parts are counted in bytes');
+  const parsed = JSON.parse(target.subarray(0, written).toString('utf8')) as { x: unknown[] };
   t.same((parsed.x[0] as number[]).map(Math.fround), Array.from(a));
-  t.equal(wire.float32JsonJoin([], ['{}']).toString(), '{}');
-  t.throws(() => wire.float32JsonJoin([a], ['only one']), { code: 'INVALID_ARGUMENT' });
-  t.throws(() => wire.float32JsonJoin([a], ['x', 3 as unknown as string]), { code: 'INVALID_ARGUMENT' });
+  // Too small: nothing written, and the answer says how much room the call needs.
+  const small = Buffer.alloc(16, 0x7e);
+  const needed = wire.float32JsonJoinInto([a, b, c], parts, small);
+  t.ok(needed < 0 && -needed >= written, `asks for ${-needed} bytes`);
+  t.ok(small.every((byte) => byte === 0x7e), 'a target too small is left untouched');
+  t.equal(wire.float32JsonJoinInto([a, b, c], parts, Buffer.alloc(-needed)), written, 'the capacity it asked for is enough');
+  const empty = Buffer.alloc(64);
+  t.equal(empty.subarray(0, wire.float32JsonJoinInto([], ['{}'], empty)).toString(), '{}');
+  t.throws(() => wire.float32JsonJoinInto([a], ['only one'], target), { code: 'INVALID_ARGUMENT' });
+  t.throws(() => wire.float32JsonJoinInto([a], ['x', 3 as unknown as string], target), { code: 'INVALID_ARGUMENT' });
+  t.throws(() => wire.float32JsonJoinInto([a], ['x', 'y'], new Float32Array(64) as unknown as Uint8Array), { code: 'INVALID_ARGUMENT' });
 });

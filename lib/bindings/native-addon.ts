@@ -151,8 +151,12 @@ export interface NativeWireFormat {
   /** Each vector as JSON array text, every value in its shortest float32 form (non-finite: null). */
   /** The fastest printer this CPU runs, unless 'scalar' or 'reference' (std::to_chars, the twin) is named (for tests). */
   float32JsonArrays(vectors: ReadonlyArray<Float32Array>, printer?: 'scalar' | 'reference'): string[];
-  /** parts[0] + json(vectors[0]) + parts[1] + ... + parts[n] as UTF-8 bytes (parts has one entry more than vectors). */
-  float32JsonJoin(vectors: ReadonlyArray<Float32Array>, parts: ReadonlyArray<string>): Buffer;
+  /**
+   * Writes parts[0] + json(vectors[0]) + parts[1] + ... + parts[n] as UTF-8 bytes into target
+   * (parts has one entry more than vectors) and returns the bytes written; where target may be
+   * too small, writes nothing and returns minus the capacity it needs.
+   */
+  float32JsonJoinInto(vectors: ReadonlyArray<Float32Array>, parts: ReadonlyArray<string>, target: Uint8Array): number;
 }
 
 export interface NativeAddon {

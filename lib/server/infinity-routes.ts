@@ -12,7 +12,7 @@ import type { ImageUrlFetcher } from '../images/image-url-fetch.js';
 import { installErrorHandler, withBody } from './error-handlers.js';
 import { openAIErrorBody } from './error-mapping.js';
 import { embeddingsRoute, modelsListBody, type EmbeddingsBody } from './openai-routes.js';
-import { embeddingsJson } from './wire/embeddings-json.js';
+import { sendEmbeddings } from './wire/embeddings-json.js';
 import { withRequestModel } from './request-model.js';
 import { noteTiming } from './request-timing.js';
 import { inputListSchema, modelIdSchema } from './route-schemas.js';
@@ -97,7 +97,7 @@ export async function infinityRoutes(app: FastifyInstance, options: InfinityRout
     const signal = clientGone(request, reply);
     const images = await Promise.all(inputs.map(async (uri, i) => [await imageInputBytes(uri, `input[${i}]`, signal)]));
     const { items } = noteTiming(request, await withRequestModel(engine, body.model, (model) => model.encodeImages(images, { signal, params: inputs.map((_, i) => [`input[${i}]`]) })));
-    return reply.type('application/json; charset=utf-8').send(embeddingsJson(items.map((item) => item.dense!), body.model, 0, body.encoding_format ?? 'float'));
+    return sendEmbeddings(reply, items.map((item) => item.dense!), body.model, 0, body.encoding_format ?? 'float');
   }
   app.get('/models', async () => modelsListBody(engine));
 

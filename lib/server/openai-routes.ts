@@ -13,7 +13,7 @@ import { withRequestModel } from './request-model.js';
 import { noteTiming } from './request-timing.js';
 import { modelIdSchema } from './route-schemas.js';
 import { modelInfo } from './sie-routes.js';
-import { embeddingsJson } from './wire/embeddings-json.js';
+import { sendEmbeddings } from './wire/embeddings-json.js';
 
 export interface OpenAIRoutesOptions {
   engine: Engine;
@@ -105,8 +105,7 @@ export function embeddingsRoute(engine: Engine, maxInputsPerRequest: number) {
       const signal = clientGone(request, reply);
       const result = noteTiming(request, await withRequestModel(engine, body.model, (model) => model.embed(inputs, { dimensions: body.dimensions, truncate: body.truncate, signal })));
       const promptTokens = result.tokenCounts.reduce((a, b) => a + b, 0);
-      // Written as text (the response schema documents the shape; a string body skips it).
-      return reply.type('application/json; charset=utf-8').send(embeddingsJson(result.embeddings, body.model, promptTokens, body.encoding_format ?? 'float'));
+      return sendEmbeddings(reply, result.embeddings, body.model, promptTokens, body.encoding_format ?? 'float');
     },
   };
 }
