@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { nativeAddon } from '../lib/bindings/native-addon.js';
-import { pixelValues, readClipPreprocessing, resizeAndCrop } from '../lib/images/clip-preprocessor.js';
+import { clipPixelValues, readClipPreprocessing } from '../lib/images/clip-preprocessor.js';
 import { decodeImage } from '../lib/images/decode-image.js';
 import { exportClipVisionOnnx } from './export-clip-vision-onnx.js';
 import { repoRoot } from './minilm-checkpoint.js';
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     do {
       const [decoded, d] = await timed(() => Promise.all(images.map((bytes) => decodeImage(bytes))));
-      const [pixels, pre] = await timed(() => Promise.all(decoded.map(async (image) => pixelValues(await resizeAndCrop(image, p), p))));
+      const [pixels, pre] = await timed(() => Promise.all(decoded.map((image) => clipPixelValues(image, p))));
       const input = new Float32Array(batch * 3 * side * side);
       pixels.forEach((px, i) => input.set(px, i * px.length));
       const [ours, o] = await timed(() => model.runImages(input, batch, side, side));

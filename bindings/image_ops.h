@@ -1,5 +1,6 @@
 // Image operations the TypeScript preprocessing calls (lib/images/): Pillow-exact bicubic
-// resizing of RGB bytes, on a worker thread (a Promise), off the event loop.
+// resizing of RGB bytes and CLIP's whole pixel preprocessing, on a worker thread (a Promise), off
+// the event loop.
 #pragma once
 #include <napi.h>
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { nativeAddon, type NativeModelDescription } from '../lib/bindings/native-addon.js';
-import { pixelValues, readClipPreprocessing, resizeAndCrop } from '../lib/images/clip-preprocessor.js';
+import { clipPixelValues, readClipPreprocessing } from '../lib/images/clip-preprocessor.js';
 import { decodeImage } from '../lib/images/decode-image.js';
 import { cosine, maxAbsDiff, referenceDir } from './helpers/fixtures.js';
 
@@ -42,7 +42,7 @@ t.test('CLIP text and image embeddings against the float64 reference', async (t)
   const imageRef = output('tiny-clip.image.json') as Array<{ path: string; embedding: number[] }>;
   const pixelsRef = output('tiny-clip.pixels.json') as Array<{ rgb: number[][][] }>;
   // From the reference's own pixels: the vision tower alone.
-  const fromPixels = pixelsRef.map((r) => pixelValues({ width: 64, height: 64, rgb: Uint8Array.from(r.rgb.flat(2)), format: 'png' }, p));
+  const fromPixels = await Promise.all(pixelsRef.map((r) => clipPixelValues({ width: 64, height: 64, rgb: Uint8Array.from(r.rgb.flat(2)), format: 'png' }, p)));
   const batch = new Float32Array(fromPixels.length * 3 * 64 * 64);
   fromPixels.forEach((v, i) => batch.set(v, i * v.length));
   const images = await clip.runImages(batch, fromPixels.length, 64, 64);
@@ -54,7 +54,7 @@ t.test('CLIP text and image embeddings against the float64 reference', async (t)
   worst = 1;
   for (const [i, r] of imageRef.entries()) {
     const file = path.join(referenceDir, r.path.startsWith('images/') ? r.path : path.join('images', path.basename(r.path)));
-    const pixels = pixelValues(await resizeAndCrop(await decodeImage(readFileSync(file)), p), p);
+    const pixels = await clipPixelValues(await decodeImage(readFileSync(file)), p);
     const one = await clip.runImages(pixels, 1, 64, 64);
     worst = Math.min(worst, cosine(one.values, r.embedding));
   }

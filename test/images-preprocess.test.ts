@@ -1,18 +1,21 @@
 // CLIP image preprocessing against Pillow and the shared reference:
 //  - the native bicubic resize is byte-identical to Pillow's Image.BICUBIC on seeded images
-//    (shrinking a lot and a little, enlarging, one axis, 1-pixel sides), Pillow run here;
+//    (shrinking a lot and a little, enlarging, one axis, 1-pixel sides), Pillow run here, and so
+//    is its plain twin; the optimised resize equals the twin on random sizes, and a crop window
+//    computed alone equals the same window cut from the whole;
 //  - decode + resize + center crop reproduces ../shared/reference's tiny-clip.pixels.json (PIL's
 //    bytes): exact for PNG and GIF, within one level for JPEG and WebP, whose decoders are not
 //    PIL's (the reference README expects +-1 there), and every grayscale, palette, RGBA, 16-bit,
 //    animated and EXIF-rotated quirk as PIL reads it;
-//  - pixel values are (rgb / 255 - mean) / std in CHW order, by hand;
+//  - pixel values are (rgb / 255 - mean) / std in CHW order in numpy's float32 steps, padding
+//    included, by hand;
 //  - bad images are INVALID_INPUT naming the problem.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { nativeAddon } from '../lib/bindings/native-addon.js';
-import { readClipPreprocessing, resizeAndCrop, pixelValues, resizedSize } from '../lib/images/clip-preprocessor.js';
+import { clipPixelValues, readClipPreprocessing, resizedSize, type ClipPreprocessing } from '../lib/images/clip-preprocessor.js';
 import { decodeImage } from '../lib/images/decode-image.js';
 import { referenceDir, repoRoot } from './helpers/fixtures.js';
 
@@ -27,9 +30,49 @@ t.test('the native bicubic resize is Pillow\'s, byte for byte', async (t) => {
     let differing = 0;
     for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) differing++;
     t.ok(got.length === want.length && differing === 0, `${c.width}x${c.height} -> ${c.out_width}x${c.out_height}: ${differing} of ${want.length} bytes differ`);
+    const twin = await resizeBicubicRgb(Buffer.from(c.rgb, 'base64'), c.width, c.height, c.out_width, c.out_height, 'reference');
+    t.ok(Buffer.compare(Buffer.from(twin), want) === 0, `${c.width}x${c.height} -> ${c.out_width}x${c.out_height}: the plain twin too`);
   }
   await t.rejects(resizeBicubicRgb(new Uint8Array(12), 2, 2, 0, 2), { code: 'INVALID_INPUT' });
   t.throws(() => resizeBicubicRgb(new Uint8Array(11), 2, 2, 1, 1), { code: 'INVALID_ARGUMENT' });
+});
+
+/** A seeded random generator (mulberry32), so a failure can be replayed. */
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), seed | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+t.test('the optimised resize equals its plain twin, and a window equals the same crop of the whole', async (t) => {
+  const { resizeBicubicRgb, clipPixelValues: nativePixels } = nativeAddon().images;
+  const random = seeded(20261127);
+  const side = (limit: number) => 1 + Math.floor(random() * limit);
+  for (let i = 0; i < 40; i++) {
+    const width = side(i < 20 ? 40 : 700), height = side(i < 20 ? 40 : 700);
+    const outWidth = side(i % 3 === 0 ? width : 300), outHeight = i % 5 === 0 ? height : side(300);
+    const rgb = Uint8Array.from({ length: width * height * 3 }, () => Math.floor(random() * 256));
+    const [fast, plain] = await Promise.all([resizeBicubicRgb(rgb, width, height, outWidth, outHeight), resizeBicubicRgb(rgb, width, height, outWidth, outHeight, 'reference')]);
+    t.ok(Buffer.compare(Buffer.from(fast), Buffer.from(plain)) === 0, `${width}x${height} -> ${outWidth}x${outHeight}`);
+    // A window (sometimes reaching past the image: padding) through the pixel path, values untouched.
+    const cropWidth = side(outWidth + 4), cropHeight = side(outHeight + 4);
+    const left = Math.floor(random() * (outWidth + 4)) - 2 - Math.floor(cropWidth / 2), top = Math.floor(random() * (outHeight + 4)) - 2 - Math.floor(cropHeight / 2);
+    const values = await nativePixels(rgb, width, height, { resizeWidth: outWidth, resizeHeight: outHeight, left, top, cropWidth, cropHeight, rescale: null, mean: null, std: null });
+    let differing = 0;
+    for (let c = 0; c < 3; c++) {
+      for (let y = 0; y < cropHeight; y++) {
+        for (let x = 0; x < cropWidth; x++) {
+          const sx = x + left, sy = y + top;
+          const want = sx >= 0 && sx < outWidth && sy >= 0 && sy < outHeight ? plain[(sy * outWidth + sx) * 3 + c] : 0;
+          if (values[(c * cropHeight + y) * cropWidth + x] !== want) differing++;
+        }
+      }
+    }
+    t.equal(differing, 0, `window ${cropWidth}x${cropHeight} at (${left}, ${top}) of ${outWidth}x${outHeight}`);
+  }
 });
 
 interface PixelsReference { path: string; source_size: [number, number]; resized_size: [number, number]; rgb: number[][][] }
@@ -45,22 +88,31 @@ t.test('decode, resize and crop reproduce PIL\'s pixels for every shared test im
     const image = await decodeImage(readFileSync(file));
     t.same([image.width, image.height], r.source_size, `${path.basename(file)}: decoded at the source size, not rotated`);
     t.same(resizedSize(image.width, image.height, p.shortestEdge), r.resized_size, `${path.basename(file)}: resized size as transformers computes it`);
-    const cropped = await resizeAndCrop(image, p);
-    const want = r.rgb.flat(2);
+    // Without rescale and normalisation the pixel values are the cropped bytes, in CHW order.
+    const bytes = await clipPixelValues(image, { ...p, rescale: undefined, mean: undefined, std: undefined });
+    const want = r.rgb.flat(2);  // HWC
     let worst = 0;
-    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(cropped.rgb[i] - want[i]));
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(bytes[(i % 3) * 64 * 64 + Math.floor(i / 3)] - want[i]));
     const lossy = image.format === 'jpeg' || image.format === 'webp';
-    t.ok(cropped.rgb.length === want.length && worst <= (lossy ? 1 : 0), `${path.basename(file)} (${image.format}): max |diff| ${worst} level(s)${lossy ? ' (another decoder: <= 1 allowed)' : ''}`);
+    t.ok(bytes.length === want.length && worst <= (lossy ? 1 : 0), `${path.basename(file)} (${image.format}): max |diff| ${worst} level(s)${lossy ? ' (another decoder: <= 1 allowed)' : ''}`);
   }
 });
 
-t.test('pixel values: rescale, normalise, CHW', async (t) => {
-  const p = readClipPreprocessing(path.join(referenceDir, 'models', 'tiny-clip'));
-  const image = { width: 2, height: 1, rgb: Uint8Array.of(0, 128, 255, 10, 20, 30), format: 'png' };
-  const values = pixelValues(image, p);
-  // channel 0 of pixel 1: (10 / 255 - 0.48145466) / 0.26862954; channel 2 of pixel 0: (1 - 0.40821073) / 0.27577711
-  t.ok(Math.abs(values[1] - (10 / 255 - 0.48145466) / 0.26862954) < 1e-6, 'R of the second pixel');
-  t.ok(Math.abs(values[4] - (1 - 0.40821073) / 0.27577711) < 1e-6, 'B of the first pixel, in the third plane');
+t.test('pixel values: rescale, normalise, CHW, with zero padding where the crop is wider', async (t) => {
+  const config = readClipPreprocessing(path.join(referenceDir, 'models', 'tiny-clip'));
+  // A 2 x 1 image needs no resize at shortest edge 1; a 4-wide crop pads a zero column each side.
+  const p: ClipPreprocessing = { ...config, shortestEdge: 1, crop: { width: 4, height: 1 } };
+  const values = await clipPixelValues({ width: 2, height: 1, rgb: Uint8Array.of(0, 128, 255, 10, 20, 30), format: 'png' }, p);
+  // numpy's steps: uint8 * (1/255) in float64, to float32, then (x - mean) / std in float32.
+  const f = Math.fround;
+  const expect = (byte: number, c: number) => f(f(f(byte * (1 / 255)) - f(config.mean![c])) / f(config.std![c]));
+  t.equal(values.length, 12);
+  t.same(Array.from(values), [
+    expect(0, 0), expect(0, 0), expect(10, 0), expect(0, 0),
+    expect(0, 1), expect(128, 1), expect(20, 1), expect(0, 1),
+    expect(0, 2), expect(255, 2), expect(30, 2), expect(0, 2),
+  ], 'R plane, G plane, B plane; padding is byte 0');
+  t.ok(Math.abs(values[2] - (10 / 255 - 0.48145466) / 0.26862954) < 1e-6, 'R of the second pixel, against the float64 formula');
 });
 
 t.test('bad images are INVALID_INPUT, naming the problem', async (t) => {

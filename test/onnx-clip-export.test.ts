@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import t from 'tap';
 import { exportClipVisionOnnx } from '../bench/export-clip-vision-onnx.js';
-import { pixelValues, readClipPreprocessing } from '../lib/images/clip-preprocessor.js';
+import { clipPixelValues, readClipPreprocessing } from '../lib/images/clip-preprocessor.js';
 import { cosine, readJson, referenceDir, tempDir } from './helpers/fixtures.js';
 
 t.test('the CLIP vision ONNX export matches the float64 reference under onnxruntime-node', async (t) => {
@@ -17,7 +17,8 @@ t.test('the CLIP vision ONNX export matches the float64 reference under onnxrunt
   const pixelsRef = readJson<Array<{ rgb: number[][][] }>>(path.join(referenceDir, 'outputs', 'tiny-clip.pixels.json'));
   const imageRef = readJson<Array<{ normalized: number[] }>>(path.join(referenceDir, 'outputs', 'tiny-clip.image.json'));
   const batch = new Float32Array(pixelsRef.length * 3 * 64 * 64);
-  pixelsRef.forEach((r, i) => batch.set(pixelValues({ width: 64, height: 64, rgb: Uint8Array.from(r.rgb.flat(2)), format: 'png' }, p), i * 3 * 64 * 64));
+  const pixels = await Promise.all(pixelsRef.map((r) => clipPixelValues({ width: 64, height: 64, rgb: Uint8Array.from(r.rgb.flat(2)), format: 'png' }, p)));
+  pixels.forEach((values, i) => batch.set(values, i * 3 * 64 * 64));
   const out = await session.run({ pixel_values: new ort.Tensor('float32', batch, [pixelsRef.length, 3, 64, 64]) });
   const embeds = out.image_embeds.data as Float32Array;
   const worst = Math.min(...imageRef.map((r, i) => cosine(embeds.subarray(i * 32, (i + 1) * 32), r.normalized)));

@@ -140,10 +140,27 @@ export interface NativeKernelProbes {
   readonly cpuIsa: { detected: string; active: string };
 }
 
+/** Where the crop sits in the resized image (left/top negative: it pads), and the value mapping. */
+export interface ClipPixelSpec {
+  resizeWidth: number;
+  resizeHeight: number;
+  left: number;
+  top: number;
+  cropWidth: number;
+  cropHeight: number;
+  /** Multiplies each byte (in float64, then rounded to float32); null: none. */
+  rescale: number | null;
+  /** (value - mean) / std per channel in float32; null: none. */
+  mean: [number, number, number] | null;
+  std: [number, number, number] | null;
+}
+
 /** Native image operations (bindings/image_ops.cpp). */
 export interface NativeImageOps {
-  /** Pillow-exact Image.BICUBIC resize of RGB bytes (width x height x 3). */
-  resizeBicubicRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Promise<Uint8Array>;
+  /** Pillow-exact Image.BICUBIC resize of RGB bytes (width x height x 3); 'reference' runs the plain twin (for tests). */
+  resizeBicubicRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number, twin?: 'reference'): Promise<Uint8Array>;
+  /** CLIP's pixel values, CHW float32: the resize's crop window, rescaled and normalised (native/image/clip_pixel_values.h). */
+  clipPixelValues(rgb: Uint8Array, width: number, height: number, spec: ClipPixelSpec): Promise<Float32Array>;
 }
 
 /** Hot formatting for the HTTP routes (bindings/wire_format.cpp). */

@@ -3,7 +3,7 @@
  * (encode, score, extract) to every family alike: tokenize through the one tokenization path,
  * run through the scheduler, and let the adapter turn raw outputs into answers.
  */
-import { pixelValues, resizeAndCrop } from '../images/clip-preprocessor.js';
+import { clipPixelValues } from '../images/clip-preprocessor.js';
 import { decodeImage } from '../images/decode-image.js';
 import path from 'node:path';
 import type { NativeModel, NativeRunOutput, WeightDtype } from '../bindings/native-addon.js';
@@ -253,11 +253,11 @@ export class LoadedModel implements SchedulableModel {
     const side = images.imageSize;
     const flat = items.flat();
     const params = options.params?.flat();
-    // Decoding (sharp) and the resize (native) run on libuv's threads, beside model compute. A
+    // Decoding (sharp) and the pixel preprocessing (native) run on libuv's threads, beside model compute. A
     // failure names the request field the image came from, when the route said which.
     const pixels = await Promise.all(flat.map(async (data, k) => {
       try {
-        return pixelValues(await resizeAndCrop(await decodeImage(data), images.preprocessing), images.preprocessing);
+        return await clipPixelValues(await decodeImage(data), images.preprocessing);
       } catch (error) {
         // The native resize's coded errors (an absurd aspect ratio: a side past 32768 pixels)
         // become EngineErrors with their code, so the route answers 400, not 500.

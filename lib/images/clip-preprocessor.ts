@@ -60,38 +60,25 @@ export function resizedSize(width: number, height: number, shortestEdge: number)
   return width <= height ? [shortestEdge, newLong] : [newLong, shortestEdge];
 }
 
-/** The resized, center-cropped RGB bytes (before rescale and normalisation). */
-export async function resizeAndCrop(image: RgbImage, p: ClipPreprocessing): Promise<RgbImage> {
+/**
+ * The pixel values of one image, CHW float32: resized, center-cropped, rescaled and normalised by
+ * native code on a worker thread (native/image/clip_pixel_values.h), off the event loop. Only the
+ * crop's window of the resize is computed.
+ */
+export function clipPixelValues(image: RgbImage, p: ClipPreprocessing): Promise<Float32Array> {
   const [width, height] = resizedSize(image.width, image.height, p.shortestEdge);
-  const resized = await nativeAddon().images.resizeBicubicRgb(image.rgb, image.width, image.height, width, height);
-  if (!p.crop) return { ...image, width, height, rgb: resized };
-  const { width: cw, height: ch } = p.crop;
+  const { width: cw, height: ch } = p.crop ?? { width, height };
   // transformers' center_crop: top = (h - ch) // 2 (floor, also when negative: then it pads,
   // placing the image at ceil((ch - h) / 2)).
-  const top = Math.floor((height - ch) / 2), left = Math.floor((width - cw) / 2);
-  const out = new Uint8Array(cw * ch * 3);
-  for (let y = 0; y < ch; y++) {
-    const sy = y + top;
-    if (sy < 0 || sy >= height) continue;
-    for (let x = 0; x < cw; x++) {
-      const sx = x + left;
-      if (sx < 0 || sx >= width) continue;
-      out.set(resized.subarray((sy * width + sx) * 3, (sy * width + sx) * 3 + 3), (y * cw + x) * 3);
-    }
-  }
-  return { ...image, width: cw, height: ch, rgb: out };
-}
-
-/** CHW float32 pixel values: (rgb * rescale - mean) / std per channel, computed in float32 as numpy does. */
-export function pixelValues(image: RgbImage, p: ClipPreprocessing): Float32Array {
-  const plane = image.width * image.height;
-  const out = new Float32Array(3 * plane);
-  for (let c = 0; c < 3; c++) {
-    const mean = Math.fround(p.mean?.[c] ?? 0), std = Math.fround(p.std?.[c] ?? 1), scale = Math.fround(p.rescale ?? 1);
-    for (let i = 0; i < plane; i++) {
-      const rescaled = Math.fround(image.rgb[i * 3 + c] * scale);
-      out[c * plane + i] = p.mean ? Math.fround(Math.fround(rescaled - mean) / std) : rescaled;
-    }
-  }
-  return out;
+  return nativeAddon().images.clipPixelValues(image.rgb, image.width, image.height, {
+    resizeWidth: width,
+    resizeHeight: height,
+    left: Math.floor((width - cw) / 2),
+    top: Math.floor((height - ch) / 2),
+    cropWidth: cw,
+    cropHeight: ch,
+    rescale: p.rescale ?? null,
+    mean: p.mean ?? null,
+    std: p.std ?? null,
+  });
 }
