@@ -49,13 +49,17 @@ export async function httpLoad(url: string, body: unknown, clients: number, seco
 }
 
 /**
- * One client in a closed loop over one keep-alive connection, timed with performance.now() (the
- * sub-millisecond latencies autocannon rounds to whole milliseconds). The client is a raw socket
- * writing prebuilt request bytes and reading each answer to its Content-Length, as wrk does:
- * Node's http client spent 0.1-0.2 ms of CPU a request, on the same two cores as the server, and
- * that time would have been counted as the server's.
+ * One keep-alive connection that POSTs the same prebuilt request and reads each answer to its
+ * Content-Length, as wrk does: Node's http client spent 0.1-0.2 ms of CPU a request, on the same
+ * two cores as the server, and that time would have been counted as the server's.
  */
-export async function closedLoop(url: string, body: unknown, seconds: number): Promise<LoadResult> {
+export interface RawClient {
+  /** Sends the request and resolves with the answer's status once all of its body is in. */
+  post(): Promise<number>;
+  close(): void;
+}
+
+export async function openRawClient(url: string, body: unknown): Promise<RawClient> {
   const target = new URL(url);
   const payload = Buffer.from(JSON.stringify(body));
   const request = Buffer.concat([
@@ -65,40 +69,98 @@ export async function closedLoop(url: string, body: unknown, seconds: number): P
   const socket = net.connect({ host: target.hostname, port: Number(target.port), noDelay: true });
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   let pending: { resolve: (status: number) => void; reject: (error: Error) => void } | null = null;
-  let received: Buffer = Buffer.alloc(0);
+  // The answer's chunks, joined once it is whole (joining at each chunk copied a 150 KiB body
+  // several times over); its head is parsed once.
+  let chunks: Buffer[] = [];
+  let received = 0;
+  let expected = -1, status = 0;
   socket.on('data', (chunk: Buffer) => {
-    received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
-    const headerEnd = received.indexOf('\r\n\r\n');
-    if (headerEnd < 0 || !pending) return;
-    const head = received.subarray(0, headerEnd).toString('latin1');
-    const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-    if (!length) return pending.reject(new Error(`answer without Content-Length: ${head}`));
-    if (received.length < headerEnd + 4 + Number(length[1])) return;
-    received = received.subarray(headerEnd + 4 + Number(length[1]));
+    chunks.push(chunk);
+    received += chunk.length;
+    if (!pending) return;
+    if (expected < 0) {
+      const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+      const headerEnd = head.indexOf('\r\n\r\n');
+      if (headerEnd < 0) return;
+      const text = head.subarray(0, headerEnd).toString('latin1');
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
+      if (!length) return pending.reject(new Error(`answer without Content-Length: ${text}`));
+      expected = headerEnd + 4 + Number(length[1]);
+      status = Number(text.slice(9, 12));
+    }
+    if (received < expected) return;
+    // Whatever came after this answer (nothing, for one request at a time) starts the next.
+    const rest = received > expected ? Buffer.concat(chunks).subarray(expected) : undefined;
+    chunks = rest ? [rest] : [];
+    received = rest ? rest.length : 0;
+    expected = -1;
     const done = pending;
     pending = null;
-    done.resolve(Number(head.slice(9, 12)));
+    done.resolve(status);
   });
   socket.on('error', (error) => pending?.reject(error));
-  const post = () => new Promise<number>((resolve, reject) => {
-    pending = { resolve, reject };
-    socket.write(request);
-  });
+  return {
+    post: () => new Promise<number>((resolve, reject) => {
+      pending = { resolve, reject };
+      socket.write(request);
+    }),
+    close: () => socket.destroy(),
+  };
+}
+
+function summary(latencies: number[], errors: number): LoadResult {
+  const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return { rps: 1000 / mean, p50: at(50), p975: at(97.5), p99: at(99), errors, total: latencies.length };
+}
+
+/** One client in a closed loop over one keep-alive connection, timed with performance.now() (the sub-millisecond latencies autocannon rounds to whole milliseconds). */
+export async function closedLoop(url: string, body: unknown, seconds: number): Promise<LoadResult> {
+  const client = await openRawClient(url, body);
   const latencies: number[] = [];
   let errors = 0;
   const end = performance.now() + seconds * 1000;
   try {
     while (performance.now() < end) {
       const started = performance.now();
-      const status = await post();
+      const status = await client.post();
       latencies.push(performance.now() - started);
       if (status !== 200) errors++;
     }
   } finally {
-    socket.destroy();
+    client.close();
   }
-  const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
-  latencies.sort((a, b) => a - b);
-  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { rps: 1000 / mean, p50: at(50), p975: at(97.5), p99: at(99), errors, total: latencies.length };
+  return summary(latencies, errors);
+}
+
+/**
+ * One client that alternates, request by request, between the server and `local` (the same work
+ * in-process), so both sides run within milliseconds of each other and meet the same host noise:
+ * on a shared host, the forward pass alone varied by more than the HTTP overhead between rounds
+ * a few seconds apart.
+ */
+export async function alternatingLoop(url: string, body: unknown, local: () => Promise<unknown>, seconds: number): Promise<{ http: LoadResult; local: LoadResult }> {
+  const client = await openRawClient(url, body);
+  const httpLatencies: number[] = [], localLatencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  try {
+    for (let i = 0; performance.now() < end; i++) {
+      // Taking turns at going first, so neither side always follows the other's idle threads.
+      for (const side of i % 2 === 0 ? ['http', 'local'] : ['local', 'http']) {
+        const started = performance.now();
+        if (side === 'http') {
+          if ((await client.post()) !== 200) errors++;
+          httpLatencies.push(performance.now() - started);
+        } else {
+          await local();
+          localLatencies.push(performance.now() - started);
+        }
+      }
+    }
+  } finally {
+    client.close();
+  }
+  return { http: summary(httpLatencies, errors), local: summary(localLatencies, 0) };
 }

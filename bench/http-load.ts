@@ -2,8 +2,9 @@
  * HTTP load test: the sie-server CLI serving a MiniLM-shaped model, driven by autocannon at 1, 8
  * and 64 concurrent clients (one short sentence per request), printed next to the in-process
  * engine running the same requests at the same concurrency in the same run, alternating in rounds
- * (the median of the rounds' ratios). One client is driven by a closed loop timed to the microsecond. An optional soak
- * at 64 clients reports errors and the server's RSS at start and end.
+ * (the median of the rounds' ratios). One client is a closed loop timed to the microsecond that
+ * takes turns request by request between the server and the engine. An optional soak at 64
+ * clients reports errors and the server's RSS at start and end.
  *
  * `--batch 32` sends 32 different sentences per request instead of one; `--dtype bf16` serves
  * (and runs in-process) the bf16 model; `--encoding base64` asks for base64 vectors, as the official
@@ -16,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../lib/engine/engine.js';
-import { closedLoop, httpLoad, startSieServer } from './http-harness.js';
+import { alternatingLoop, closedLoop, httpLoad, startSieServer } from './http-harness.js';
 import { minilmCheckpoint } from './minilm-checkpoint.js';
 
 const ROUNDS = 6;
@@ -98,12 +99,15 @@ async function main(): Promise<void> {
         // the median of the rounds' own ratios, each from two runs minutes apart at most, so a
         // burst of host noise moves one round, not the row; the other columns are per-side
         // medians. Each side's threads sleep while the other runs. One client is timed by our
-        // own closed loop (sub-millisecond percentiles).
+        // own closed loop (sub-millisecond percentiles), taking turns request by request.
         const rounds: Array<{ http: Awaited<ReturnType<typeof load>>; local: Awaited<ReturnType<typeof inProcess>> }> = [];
-        const runHttp = () => (clients === 1 ? closedLoop(`${url}/v1/embeddings`, requestBody(model, input), seconds / ROUNDS) : load(url, model, clients, seconds / ROUNDS, input));
+        const runHttp = () => load(url, model, clients, seconds / ROUNDS, input);
         const runLocal = () => inProcess(engine, model, clients, seconds / ROUNDS, input);
         for (let round = 0; round < ROUNDS; round++) {
-          if (round % 2 === 0) {
+          if (clients === 1) {
+            // One client alternates request by request between the two sides (alternatingLoop).
+            rounds.push(await alternatingLoop(`${url}/v1/embeddings`, requestBody(model, input), () => engine.embed(model, input), seconds / ROUNDS));
+          } else if (round % 2 === 0) {
             const http = await runHttp();
             rounds.push({ http, local: await runLocal() });
           } else {
