@@ -1,10 +1,14 @@
 // A bf16 engine against the float64 references: dense and ColBERT vectors within cosine 0.999,
 // reranker order and classifier decisions unchanged, and the fidelity gate's verdicts (SPLADE's
-// term sets move under bf16, so it stays fp32 and says why).
+// term sets move under bf16, so it stays fp32 and says why; CLIP's vision tower answers probe
+// images of its own, whose pixel values are checked by hand).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { nativeAddon } from '../lib/bindings/native-addon.js';
 import { Engine } from '../lib/engine/engine.js';
+import { PROBE_IMAGE_COUNT, probeImagePixels } from '../lib/engine/fidelity-gate.js';
+import { readClipPreprocessing } from '../lib/images/clip-preprocessor.js';
 import { cosine, readJson, referenceDir, sentences } from './helpers/fixtures.js';
 
 const nativeBf16 = nativeAddon().openBackend({ threads: 1 }).dtypes.includes('bf16');
@@ -102,4 +106,35 @@ t.test('fp32Attention keeps a bf16 model\'s attention in fp32: the gate\'s secon
     t.not(bf16, fp32Attention, `${name}: the flag changes the computation`);
     t.ok(fp32Attention < bf16, `${name}: fp32 attention is closer to fp32 (squared error ${fp32Attention.toExponential(2)} < ${bf16.toExponential(2)})`);
   }
+});
+
+t.test('the gate probes a vision tower with images of its own', async (t) => {
+  // tiny-clip takes 64 x 64 images at shortest edge 64 with a 64 crop: the probe is not resized,
+  // so each value is (byte / 255 - mean) / std in numpy's float32 steps, from the bytes by hand.
+  const preprocessing = readClipPreprocessing(path.join(models, 'tiny-clip'));
+  const side = 64, plane = side * side;
+  const pixels = await probeImagePixels({ preprocessing, imageSize: side, tokensPerImage: 17 });
+  t.equal(pixels.length, PROBE_IMAGE_COUNT * 3 * plane);
+  const f = Math.fround;
+  const value = (byte: number, c: number) => f(f(f(byte * (1 / 255)) - f(preprocessing.mean![c])) / f(preprocessing.std![c]));
+  const at = (image: number, c: number, x: number, y: number) => pixels[(image * 3 + c) * plane + y * side + x];
+  t.equal(at(0, 0, 0, 0), value(0, 0), 'ramp: black at the top left');
+  t.equal(at(0, 0, 63, 5), value(Math.floor((255 * 63) / 64), 0), 'ramp: red grows along x');
+  t.equal(at(0, 2, 63, 63), value(Math.floor((255 * 126) / 128), 2), 'ramp: blue along the diagonal');
+  t.equal(at(1, 1, 0, 0), value(80, 1), 'checkerboard: a dark square');
+  t.equal(at(1, 1, 8, 0), value(190, 1), 'checkerboard: the next square is light');
+  t.not(at(2, 0, 0, 0), at(2, 0, 1, 0), 'noise');
+
+  if (!nativeBf16) return;
+  const engine = new Engine({ threads: 2, dtype: 'bf16', modelsDir: models, progress: null });
+  t.teardown(() => engine.close());
+  const clip = await engine.load('tiny-clip');
+  t.equal(clip.dtype, 'bf16', `tiny-clip passed the gate: ${clip.fidelity?.detail}`);
+  t.match(clip.fidelity?.detail ?? '', /^text: min cosine [0-9.]+ over \d+ vectors .*; images: min cosine [0-9.]+ over 3 vectors/, 'both towers were compared');
+  // And the bf16 image vectors themselves against the float64 reference.
+  const imageRef = readJson<Array<{ path: string; normalized: number[] }>>(output('tiny-clip.image.json'));
+  const images = imageRef.map((r) => [new Uint8Array(readFileSync(path.join(referenceDir, 'images', path.basename(r.path))))]);
+  const encoded = await engine.withModel('tiny-clip', {}, (m) => m.encodeImages(images));
+  const worst = Math.min(...encoded.items.map((item, i) => cosine(item.dense!, imageRef[i].normalized)));
+  t.ok(worst >= 0.999, `bf16 CLIP images: min cosine ${worst.toFixed(6)} to the float64 reference`);
 });

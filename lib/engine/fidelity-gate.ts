@@ -1,12 +1,15 @@
 /**
  * The fidelity gate of a fast dtype: at load, a fixed probe batch runs through the fp32 model
- * and the fast one, and the fast model is kept only if it answers like the exact one — cosine
+ * and the fast one (a vision tower's too, on probe images), and the fast model is kept only if it
+ * answers like the exact one — cosine
  * >= 0.999 for every vector (0.99999 for bf16x3, whose sparse weights must also stay within 1e-4) (pooled, per token, or classifier logits), the same sparse term set
  * for every input, the same reranking order. Otherwise the model stays fp32, and the reason is
  * reported once.
  */
 import type { NativeRunOutput } from '../bindings/native-addon.js';
 import type { ModelAdapter } from '../families/index.js';
+import type { ImageInputs } from '../families/model-family.js';
+import { clipPixelValues } from '../images/clip-preprocessor.js';
 
 /** Inputs of varied length and script, fixed so the verdict does not depend on traffic. */
 export const PROBE_TEXTS = [
@@ -21,6 +24,34 @@ export const PROBE_TEXTS = [
 ];
 
 export const PROBE_QUERY = 'how do embedding models compare texts';
+
+/**
+ * Images for a vision tower's probe, as RGB bytes at the tower's side: a smooth colour ramp, a
+ * hard-edged checkerboard and seeded noise (flat regions, edges and texture), then preprocessed
+ * as any request's image is.
+ */
+export const PROBE_IMAGE_COUNT = 3;
+
+export async function probeImagePixels(images: ImageInputs): Promise<Float32Array> {
+  const side = images.imageSize;
+  let seed = 12345;
+  const noise = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed >>> 24;
+  };
+  const byteOf = [
+    (x: number, y: number, c: number) => Math.floor((255 * (c === 0 ? x : c === 1 ? y : x + y)) / (c === 2 ? 2 * side : side)),
+    (x: number, y: number, c: number) => (((x >> 3) + (y >> 3)) & 1 ? 230 - 40 * c : 20 + 60 * c),
+    () => noise(),
+  ];
+  const out = new Float32Array(PROBE_IMAGE_COUNT * 3 * side * side);
+  for (let i = 0; i < PROBE_IMAGE_COUNT; i++) {
+    const rgb = new Uint8Array(side * side * 3);
+    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) for (let c = 0; c < 3; c++) rgb[(y * side + x) * 3 + c] = byteOf[i](x, y, c);
+    out.set(await clipPixelValues({ width: side, height: side, rgb, format: 'png' }, images.preprocessing), i * 3 * side * side);
+  }
+  return out;
+}
 
 export const MIN_COSINE = 0.999;
 /** bf16x3 stands in for fp32, so it is held to the fp32 parity bar (the Python stack's numbers). */

@@ -16,7 +16,7 @@ import type { BatchScheduler, SchedulableModel } from './scheduling/batch-schedu
 import type { TokenBatch } from './scheduling/token-batch.js';
 import { TextTokenizer } from './tokenization/text-tokenizer.js';
 import type { Tokenization } from './tokenization/tokenization.js';
-import { BF16_BAR, BF16X3_BAR, compareOutputs, fidelityCheckOf, PROBE_QUERY, PROBE_TEXTS, type FidelityVerdict } from './fidelity-gate.js';
+import { BF16_BAR, BF16X3_BAR, compareOutputs, fidelityCheckOf, PROBE_IMAGE_COUNT, PROBE_QUERY, PROBE_TEXTS, probeImagePixels, type FidelityVerdict } from './fidelity-gate.js';
 
 export type EmbeddingInput = string | ReadonlyArray<number>;
 export type { EncodedItem, Extraction, OutputType, Task, Classification, Entity, SparseEncoding, MultiVectorEncoding } from '../families/index.js';
@@ -132,12 +132,21 @@ export class LoadedModel implements SchedulableModel {
         ? tokenizer.pairBatch(PROBE_TEXTS.map((text) => [PROBE_QUERY, text] as const), { truncate: true, maxLength: adapter.maxSeqLength }).batch
         : tokenizer.batch(PROBE_TEXTS, { truncate: true, maxLength: adapter.maxSeqLength }).batch;
       const expected = await exact.run(probe.ids, probe.typeIds, probe.offsets);
+      // A vision tower answers its own probe: the text probe never runs it.
+      const imageProbe = adapter.images ? await probeImagePixels(adapter.images) : undefined;
+      const side = adapter.images?.imageSize ?? 0;
+      const expectedImages = imageProbe ? await exact.runImages(imageProbe, PROBE_IMAGE_COUNT, side, side) : undefined;
       const attempts: Array<{ fp32Attention?: boolean }> = load.dtype === 'bf16' && adapter.description.architecture !== 'clip' ? [{}, { fp32Attention: true }] : [{}];
       let verdict: FidelityVerdict | undefined;
       const refusals: string[] = [];
       for (const options of attempts) {
         const fast = await load.loadNative(load.dtype, options);
-        verdict = compareOutputs(fidelityCheckOf(adapter), expected, await fast.run(probe.ids, probe.typeIds, probe.offsets), load.dtype === 'bf16x3' ? BF16X3_BAR : BF16_BAR);
+        const bar = load.dtype === 'bf16x3' ? BF16X3_BAR : BF16_BAR;
+        verdict = compareOutputs(fidelityCheckOf(adapter), expected, await fast.run(probe.ids, probe.typeIds, probe.offsets), bar);
+        if (imageProbe && expectedImages) {
+          const images = compareOutputs('vectors', expectedImages, await fast.runImages(imageProbe, PROBE_IMAGE_COUNT, side, side), bar);
+          verdict = { ok: verdict.ok && images.ok, detail: `text: ${verdict.detail}; images: ${images.detail}` };
+        }
         if (verdict.ok) {
           exact.dispose();
           const detail = options.fp32Attention ? `${verdict.detail}; attention kept in fp32 (with bf16 attention: ${refusals.join('; ')})` : verdict.detail;
