@@ -75,6 +75,20 @@ t.test('the optimised resize equals its plain twin, and a window equals the same
   }
 });
 
+t.test('the pixel step refuses a bad spec with a typed error, naming the field', async (t) => {
+  const { clipPixelValues: nativePixels } = nativeAddon().images;
+  const rgb = new Uint8Array(4 * 4 * 3);
+  const spec = { resizeWidth: 4, resizeHeight: 4, left: 0, top: 0, cropWidth: 4, cropHeight: 4, rescale: 1 / 255, mean: [0.5, 0.5, 0.5] as [number, number, number], std: [0.5, 0.5, 0.5] as [number, number, number] };
+  t.equal((await nativePixels(rgb, 4, 4, spec)).length, 48);
+  t.throws(() => nativePixels(new Uint8Array(5), 4, 4, spec), { code: 'INVALID_ARGUMENT', message: /width x height x 3/ });
+  t.throws(() => nativePixels(rgb, 4, 4, { ...spec, left: 0.5 }), { code: 'INVALID_ARGUMENT', message: /spec.left must be an integer/ });
+  t.throws(() => nativePixels(rgb, 4, 4, { ...spec, mean: [1, 2] as unknown as [number, number, number] }), { code: 'INVALID_ARGUMENT', message: /spec.mean/ });
+  t.throws(() => nativePixels(rgb, 4, 4, { ...spec, std: null }), { code: 'INVALID_ARGUMENT', message: /spec.std/ });
+  await t.rejects(nativePixels(rgb, 4, 4, { ...spec, resizeWidth: 0 }), { code: 'INVALID_INPUT', message: /between 1 and 32768/ });
+  await t.rejects(nativePixels(rgb, 4, 4, { ...spec, resizeHeight: 100000 }), { code: 'INVALID_INPUT' });
+  await t.rejects(nativePixels(rgb, 4, 4, { ...spec, cropWidth: 0 }), { code: 'INVALID_INPUT' });
+});
+
 interface PixelsReference { path: string; source_size: [number, number]; resized_size: [number, number]; rgb: number[][][] }
 
 t.test('decode, resize and crop reproduce PIL\'s pixels for every shared test image', async (t) => {
