@@ -10,9 +10,11 @@ namespace sie {
 
 std::vector<float> clip_pixel_values(const uint8_t* in, int width, int height, const ClipPixelSpec& spec) {
   const int cw = spec.crop_width, ch = spec.crop_height;
-  for (int side : {width, height, spec.resize_width, spec.resize_height, cw, ch})
-    if (side < 1 || side > (1 << 15))
-      throw EngineError(ErrorCode::InvalidInput, "image, resize and crop sides must be between 1 and 32768 pixels");
+  // The resize's own words for its sides: an extreme aspect ratio ends here, its long side resized past the limit.
+  for (int side : {width, height, spec.resize_width, spec.resize_height})
+    if (side < 1 || side > (1 << 15)) throw EngineError(ErrorCode::InvalidInput, "image sides must be between 1 and 32768 pixels");
+  if (cw < 1 || ch < 1 || cw > (1 << 15) || ch > (1 << 15))
+    throw EngineError(ErrorCode::InvalidInput, "the crop must be between 1 and 32768 pixels a side");
   // Each byte value maps to one float per channel; a table holds all 3 x 256 of them.
   float table[3][256];
   for (int c = 0; c < 3; ++c)
