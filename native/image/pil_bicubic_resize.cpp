@@ -190,7 +190,6 @@ std::vector<uint8_t> resize_bicubic_rgb8_window(const uint8_t* in, int width, in
 }
 
 std::vector<uint8_t> resize_bicubic_rgb8(const uint8_t* in, int width, int height, int out_width, int out_height) {
-  check_sides(width, height, out_width, out_height);
   return resize_bicubic_rgb8_window(in, width, height, out_width, out_height, 0, 0, out_width, out_height);
 }
 
