@@ -77,7 +77,7 @@ function cpuModel(): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' }, fast: { type: 'string' } } });
-  const fastDtype = values.fast === 'bf16x3' ? 'bf16x3' : 'bf16';
+  const fastDtype = values.fast === 'bf16x3' || values.fast === 'bf16x3q' ? values.fast : 'bf16';
   const threads = Number(values.threads ?? os.availableParallelism());
   const seconds = Number(values.seconds ?? 6);
   const rounds = Number(values.rounds ?? 2);

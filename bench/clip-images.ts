@@ -34,7 +34,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, seconds: { type: 'string', default: '10' }, fast: { type: 'string' } } });
-  const fastDtype = values.fast === 'bf16x3' ? 'bf16x3' : 'bf16';
+  const fastDtype = values.fast === 'bf16x3' || values.fast === 'bf16x3q' ? values.fast : 'bf16';
   const threads = Number(values.threads), seconds = Number(values.seconds);
   mkdirSync(cache, { recursive: true });
   const dir = path.join(cache, 'clip-vit-b32-shaped');

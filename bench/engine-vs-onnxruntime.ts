@@ -37,7 +37,7 @@ const workloads: Workload[] = [
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' }, fast: { type: 'string' } } });
   // The fast column's dtype: bf16 (default) or bf16x3 (--fast bf16x3, AMX: fp32-grade numbers).
-  const fastDtype = values.fast === 'bf16x3' ? 'bf16x3' : 'bf16';
+  const fastDtype = values.fast === 'bf16x3' || values.fast === 'bf16x3q' ? values.fast : 'bf16';
   const threads = Number(values.threads ?? os.availableParallelism());
   const seconds = Number(values.seconds ?? 3);
   const { modelDir, onnxPath } = minilmCheckpoint();

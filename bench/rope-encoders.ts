@@ -39,7 +39,7 @@ function checkpoint(model: (typeof MODELS)[number]): { dir: string; onnx: string
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' }, only: { type: 'string' }, fast: { type: 'string' } } });
-  const fastDtype = values.fast === 'bf16x3' ? 'bf16x3' : 'bf16';
+  const fastDtype = values.fast === 'bf16x3' || values.fast === 'bf16x3q' ? values.fast : 'bf16';
   const threads = Number(values.threads ?? os.availableParallelism());
   const seconds = Number(values.seconds ?? 20);
   const bf16 = nativeAddon().openBackend({ threads: 1 }).dtypes.includes(fastDtype);

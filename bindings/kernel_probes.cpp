@@ -5,6 +5,7 @@
 
 #include "../native/core/cpu_features.h"
 #include "../native/cpu/gemm/bf16_gemm.h"
+#include "../native/cpu/gemm/bf16x3q_gemm.h"
 #include "../native/cpu/gemm/packed_gemm.h"
 #include "../native/cpu/kernels/elementwise.h"
 #include "../native/cpu/kernels/pooling.h"
@@ -75,7 +76,8 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
 
 // gemmBf16(x, w, bias|null, m, n, k, kernel, threads, gelu): kernel 'amx' | 'avx512bf16' (the
 // fast paths, refused where the CPU lacks them) or 'reference' (the double-precision twin);
-// 'bf16x3' (AMX) and 'bf16x3-reference' its twin, for the three-product fp32-grade GEMM.
+// 'bf16x3' (AMX) and 'bf16x3-reference' its twin, for the three-product fp32-grade GEMM;
+// 'bf16x3q' (AMX) and 'bf16x3q-reference', for its form with 4-bit weight remainders.
 Napi::Value gemm_bf16(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const GemmProbeArgs a = gemm_probe_args(info);
@@ -90,6 +92,17 @@ Napi::Value gemm_bf16(const Napi::CallbackInfo& info) {
   }
   if (kernel == "bf16x3-reference") {
     sie::gemm_bf16x3_reference(m, n, k, a.x, k, a.w, a.bias, y.data(), n, epilogue);
+    return float32_array_from(env, std::move(y));
+  }
+  if (kernel == "bf16x3q-reference") {
+    sie::gemm_bf16x3q_reference(m, n, k, a.x, k, a.w, a.bias, y.data(), n, epilogue);
+    return float32_array_from(env, std::move(y));
+  }
+  if (kernel == "bf16x3q") {
+    if (sie::cpu_isa_detected() < sie::CpuIsa::Amx) throw coded_error(env, sie::ErrorCode::DeviceUnavailable, "bf16x3q needs AMX");
+    const sie::PackedBf16x3qMatrix packed = sie::pack_bf16x3q_nk(a.w, n, k);
+    sie::ThreadPool pool(a.threads);
+    translate_errors(env, [&]() { sie::gemm_bf16x3q(m, n, k, a.x, k, packed, a.bias, y.data(), n, &pool, epilogue); });
     return float32_array_from(env, std::move(y));
   }
   if (kernel == "bf16x3") {

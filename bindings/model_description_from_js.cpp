@@ -37,8 +37,8 @@ sie::ModelDescription model_description_from_js(const Napi::Value& value) {
   d.dtype = string_field(o, "dtype", "", false);
   if (d.dtype.empty()) d.dtype = "fp32";
   // Which of these a backend computes is its own answer (Backend::dtypes(), DEVICE_UNAVAILABLE).
-  if (d.dtype != "fp32" && d.dtype != "fp16" && d.dtype != "bf16" && d.dtype != "bf16x3")
-    throw argument_error(o.Env(), "dtype must be 'fp32', 'fp16', 'bf16' or 'bf16x3'");
+  if (d.dtype != "fp32" && d.dtype != "fp16" && d.dtype != "bf16" && d.dtype != "bf16x3" && d.dtype != "bf16x3q")
+    throw argument_error(o.Env(), "dtype must be 'fp32', 'fp16', 'bf16', 'bf16x3' or 'bf16x3q'");
   const Napi::Object e = object_field(o, "encoder", "");
   d.encoder.hidden_size = int_field(e, "hiddenSize", "encoder.");
   d.encoder.num_layers = int_field(e, "numLayers", "encoder.");

@@ -35,7 +35,7 @@ export interface ServeConfig {
   keepAliveTimeoutMs: number;
   maxConnections: number;
   device: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
-  dtype: 'auto' | 'fp32' | 'fp16' | 'bf16' | 'bf16x3';
+  dtype: 'auto' | 'fp32' | 'fp16' | 'bf16' | 'bf16x3' | 'bf16x3q';
   /** JSON log lines (default); SIE_LOG_JSON=0 gives readable lines. */
   logJson: boolean;
   /** A bundle's per-model settings (--bundle / SIE_BUNDLE). */
@@ -179,7 +179,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   const device = v.device ?? env.SIE_DEVICE ?? 'cpu';
   if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new ConfigError(`device must be auto, cpu, cuda or cuda:N, got '${device}'`);
   const dtype = v.dtype ?? env.SIE_DTYPE ?? 'fp32';
-  if (!['auto', 'fp32', 'fp16', 'bf16', 'bf16x3'].includes(dtype)) throw new ConfigError(`dtype must be auto, fp32, fp16 (CUDA), bf16 or bf16x3 (AMX), got '${dtype}'`);
+  if (!['auto', 'fp32', 'fp16', 'bf16', 'bf16x3', 'bf16x3q'].includes(dtype)) throw new ConfigError(`dtype must be auto, fp32, fp16 (CUDA), bf16, bf16x3 or bf16x3q (AMX), got '${dtype}'`);
   const maxBatchTokens = integer(v['max-batch-tokens'] ?? env.SIE_MAX_BATCH_TOKENS, 'max-batch-tokens', 16384, 16);
   return {
     memoryBudgetBytes,
@@ -225,7 +225,7 @@ export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [--bund
                         [--pin MODEL]... [--api-key KEY] [--private-metrics] [--batch-wait-ms 1]
                         [--max-queued-tokens N] [--overload-status 503|429] [--load-wait-ms 60000] [--cold-load-wait-ms 2000]
                         [--headers-timeout-ms 10000] [--request-timeout-ms 60000] [--keep-alive-timeout-ms 5000] [--max-connections 4096]
-                        [--device cpu|cuda[:N]|auto] [--dtype fp32|fp16|bf16|bf16x3|auto]
+                        [--device cpu|cuda[:N]|auto] [--dtype fp32|fp16|bf16|bf16x3|bf16x3q|auto]
                         [--allow-image-urls] [--allow-private-image-urls] [--image-url-max-bytes 33554432] [--image-url-timeout-ms 10000]
                         [--image-url-max-redirects 3]
 

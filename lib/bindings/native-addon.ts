@@ -63,7 +63,7 @@ export interface VisionTowerShape {
 }
 
 /** Everything a backend needs to load one model (native/backend/model_description.h). */
-export type WeightDtype = 'fp32' | 'fp16' | 'bf16' | 'bf16x3';
+export type WeightDtype = 'fp32' | 'fp16' | 'bf16' | 'bf16x3' | 'bf16x3q';
 
 export interface NativeModelDescription {
   architecture: 'bert' | 'xlm-roberta' | 'modernbert' | 'gte-new' | 'qwen3' | 'clip';
@@ -109,7 +109,7 @@ export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
 export interface NativeBackend {
   readonly device: string;
-  /** Weight dtypes this backend computes natively here (always 'fp32'; 'bf16' with AVX512-BF16 or AMX; 'bf16x3' with AMX). */
+  /** Weight dtypes this backend computes natively here (always 'fp32'; 'bf16' with AVX512-BF16 or AMX; 'bf16x3' and 'bf16x3q' with AMX). */
   readonly dtypes: WeightDtype[];
   loadModel(description: NativeModelDescription): Promise<NativeModel>;
   memory(): { device: string; usedBytes: number; totalBytes: number };
@@ -135,7 +135,7 @@ export interface NativeKernelProbes {
   /** Attention's bf16 GEMM: w is [n][k] ('nk', keys) or [k][n] ('kn', values), rows `ld` apart, packed per call. */
   gemmBf16Panels(x: Float32Array, w: Float32Array, m: number, n: number, k: number, layout: 'nk' | 'kn', kernel: 'amx' | 'avx512bf16', ld: number): Float32Array;
   packBf16FromBf16(w: Float32Array, n: number, k: number, ld: number, layout: 'nk' | 'kn', packer: 'avx512' | 'reference' | 'fp32'): Uint16Array;
-  gemmBf16(x: Float32Array, w: Float32Array, bias: Float32Array | null, m: number, n: number, k: number, kernel: 'amx' | 'avx512bf16' | 'reference' | 'bf16x3' | 'bf16x3-reference', threads?: number, gelu?: boolean): Float32Array;
+  gemmBf16(x: Float32Array, w: Float32Array, bias: Float32Array | null, m: number, n: number, k: number, kernel: 'amx' | 'avx512bf16' | 'reference' | 'bf16x3' | 'bf16x3-reference' | 'bf16x3q' | 'bf16x3q-reference', threads?: number, gelu?: boolean): Float32Array;
   /** The ISA level the hardware offers and the one in use (SIE_CPU_ISA caps it). */
   readonly cpuIsa: { detected: string; active: string };
 }

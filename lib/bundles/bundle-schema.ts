@@ -6,7 +6,7 @@ const profile = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    dtype: { enum: ['fp32', 'fp16', 'bf16', 'bf16x3', 'auto'] },
+    dtype: { enum: ['fp32', 'fp16', 'bf16', 'bf16x3', 'bf16x3q', 'auto'] },
     max_batch_tokens: { type: 'integer', minimum: 16 },
     pooling: { enum: ['mean', 'cls', 'last'] },
     normalize: { type: 'boolean' },

@@ -33,7 +33,8 @@ export interface EngineOptions {
   threads?: number;
   /**
    * Weights of the matrix products: 'fp32' (default: the Python stack's numbers), 'bf16',
-   * 'bf16x3' (fp32-grade products from three bf16 ones, on AMX CPUs), or 'auto' (bf16 where the
+   * 'bf16x3' (fp32-grade products from three bf16 ones, on AMX CPUs), 'bf16x3q' (the same grade
+   * with 2.5 bytes a weight: bf16 plus a 4-bit correction, AMX), or 'auto' (bf16 where the
    * CPU computes it natively). A fast model passes a fidelity gate at load or stays fp32.
    */
   dtype?: WeightDtype | 'auto';

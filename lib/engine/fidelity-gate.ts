@@ -2,7 +2,7 @@
  * The fidelity gate of a fast dtype: at load, a fixed probe batch runs through the fp32 model
  * and the fast one (a vision tower's too, on probe images), and the fast model is kept only if it
  * answers like the exact one — cosine
- * >= 0.999 for every vector (0.99999 for bf16x3, whose sparse weights must also stay within 1e-4) (pooled, per token, or classifier logits), the same sparse term set
+ * >= 0.999 for every vector (0.99999 for bf16x3 and bf16x3q, whose sparse weights must also stay within 1e-4) (pooled, per token, or classifier logits), the same sparse term set
  * for every input, the same reranking order. Otherwise the model stays fp32, and the reason is
  * reported once.
  */
@@ -54,7 +54,7 @@ export async function probeImagePixels(images: ImageInputs): Promise<Float32Arra
 }
 
 export const MIN_COSINE = 0.999;
-/** bf16x3 stands in for fp32, so it is held to the fp32 parity bar (the Python stack's numbers). */
+/** bf16x3 and bf16x3q stand in for fp32, so they are held to the fp32 parity bar (the Python stack's numbers). */
 export const MIN_COSINE_BF16X3 = 0.99999;
 
 export type FidelityCheck = 'vectors' | 'sparse-terms' | 'ranking';

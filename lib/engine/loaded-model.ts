@@ -141,7 +141,7 @@ export class LoadedModel implements SchedulableModel {
       const refusals: string[] = [];
       for (const options of attempts) {
         const fast = await load.loadNative(load.dtype, options);
-        const bar = load.dtype === 'bf16x3' ? BF16X3_BAR : BF16_BAR;
+        const bar = load.dtype === 'bf16x3' || load.dtype === 'bf16x3q' ? BF16X3_BAR : BF16_BAR;
         verdict = compareOutputs(fidelityCheckOf(adapter), expected, await fast.run(probe.ids, probe.typeIds, probe.offsets), bar);
         if (imageProbe && expectedImages) {
           const images = compareOutputs('vectors', expectedImages, await fast.runImages(imageProbe, PROBE_IMAGE_COUNT, side, side), bar);

@@ -30,7 +30,7 @@ struct VisionTowerConfig {
 
 struct ModelDescription {
   std::string architecture;  // "bert" | "xlm-roberta" | "modernbert" | "gte-new" | "qwen3" | "clip"
-  std::string dtype = "fp32";  // weights of the matrix products: "fp32" | "bf16" | "bf16x3" (Backend::dtypes())
+  std::string dtype = "fp32";  // weights of the matrix products: "fp32" | "bf16" | "bf16x3" | "bf16x3q" (Backend::dtypes())
   std::string weights_path;
   EncoderConfig encoder;
   HeadOptions head;

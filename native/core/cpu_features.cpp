@@ -32,7 +32,10 @@ CpuIsa detect() {
   const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
   const bool avx512_bf16 = avx512 && cpuid_bit(7, 1, EAX, 5);
-  const bool amx = avx512_bf16 && cpuid_bit(7, 0, EDX, 22) && cpuid_bit(7, 0, EDX, 24) && request_amx_permission();
+  // AMX here means its tiles with both bf16 and int8 products (bits 22, 24, 25: every AMX CPU
+  // so far has all three); bf16x3q uses both.
+  const bool amx = avx512_bf16 && cpuid_bit(7, 0, EDX, 22) && cpuid_bit(7, 0, EDX, 24) && cpuid_bit(7, 0, EDX, 25) &&
+                   request_amx_permission();
   if (amx) return CpuIsa::Amx;
   if (avx512_bf16) return CpuIsa::Avx512Bf16;
   if (avx512) return CpuIsa::Avx512;

@@ -46,7 +46,8 @@ std::shared_ptr<Model> CpuBackend::load(const ModelDescription& description) {
 std::vector<std::string> CpuBackend::dtypes() const {
   // bf16x3 only where it is faster than fp32: three AMX products beat fp32 FMAs (1.5-2.1x on
   // MiniLM's and bge-m3's shapes); three VDPBF16PS products do not.
-  if (cpu_isa() >= CpuIsa::Amx) return {"fp32", "bf16", "bf16x3"};
+  // bf16x3q (fp32-grade too, 2.5 bytes a weight) uses AMX's int8 tiles beside its bf16 ones.
+  if (cpu_isa() >= CpuIsa::Amx) return {"fp32", "bf16", "bf16x3", "bf16x3q"};
   if (cpu_has_native_bf16()) return {"fp32", "bf16"};
   return {"fp32"};
 }

@@ -159,7 +159,7 @@ export interface ModelInfo {
   last_error?: ModelLoadError | null;
   max_sequence_length?: number | null;
   /** sie-server: the weight dtype a loaded model computes in (fp32, or bf16 past the fidelity gate). */
-  dtype?: 'fp32' | 'fp16' | 'bf16' | 'bf16x3';
+  dtype?: 'fp32' | 'fp16' | 'bf16' | 'bf16x3' | 'bf16x3q';
 }
 
 export interface ModelsListResponse {

@@ -11,6 +11,7 @@ EncoderModel::EncoderModel(const ModelDescription& description) {
   const std::unique_ptr<WeightStore> weights = open_weights(description.weights_path);
   const WeightFormat format = description.dtype == "bf16"     ? WeightFormat::Bf16
                               : description.dtype == "bf16x3" ? WeightFormat::Bf16x3
+                              : description.dtype == "bf16x3q" ? WeightFormat::Bf16x3q
                                                                : WeightFormat::Fp32;
   encoder_ = make_encoder(description, *weights, format);
   head_ = make_head(description.head, description.encoder, *weights, format);
