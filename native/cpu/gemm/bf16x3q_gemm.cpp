@@ -141,7 +141,7 @@ void gemm_bf16x3q(int m, int n, int k, const float* x, int64_t ldx, const Packed
     const GemmTaskGrid::Task task = grid.task(t);
     amx_tiles_begin();
     for (int r = task.row_begin; r < task.row_end; r += 32) {
-      const Bf16x3qRows rows{xb + int64_t(r) * ldxb, ldxb, kp, a + int64_t(r) * kp64, kp64, a_scale + r, a_sum + r};
+      const Bf16x3qRows rows{xb + int64_t(r) * ldxb, ldxb, kp, a + int64_t(r) * kp64, kp64, a_scale + r, a_sum + r, r == task.row_begin};
       bf16x3q_row_block_amx(std::min(32, task.row_end - r), rows, w, task.panel_begin, task.panel_end, bias, y + int64_t(r) * ldy, ldy,
                             epilogue);
     }

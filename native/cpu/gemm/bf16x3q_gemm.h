@@ -77,6 +77,7 @@ struct Bf16x3qRows {
   int64_t lda;
   const float* a_scale;
   const int32_t* a_sum;
+  bool first;  // the task's first row block: the one that streams the panels from memory
 };
 
 // Rows [0, rows) of Y (rows <= 32) against panels [panel_begin, panel_end).

@@ -21,6 +21,8 @@
 namespace sie {
 namespace {
 
+constexpr int kPrefetchSteps = 8;
+
 // C0..C3 += (X_hi + X_lo) x W_hi over one 32-wide k step, both 16-row halves of X.
 inline void bf16_step_full(const uint16_t* x_hi, const uint16_t* x_lo, int64_t x_stride, int64_t half_offset, const uint16_t* b) {
   _tile_loadd(4, x_hi, x_stride);
@@ -114,6 +116,7 @@ void bf16x3q_row_block_amx(int rows, const Bf16x3qRows& x, const PackedBf16x3qMa
   const int64_t lo_panel_bytes = int64_t(steps64) * kLo4StepBytes;
   const int64_t x_stride = x.ldx * 2;  // bytes
   const bool full = rows > 16;
+  const char* panels_end = reinterpret_cast<const char*>(w.hi.data() + panel_end * panel_elements);
   const int rows_per_step = (rows + steps + steps64 - 1) / (steps + steps64);
   alignas(64) uint8_t b_tiles[2 * 1024];
   StagedBlock staged[2];
@@ -136,6 +139,14 @@ void bf16x3q_row_block_amx(int rows, const Bf16x3qRows& x, const PackedBf16x3qMa
     }
     const uint16_t* panel = w.hi.data() + p * panel_elements;
     for (int s = 0; s < steps; ++s) {
+      // The first row block of a task streams the panels from memory; the tile loads, which
+      // wait for the products before them, leave the stream idle unless the lines are asked
+      // for ahead (here 8 steps, 16 KiB; 1.05-1.1x at batch 1). Later row blocks find them in L2.
+      if (x.first) {
+        const char* ahead = reinterpret_cast<const char*>(panel + (s + kPrefetchSteps) * kBf16StepElements);
+        if (ahead < panels_end)
+          for (int line = 0; line < kBf16StepElements * 2 / 64; ++line) _mm_prefetch(ahead + line * 64, _MM_HINT_T1);
+      }
       const uint16_t* x_hi = x.x + s * kBf16KBlock;
       if (full) bf16_step_full(x_hi, x_hi + x.x_lo_offset, x_stride, 16 * x.ldx, panel + s * kBf16StepElements);
       else bf16_step_top(x_hi, x_hi + x.x_lo_offset, x_stride, panel + s * kBf16StepElements);
