@@ -59,6 +59,34 @@ t.test('bf16x3 GEMM (AMX) matches its twin, and stays within fp32-grade error of
   }
 });
 
+t.test('bf16x3q GEMM (AMX) matches its twin, and its 4-bit weight remainders take bf16\'s error down tenfold', { skip: has('amx') ? false : 'this CPU has no AMX' }, async (t) => {
+  // Shapes across the tile edges: rows around 16 and 32 (one or two X tiles), k around the
+  // 32-wide bf16 and 64-wide int8 steps, columns past a 32-column panel; and CLIP's batch-1 shape.
+  const shapes: Array<[number, number, number]> = [[1, 1, 1], [1, 384, 384], [13, 50, 7], [16, 32, 64], [17, 33, 65], [32, 32, 32], [33, 64, 33], [50, 768, 768], [64, 1536, 384], [100, 384, 1536], [3, 1000, 17], [40, 96, 100]];
+  let seed = 171;
+  for (const [m, n, k] of shapes) {
+    const x = randomFloats(m * k, seed++), w = randomFloats(n * k, seed++), bias = randomFloats(n, seed++);
+    const exact = kernels.gemm(x, w, bias, m, n, k, true, 1);
+    const scale = Math.max(...Array.from(exact, Math.abs));
+    for (const gelu of [false, true]) {
+      const want = kernels.gemmBf16(x, w, bias, m, n, k, 'bf16x3q-reference', 1, gelu);
+      for (const threads of [1, 2]) {
+        const got = kernels.gemmBf16(x, w, bias, m, n, k, 'bf16x3q', threads, gelu);
+        t.ok(maxAbsDiff(got, want) <= 2e-6 * k, `m=${m} n=${n} k=${k} threads=${threads}${gelu ? ' gelu' : ''}: twin max|diff|=${maxAbsDiff(got, want).toExponential(2)}`);
+      }
+    }
+    // With weights in [-1, 1), a remainder is at most 2^-9 and its 4-bit code errs by at most
+    // 2^-9 / 14 = 1.4e-4 of the largest weight; bf16 alone errs by up to 2^-9 = 2e-3.
+    const q = kernels.gemmBf16(x, w, bias, m, n, k, 'bf16x3q', 2, false);
+    const bf16 = kernels.gemmBf16(x, w, bias, m, n, k, 'amx', 2, false);
+    t.ok(maxAbsDiff(q, exact) <= 3e-4 * scale, `m=${m} n=${n} k=${k}: bf16x3q relative error ${(maxAbsDiff(q, exact) / scale).toExponential(2)} (bf16: ${(maxAbsDiff(bf16, exact) / scale).toExponential(2)})`);
+    if (k >= 32) t.ok(maxAbsDiff(q, exact) * 8 < maxAbsDiff(bf16, exact), `m=${m} n=${n} k=${k}: bf16x3q is at least 8x closer than bf16`);
+  }
+  // Rows of zeros (a padded batch) and a zero weight row give exact zeros plus bias, not NaN.
+  const zeros = kernels.gemmBf16(new Float32Array(3 * 40), randomFloats(5 * 40, 9), new Float32Array([1, 2, 3, 4, 5]), 3, 5, 40, 'bf16x3q', 1, false);
+  t.same(Array.from(zeros), [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5]);
+});
+
 for (const kernel of ['amx', 'avx512bf16'] as const) {
   t.test(`attention's bf16 GEMM (${kernel}): keys and values packed from strided rows match the twin`, { skip: has(kernel) ? false : `this CPU has no ${kernel}` }, async (t) => {
     // Q·Kᵀ (n keys of k = head-dim values) and P·V (k tokens of n = head-dim values), with rows

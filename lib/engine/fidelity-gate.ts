@@ -10,6 +10,7 @@ import type { NativeRunOutput } from '../bindings/native-addon.js';
 import type { ModelAdapter } from '../families/index.js';
 import type { ImageInputs } from '../families/model-family.js';
 import { clipPixelValues } from '../images/clip-preprocessor.js';
+import { sigmoid } from '../families/postprocessing/score-functions.js';
 
 /** Inputs of varied length and script, fixed so the verdict does not depend on traffic. */
 export const PROBE_TEXTS = [
@@ -104,11 +105,16 @@ function compareSparse(exact: NativeRunOutput, fast: NativeRunOutput, maxWeightD
   return { ok: worst <= maxWeightDiff, detail: `identical sparse term sets on ${inputs} inputs, weights within ${worst.toExponential(2)} (gate ${maxWeightDiff})` };
 }
 
-function compareRanking(exact: NativeRunOutput, fast: NativeRunOutput): FidelityVerdict {
+function compareRanking(exact: NativeRunOutput, fast: NativeRunOutput, maxScoreDiff?: number): FidelityVerdict {
   const order = (out: NativeRunOutput) => Array.from(out.values, (_, i) => i).sort((x, y) => out.values[y] - out.values[x]);
   const [a, b] = [order(exact), order(fast)];
   const same = a.length === b.length && a.every((v, i) => v === b[i]);
-  return { ok: same, detail: same ? `identical order of ${a.length} candidates` : `rerank order differs: [${a.join(',')}] vs [${b.join(',')}]` };
+  if (!same) return { ok: false, detail: `rerank order differs: [${a.join(',')}] vs [${b.join(',')}]` };
+  if (maxScoreDiff === undefined) return { ok: true, detail: `identical order of ${a.length} candidates` };
+  // The scores users get are the logits' sigmoid (score-functions.ts).
+  let worst = 0;
+  for (let i = 0; i < exact.values.length; i++) worst = Math.max(worst, Math.abs(sigmoid(exact.values[i]) - sigmoid(fast.values[i])));
+  return { ok: worst <= maxScoreDiff, detail: `identical order of ${a.length} candidates, scores within ${worst.toExponential(2)} (gate ${maxScoreDiff})` };
 }
 
 /**
@@ -139,15 +145,17 @@ export interface FidelityBar {
   minCosine: number;
   /** Sparse weights' largest difference from fp32, checked beside the term sets when set. */
   maxSparseWeightDiff?: number;
+  /** Rerank scores' largest difference from fp32, checked beside the order when set. */
+  maxScoreDiff?: number;
 }
 export const BF16_BAR: FidelityBar = { minCosine: MIN_COSINE };
-export const BF16X3_BAR: FidelityBar = { minCosine: MIN_COSINE_BF16X3, maxSparseWeightDiff: 1e-4 };
+export const BF16X3_BAR: FidelityBar = { minCosine: MIN_COSINE_BF16X3, maxSparseWeightDiff: 1e-4, maxScoreDiff: 1e-5 };
 
 export function compareOutputs(check: FidelityCheck, exact: NativeRunOutput, fast: NativeRunOutput, bar: FidelityBar = BF16_BAR): FidelityVerdict {
   const minCosine = bar.minCosine;
   if (exact.parts) return compareParts(exact, fast, bar);
   if (check === 'sparse-terms') return compareSparse(exact, fast, bar.maxSparseWeightDiff);
-  if (check === 'ranking') return compareRanking(exact, fast);
+  if (check === 'ranking') return compareRanking(exact, fast, bar.maxScoreDiff);
   return compareVectors(exact, fast, minCosine);
 }
 

@@ -127,7 +127,9 @@ export class LoadedModel implements SchedulableModel {
       // The fidelity gate: keep the fast model only if it answers the probe like the exact one.
       // A bf16 model that fails is tried once more with attention in fp32 (its matrix products
       // stay bf16): deep models whose sparse weights move with bf16 attention (bge-m3) keep most
-      // of the speed rather than all falling back to fp32.
+      // of the speed rather than all falling back to fp32. A bf16x3q model that fails (its 4-bit
+      // weight remainders move reranker scores and sparse weights past fp32's bars, where dense
+      // vectors stay within them) is tried as bf16x3, which meets them.
       const probe = adapter.scorer
         ? tokenizer.pairBatch(PROBE_TEXTS.map((text) => [PROBE_QUERY, text] as const), { truncate: true, maxLength: adapter.maxSeqLength }).batch
         : tokenizer.batch(PROBE_TEXTS, { truncate: true, maxLength: adapter.maxSeqLength }).batch;
@@ -136,12 +138,18 @@ export class LoadedModel implements SchedulableModel {
       const imageProbe = adapter.images ? await probeImagePixels(adapter.images) : undefined;
       const side = adapter.images?.imageSize ?? 0;
       const expectedImages = imageProbe ? await exact.runImages(imageProbe, PROBE_IMAGE_COUNT, side, side) : undefined;
-      const attempts: Array<{ fp32Attention?: boolean }> = load.dtype === 'bf16' && adapter.description.architecture !== 'clip' ? [{}, { fp32Attention: true }] : [{}];
+      type Attempt = { dtype: WeightDtype; fp32Attention?: boolean };
+      const attempts: Attempt[] =
+        load.dtype === 'bf16' && adapter.description.architecture !== 'clip' ? [{ dtype: 'bf16' }, { dtype: 'bf16', fp32Attention: true }]
+        : load.dtype === 'bf16x3q' ? [{ dtype: 'bf16x3q' }, { dtype: 'bf16x3' }]
+        : [{ dtype: load.dtype }];
       let verdict: FidelityVerdict | undefined;
       const refusals: string[] = [];
-      for (const options of attempts) {
-        const fast = await load.loadNative(load.dtype, options);
-        const bar = load.dtype === 'bf16x3' || load.dtype === 'bf16x3q' ? BF16X3_BAR : BF16_BAR;
+      const describe = (a: Attempt) => (a.fp32Attention ? 'attention in fp32' : a.dtype);
+      for (const [n, attempt] of attempts.entries()) {
+        const { dtype, ...options } = attempt;
+        const fast = await load.loadNative(dtype, options);
+        const bar = dtype === 'bf16x3' || dtype === 'bf16x3q' ? BF16X3_BAR : BF16_BAR;
         verdict = compareOutputs(fidelityCheckOf(adapter), expected, await fast.run(probe.ids, probe.typeIds, probe.offsets), bar);
         if (imageProbe && expectedImages) {
           const images = compareOutputs('vectors', expectedImages, await fast.runImages(imageProbe, PROBE_IMAGE_COUNT, side, side), bar);
@@ -149,13 +157,15 @@ export class LoadedModel implements SchedulableModel {
         }
         if (verdict.ok) {
           exact.dispose();
-          const detail = options.fp32Attention ? `${verdict.detail}; attention kept in fp32 (with bf16 attention: ${refusals.join('; ')})` : verdict.detail;
-          return new LoadedModel(id, directory, adapter, tokenizer, fast, load.dtype, { ...verdict, detail }, scheduler, tokenization, load.settings);
+          const detail = attempt.fp32Attention ? `${verdict.detail}; attention kept in fp32 (with bf16 attention: ${refusals.join('; ')})`
+            : n > 0 ? `${verdict.detail}; kept as ${dtype} (as ${describe(attempts[0])}: ${refusals.join('; ')})`
+            : verdict.detail;
+          return new LoadedModel(id, directory, adapter, tokenizer, fast, dtype, { ...verdict, detail }, scheduler, tokenization, load.settings);
         }
         fast.dispose();
-        refusals.push(verdict.detail);
+        refusals.push(n > 0 ? `then, ${describe(attempt)}: ${verdict.detail}` : verdict.detail);
       }
-      return new LoadedModel(id, directory, adapter, tokenizer, exact, 'fp32', { ...verdict!, detail: refusals.join('; then, attention in fp32: ') }, scheduler, tokenization, load.settings);
+      return new LoadedModel(id, directory, adapter, tokenizer, exact, 'fp32', { ...verdict!, detail: refusals.join('; ') }, scheduler, tokenization, load.settings);
     } catch (error) {
       throw EngineError.from(error, 'MODEL_LOAD_FAILED');
     }
