@@ -59,58 +59,80 @@ void ClipTower::add_rows(ThreadPool& pool, float* x, int rows) {
   });
 }
 
-void ClipTower::forward(float* x, const int32_t* offsets, int sequences, bool causal, ThreadPool& pool) {
-  const int h = shape_.hidden, heads = shape_.heads, d = h / heads, inter = shape_.intermediate;
+void ClipTower::attention(const int32_t* offsets, int sequences, bool causal, const int32_t* query_rows, ThreadPool& pool) {
+  const int h = shape_.hidden, heads = shape_.heads, d = h / heads;
+  // One task per (sequence, head), on the packed GEMM: scores = q k^T, the causal mask (text),
+  // softmax, then context = scores v. Sequences are short (77 text tokens, 50-577 patches), so
+  // one block of query rows covers a whole sequence.
+  int longest = 0;
+  for (int s = 0; s < sequences; ++s) longest = std::max(longest, offsets[s + 1] - offsets[s]);
+  scores_.resize(size_t(pool.size()));
+  packed_keys_.resize(size_t(pool.size()));
+  packed_values_.resize(size_t(pool.size()));
+  for (int w = 0; w < pool.size(); ++w) {
+    scores_[size_t(w)].resize(size_t(longest) * longest);
+    packed_keys_[size_t(w)].resize(size_t(packed_size(longest, d)));
+    packed_values_[size_t(w)].resize(size_t(packed_size(d, longest)));
+  }
+  const int64_t ld = 3 * int64_t(h);
+  pool.parallel_for(int64_t(sequences) * heads, [&](int64_t task, int worker) {
+    const int s = int(task / heads), head = int(task % heads);
+    const int begin = offsets[s], length = offsets[s + 1] - begin;
+    const float* k = qkv_.data() + int64_t(begin) * ld + h + head * d;
+    // All of the sequence's queries, or only query_rows[s] (its position in the sequence: first).
+    const int first = query_rows ? query_rows[s] - begin : 0, queries = query_rows ? 1 : length;
+    const float* q = qkv_.data() + int64_t(begin + first) * ld + head * d;
+    float* context = context_.data() + (query_rows ? int64_t(s) : int64_t(begin)) * h + head * d;
+    float* scores = scores_[size_t(worker)].data();
+    pack_nk(k, length, d, ld, packed_keys_[size_t(worker)].data());
+    pack_kn(k + h, length, d, ld, packed_values_[size_t(worker)].data());
+    gemm_packed(queries, length, d, q, ld, packed_keys_[size_t(worker)].data(), nullptr, scores, length, nullptr);
+    if (causal)
+      for (int i = 0; i < queries; ++i) std::fill(scores + int64_t(i) * length + first + i + 1, scores + int64_t(i + 1) * length, -INFINITY);
+    softmax_rows(scores, queries, length, length);
+    gemm_packed(queries, d, length, scores, length, packed_values_[size_t(worker)].data(), nullptr, context, h, nullptr);
+  });
+}
+
+// x += fc2(act(fc1(layer_norm2(x)))) over `rows` rows.
+void ClipTower::mlp(ThreadPool& pool, const Layer& layer, float* x, int rows) {
+  const int h = shape_.hidden, inter = shape_.intermediate;
+  normalized_copy(pool, x, rows, layer.norm2);
+  linear_forward(layer.fc1, rows, normed_.data(), h, inner_.data(), inter, &pool, shape_.quick_gelu ? Epilogue::None : Epilogue::Gelu);
+  if (shape_.quick_gelu)
+    for_row_chunks(pool, rows, [&](int begin, int end) {
+      sigmoid_gate(inner_.data() + int64_t(begin) * inter, int64_t(end - begin) * inter, 1.702f);
+    });
+  linear_forward(layer.fc2, rows, inner_.data(), inter, projected_.data(), h, &pool);
+  add_rows(pool, x, rows);
+}
+
+void ClipTower::forward(float* x, const int32_t* offsets, int sequences, bool causal, ThreadPool& pool, const int32_t* pooled_rows) {
+  const int h = shape_.hidden, inter = shape_.intermediate;
   const int t = offsets[sequences];
   normed_.resize(size_t(t) * h);
   qkv_.resize(size_t(t) * 3 * h);
   context_.resize(size_t(t) * h);
   projected_.resize(size_t(t) * h);
   inner_.resize(size_t(t) * inter);
-  for (Layer& layer : layers_) {
+  for (const Layer& layer : layers_) {
     normalized_copy(pool, x, t, layer.norm1);
     linear_forward(layer.qkv, t, normed_.data(), h, qkv_.data(), 3 * h, &pool);
-    // One task per (sequence, head), on the packed GEMM: scores = q k^T, the causal mask (text),
-    // softmax, then context = scores v. Sequences are short (77 text tokens, 50-577 patches), so
-    // one block of query rows covers a whole sequence.
-    const int longest = [&] {
-      int n = 0;
-      for (int s = 0; s < sequences; ++s) n = std::max(n, offsets[s + 1] - offsets[s]);
-      return n;
-    }();
-    scores_.resize(size_t(pool.size()));
-    packed_keys_.resize(size_t(pool.size()));
-    packed_values_.resize(size_t(pool.size()));
-    for (int w = 0; w < pool.size(); ++w) {
-      scores_[size_t(w)].resize(size_t(longest) * longest);
-      packed_keys_[size_t(w)].resize(size_t(packed_size(longest, d)));
-      packed_values_[size_t(w)].resize(size_t(packed_size(d, longest)));
+    if (pooled_rows && &layer == &layers_.back()) {
+      // The pooled rows alone, gathered into rows 0 .. sequences - 1 of a compact copy of x.
+      attention(offsets, sequences, causal, pooled_rows, pool);
+      pooled_.resize(size_t(sequences) * h);
+      for (int s = 0; s < sequences; ++s) std::copy(x + int64_t(pooled_rows[s]) * h, x + int64_t(pooled_rows[s] + 1) * h, pooled_.begin() + int64_t(s) * h);
+      linear_forward(layer.out, sequences, context_.data(), h, projected_.data(), h, &pool);
+      add_rows(pool, pooled_.data(), sequences);
+      mlp(pool, layer, pooled_.data(), sequences);
+      for (int s = 0; s < sequences; ++s) std::copy(pooled_.begin() + int64_t(s) * h, pooled_.begin() + int64_t(s + 1) * h, x + int64_t(pooled_rows[s]) * h);
+      break;
     }
-    const int64_t ld = 3 * int64_t(h);
-    pool.parallel_for(int64_t(sequences) * heads, [&](int64_t task, int worker) {
-      const int s = int(task / heads), head = int(task % heads);
-      const int begin = offsets[s], length = offsets[s + 1] - begin;
-      const float* q = qkv_.data() + int64_t(begin) * ld + head * d;
-      float* scores = scores_[size_t(worker)].data();
-      pack_nk(q + h, length, d, ld, packed_keys_[size_t(worker)].data());
-      pack_kn(q + 2 * h, length, d, ld, packed_values_[size_t(worker)].data());
-      gemm_packed(length, length, d, q, ld, packed_keys_[size_t(worker)].data(), nullptr, scores, length, nullptr);
-      if (causal)
-        for (int i = 0; i < length; ++i) std::fill(scores + int64_t(i) * length + i + 1, scores + int64_t(i + 1) * length, -INFINITY);
-      softmax_rows(scores, length, length, length);
-      gemm_packed(length, d, length, scores, length, packed_values_[size_t(worker)].data(), nullptr,
-                  context_.data() + int64_t(begin) * h + head * d, h, nullptr);
-    });
+    attention(offsets, sequences, causal, nullptr, pool);
     linear_forward(layer.out, t, context_.data(), h, projected_.data(), h, &pool);
     add_rows(pool, x, t);
-    normalized_copy(pool, x, t, layer.norm2);
-    linear_forward(layer.fc1, t, normed_.data(), h, inner_.data(), inter, &pool, shape_.quick_gelu ? Epilogue::None : Epilogue::Gelu);
-    if (shape_.quick_gelu)
-      for_row_chunks(pool, t, [&](int begin, int end) {
-        sigmoid_gate(inner_.data() + int64_t(begin) * inter, int64_t(end - begin) * inter, 1.702f);
-      });
-    linear_forward(layer.fc2, t, inner_.data(), inter, projected_.data(), h, &pool);
-    add_rows(pool, x, t);
+    mlp(pool, layer, x, t);
   }
 }
 

@@ -23,20 +23,29 @@ class ClipTower {
   // prefix: "text_model.encoder.layers." or "vision_model.encoder.layers."
   ClipTower(const WeightStore& file, const std::string& prefix, const ClipTowerShape& shape, WeightFormat format);
   // x: [tokens, hidden], updated in place; sequence s is rows offsets[s] .. offsets[s + 1].
-  void forward(float* x, const int32_t* offsets, int sequences, bool causal, ThreadPool& pool);
+  // pooled_rows (one row of x per sequence), when given, are the only rows read afterwards: the
+  // last layer then runs attention for their queries alone and its out-projection and MLP on
+  // those rows alone (the other rows of x keep the previous layer's values). Their values are
+  // the same as from the full layer: every other row's output of it feeds nothing.
+  void forward(float* x, const int32_t* offsets, int sequences, bool causal, ThreadPool& pool, const int32_t* pooled_rows = nullptr);
   size_t weight_bytes() const;
   const ClipTowerShape& shape() const { return shape_; }
 
  private:
   void normalized_copy(ThreadPool& pool, const float* x, int rows, const LayerNormWeights& norm);
   void add_rows(ThreadPool& pool, float* x, int rows);
+  // Attention over each sequence's keys and values (in qkv_) for `queries` query rows each: all
+  // of them (query_rows null: context_ rows as x's), or the one row query_rows[s] (context_ row s).
+  struct Layer;
+  void attention(const int32_t* offsets, int sequences, bool causal, const int32_t* query_rows, ThreadPool& pool);
+  void mlp(ThreadPool& pool, const Layer& layer, float* x, int rows);
   struct Layer {
     LayerNormWeights norm1, norm2;
     PackedLinear qkv, out, fc1, fc2;
   };
   ClipTowerShape shape_;
   std::vector<Layer> layers_;
-  std::vector<float> normed_, qkv_, context_, projected_, inner_;
+  std::vector<float> normed_, qkv_, context_, projected_, inner_, pooled_;
   // One per pool thread; the packed GEMM reads its operands with aligned vector loads.
   std::vector<AlignedBuffer> scores_, packed_keys_, packed_values_;
 };

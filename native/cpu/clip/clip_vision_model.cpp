@@ -70,7 +70,8 @@ ModelOutput ClipVisionModel::run(const ImageBatch& b, ThreadPool& pool) {
   }
   offsets[size_t(b.count)] = b.count * tokens;
   add_layer_norm(hidden_.data(), nullptr, b.count * tokens, h, h, pre_norm_.gamma.data(), pre_norm_.beta.data(), config_.layer_norm_eps);
-  tower_.forward(hidden_.data(), offsets.data(), b.count, /*causal=*/false, pool);
+  // Only each image's class token (its first row) is read after the tower: offsets name them.
+  tower_.forward(hidden_.data(), offsets.data(), b.count, /*causal=*/false, pool, /*pooled_rows=*/offsets.data());
   std::vector<float> pooled(size_t(b.count) * h);
   for (int n = 0; n < b.count; ++n)
     std::copy(&hidden_[size_t(n) * tokens * h], &hidden_[size_t(n) * tokens * h] + h, &pooled[size_t(n) * h]);
