@@ -22,7 +22,7 @@ t.test('bundle validation names the bad key', async (t) => {
     ['models: []', /models must NOT have fewer than 1 items/],
     ['models:\n  - source: x', /models\.0 needs 'id'/],
     ['models:\n  - id: a\n    profiles:\n      default:\n        dtyp: bf16', /unknown key 'models\.0\.profiles\.default\.dtyp'/],
-    ['models:\n  - id: a\n    profiles:\n      default:\n        dtype: fp8', /models\.0\.profiles\.default\.dtype must be one of fp32, fp16, bf16, bf16x3, auto/],
+    ['models:\n  - id: a\n    profiles:\n      default:\n        dtype: fp8', /models\.0\.profiles\.default\.dtype must be one of fp32, fp16, bf16, bf16x3, bf16x3q, auto/],
     ['models:\n  - id: a\n    profiles:\n      default:\n        query_template: "query: "', /models\.0\.profiles\.default\.query_template must contain \{text\}/],
     ['models:\n  - id: a\n    profiles:\n      default:\n        output_types: [dense, image]', /output_types\.1 must be one of dense, sparse, multivector/],
     ['server:\n  prot: 8080\nmodels:\n  - id: a', /unknown key 'server\.prot'/],

@@ -11,7 +11,9 @@
 //   Y = X_hi·W_hiᵀ + X_lo·W_hiᵀ + x_scale[i] * lo_scale[j] * (Σ_k a[i,k] (q[j,k] + 8) - 8 Σ_k a[i,k]) + bias.
 // The int8 rounding of X touches only the correction, a 2^-9 term, so it costs nothing visible.
 // A batch-1 forward is bound by streaming the weights; 2.5 bytes a weight is what lets CLIP's
-// vision tower beat onnxruntime's fp32 there with fp32's numbers.
+// vision tower beat onnxruntime's fp32 there with fp32-grade vectors. What it does not reach is
+// bf16x3's 1e-5-grade scalars: rerank scores move by about 1.5e-4, so the fidelity gate sends
+// such models on to bf16x3 (lib/engine/loaded-model.ts).
 #pragma once
 #include <cstdint>
 #include <vector>
