@@ -268,6 +268,21 @@ PackedBf16x3Matrix pack_bf16x3_nk(const float* w, int n, int k) {
   return {pack_bf16_nk(hi.data(), n, k), pack_bf16_nk(lo.data(), n, k)};
 }
 
+void split_rows_bf16x3(const float* x, int64_t ldx, int m, int k, int kp, uint16_t* xb, int row_begin, int row_end) {
+  const int64_t ldxb = 2 * int64_t(kp);
+  for (int r = row_begin; r < row_end; ++r) {
+    uint16_t* hi = xb + r * ldxb;
+    uint16_t* lo = hi + kp;
+    if (r >= m) {
+      std::memset(hi, 0, size_t(ldxb) * 2);
+      continue;
+    }
+    split_bf16x3_avx512bf16(x + int64_t(r) * ldx, hi, lo, k);
+    std::memset(hi + k, 0, size_t(kp - k) * 2);
+    std::memset(lo + k, 0, size_t(kp - k) * 2);
+  }
+}
+
 void gemm_bf16x3(int m, int n, int k, const float* x, int64_t ldx, const PackedBf16x3Matrix& w, const float* bias, float* y,
                  int64_t ldy, ThreadPool* pool, Epilogue epilogue) {
   if (m <= 0 || n <= 0) return;
@@ -280,17 +295,7 @@ void gemm_bf16x3(int m, int n, int k, const float* x, int64_t ldx, const PackedB
   uint16_t* xb = reinterpret_cast<uint16_t*>(scratch.data());
   const int64_t ldxb = 2 * int64_t(kp);
   auto split = [&](int64_t block, int) {
-    for (int r = int(block) * 32, end = std::min(rows_padded, int(block + 1) * 32); r < end; ++r) {
-      uint16_t* hi = xb + r * ldxb;
-      uint16_t* lo = hi + kp;
-      if (r >= m) {
-        std::memset(hi, 0, size_t(ldxb) * 2);
-        continue;
-      }
-      split_bf16x3_avx512bf16(x + int64_t(r) * ldx, hi, lo, k);
-      std::memset(hi + k, 0, size_t(kp - k) * 2);
-      std::memset(lo + k, 0, size_t(kp - k) * 2);
-    }
+    split_rows_bf16x3(x, ldx, m, k, kp, xb, int(block) * 32, std::min(rows_padded, int(block + 1) * 32));
   };
   const int blocks = rows_padded / 32;
   if (pool && blocks > 1) pool->parallel_for(blocks, split);

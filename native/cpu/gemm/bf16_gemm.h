@@ -98,6 +98,9 @@ struct PackedBf16x3Matrix {
   bool empty() const { return hi.empty(); }
 };
 PackedBf16x3Matrix pack_bf16x3_nk(const float* w, int n, int k);
+// X's rows [row_begin, row_end) as bf16x3's halves: row r of xb is [X_hi | X_lo], kp values each
+// (2 kp apart), zero past k, and all zero for r >= m (padding rows).
+void split_rows_bf16x3(const float* x, int64_t ldx, int m, int k, int kp, uint16_t* xb, int row_begin, int row_end);
 // Needs AMX.
 void gemm_bf16x3(int m, int n, int k, const float* x, int64_t ldx, const PackedBf16x3Matrix& w, const float* bias, float* y,
                  int64_t ldy, ThreadPool* pool, Epilogue epilogue);

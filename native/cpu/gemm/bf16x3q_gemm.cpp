@@ -114,17 +114,7 @@ void gemm_bf16x3q(int m, int n, int k, const float* x, int64_t ldx, const Packed
   int32_t* a_sum = reinterpret_cast<int32_t*>(a_scale + rows_padded);
   auto prepare = [&](int64_t block, int) {
     const int begin = int(block) * 32, end = std::min(rows_padded, begin + 32);
-    for (int r = begin; r < end; ++r) {
-      uint16_t* hi = xb + r * ldxb;
-      uint16_t* lo = hi + kp;
-      if (r >= m) {
-        std::memset(hi, 0, size_t(ldxb) * 2);
-        continue;
-      }
-      split_bf16x3_avx512bf16(x + int64_t(r) * ldx, hi, lo, k);
-      std::memset(hi + k, 0, size_t(kp - k) * 2);
-      std::memset(lo + k, 0, size_t(kp - k) * 2);
-    }
+    split_rows_bf16x3(x, ldx, m, k, kp, xb, begin, end);
     quantize_rows_int8(x, ldx, begin, end, m, k, a, kp64, a_scale, a_sum);
   };
   const int blocks = rows_padded / 32;

@@ -76,6 +76,26 @@ inline void int8_step(bool full, const int8_t* a, int64_t a_stride, int64_t half
   }
 }
 
+inline void zero_tiles(bool full) {
+  _tile_zero(0);
+  _tile_zero(1);
+  if (full) {
+    _tile_zero(2);
+    _tile_zero(3);
+  }
+}
+
+// C0..C3 -> a 32 x 32 block of 4-byte values (fp32 or int32), rows 128 bytes apart.
+inline void store_tiles(bool full, void* block) {
+  char* out = static_cast<char*>(block);
+  _tile_stored(0, out, 128);
+  _tile_stored(1, out + 64, 128);
+  if (full) {
+    _tile_stored(2, out + 16 * 128, 128);
+    _tile_stored(3, out + 16 * 128 + 64, 128);
+  }
+}
+
 struct StagedBlock {
   alignas(64) float values[32 * 32];
   alignas(64) int32_t correction[32 * 32];  // Σ a (q + 8), per row and column
@@ -131,12 +151,7 @@ void bf16x3q_row_block_amx(int rows, const Bf16x3qRows& x, const PackedBf16x3qMa
   for (int p = panel_begin; p < panel_end; ++p) {
     StagedBlock& block = staged[(p - panel_begin) & 1];
     done = 0;
-    _tile_zero(0);
-    _tile_zero(1);
-    if (full) {
-      _tile_zero(2);
-      _tile_zero(3);
-    }
+    zero_tiles(full);
     const uint16_t* panel = w.hi.data() + p * panel_elements;
     for (int s = 0; s < steps; ++s) {
       // The first row block of a task streams the panels from memory; the tile loads, which
@@ -152,30 +167,15 @@ void bf16x3q_row_block_amx(int rows, const Bf16x3qRows& x, const PackedBf16x3qMa
       else bf16_step_top(x_hi, x_hi + x.x_lo_offset, x_stride, panel + s * kBf16StepElements);
       finish_some();
     }
-    _tile_stored(0, block.values, 128);
-    _tile_stored(1, block.values + 16, 128);
-    if (full) {
-      _tile_stored(2, block.values + 16 * 32, 128);
-      _tile_stored(3, block.values + 16 * 32 + 16, 128);
-    }
-    _tile_zero(0);
-    _tile_zero(1);
-    if (full) {
-      _tile_zero(2);
-      _tile_zero(3);
-    }
+    store_tiles(full, block.values);
+    zero_tiles(full);
     const uint8_t* nibbles = w.lo4_data() + p * lo_panel_bytes;
     for (int s = 0; s < steps64; ++s) {
       unpack_lo4_step(nibbles + s * kLo4StepBytes, b_tiles);
       int8_step(full, x.a + s * kLo4KStep, x.lda, 16 * x.lda, b_tiles);
       finish_some();
     }
-    _tile_stored(0, block.correction, 128);
-    _tile_stored(1, block.correction + 16, 128);
-    if (full) {
-      _tile_stored(2, block.correction + 16 * 32, 128);
-      _tile_stored(3, block.correction + 16 * 32 + 16, 128);
-    }
+    store_tiles(full, block.correction);
     block.col = p * kBf16PanelWidth;
     block.cols = std::min(kBf16PanelWidth, w.hi.n - block.col);
     pending = &block;
