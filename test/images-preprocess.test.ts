@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import sharp from 'sharp';
 import { nativeAddon } from '../lib/bindings/native-addon.js';
 import { clipPixelValues, readClipPreprocessing, resizedSize, type ClipPreprocessing } from '../lib/images/clip-preprocessor.js';
 import { decodeImage } from '../lib/images/decode-image.js';
@@ -135,6 +136,12 @@ t.test('bad images are INVALID_INPUT, naming the problem', async (t) => {
   await t.rejects(decodeImage(Buffer.from('not an image at all')), { code: 'INVALID_INPUT', message: /could not be read/ });
   await t.rejects(decodeImage(png.subarray(0, png.length - 40)), { code: 'INVALID_INPUT' });
   await t.rejects(decodeImage(png, 100), { code: 'INVALID_INPUT', message: /17x33, more than the 100 pixels allowed/ });
+  // A strip under the pixel limit with a side over 2^15: found by the fuzzer as a mutated GIF,
+  // which reached the native step and failed there with INVALID_ARGUMENT.
+  const strip = await sharp({ create: { width: 32769, height: 2, channels: 3, background: { r: 9, g: 9, b: 9 } } }).gif().toBuffer();
+  await t.rejects(decodeImage(strip), { code: 'INVALID_INPUT', message: /32769x2: sides over 32768 pixels are not supported/ });
+  const tallest = await sharp({ create: { width: 1, height: 32768, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toBuffer();
+  t.equal((await decodeImage(tallest)).height, 32768, 'a side of exactly 2^15 decodes');
   const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>');
   await t.rejects(decodeImage(svg), { code: 'INVALID_INPUT', message: /format 'svg' is not supported/ });
 });

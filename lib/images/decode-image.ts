@@ -18,6 +18,8 @@ export interface RgbImage {
 }
 
 export const DEFAULT_MAX_IMAGE_PIXELS = 40_000_000;
+/** The longest side the native preprocessing takes (native/image: 2^15), checked before decoding. */
+export const MAX_IMAGE_SIDE = 32768;
 const FORMATS = new Set(['jpeg', 'png', 'webp', 'gif']);
 
 export async function decodeImage(data: Uint8Array, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<RgbImage> {
@@ -32,6 +34,9 @@ export async function decodeImage(data: Uint8Array, maxPixels = DEFAULT_MAX_IMAG
   if (!format || !FORMATS.has(format)) throw new EngineError('INVALID_INPUT', `image format '${format ?? 'unknown'}' is not supported (supported: JPEG, PNG, WebP, GIF)`);
   if (!width || !height) throw new EngineError('INVALID_INPUT', 'image has no pixels');
   if (width * height > maxPixels) throw new EngineError('INVALID_INPUT', `image is ${width}x${height}, more than the ${maxPixels} pixels allowed`);
+  // A long strip can stay under the pixel limit (the fuzzer's 32832 x 40 GIF did) and still be
+  // past what the resize takes.
+  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) throw new EngineError('INVALID_INPUT', `image is ${width}x${height}: sides over ${MAX_IMAGE_SIDE} pixels are not supported`);
   const sixteenBit = metadata.depth === 'ushort';
   try {
     // page 0 only (GIF/WebP animations); no .rotate(): EXIF orientation is not applied.

@@ -30,7 +30,7 @@ std::unique_ptr<Encoder> make_encoder(const ModelDescription& d, const WeightSto
       throw EngineError(ErrorCode::BadConfig, "positionPaddingIdx is set for xlm-roberta (its pad_token_id) and only for it");
     return std::make_unique<BertFamilyEncoder>(weights, d.encoder, format);
   }
-  if (d.architecture == "clip") return std::make_unique<ClipTextEncoder>(weights, d.encoder, format);
+  if (d.architecture == "clip") return std::make_unique<ClipTextEncoder>(weights, d.encoder, d.head.pool_token_id, format);
   if (d.architecture == "modernbert" || d.architecture == "gte-new" || d.architecture == "qwen3")
     return std::make_unique<RopeEncoder>(weights, rope_architecture(d.architecture), d.encoder, format);
   throw EngineError(ErrorCode::BadConfig, "the CPU backend has no encoder for architecture '" + d.architecture + "'");

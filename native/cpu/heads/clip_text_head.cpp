@@ -1,6 +1,7 @@
 #include "clip_text_head.h"
 
 #include "../clip/clip_projection.h"
+#include "../clip/clip_text_pooling.h"
 #include "../kernels/pooling.h"
 
 namespace sie {
@@ -15,13 +16,7 @@ ModelOutput ClipTextHead::run(const float* hidden, const TokenBatch& b, ThreadPo
   const int h = hidden_size_;
   std::vector<float> pooled(size_t(b.num_sequences) * h);
   for (int s = 0; s < b.num_sequences; ++s) {
-    int at = b.offsets[s];  // no end-of-text token: position 0, as argmax of all-false gives
-    for (int t = b.offsets[s]; t < b.offsets[s + 1]; ++t) {
-      if (pool_token_id_ < 0 ? b.input_ids[t] > b.input_ids[at] : b.input_ids[t] == pool_token_id_) {
-        at = t;
-        if (pool_token_id_ >= 0) break;
-      }
-    }
+    const int at = clip_text_pool_row(b, s, pool_token_id_);
     std::copy(hidden + size_t(at) * h, hidden + size_t(at + 1) * h, &pooled[size_t(s) * h]);
   }
   return project_clip_rows(projection_, b.num_sequences, pooled.data(), h, normalize_, pool);
