@@ -134,6 +134,15 @@ t.test("attention's packing of bf16 keys and values: the AVX-512 packer, its sca
   }
 });
 
+t.test('softmax to bf16 gives zeros, not denormals, for scores more than 87 below the row max', { skip: has('avx512bf16') ? false : 'this CPU has no AVX512-BF16' }, async (t) => {
+  // bf16 has fp32's exponent range, so e^-95 would be a bf16 denormal too; it is 0 instead.
+  const got = kernels.softmaxBf16(Float32Array.of(0, -95, -100, -120, 3), 1, 5, false);
+  t.same(Array.from(got.subarray(1, 4)), [0, 0, 0], 'entries below e^-87 relative to the max are exact zeros');
+  t.ok(got[4] > 0.9 && got[0] > 0.04, 'the live entries stay');
+  const x = randomFloats(2 * 256, 99).map((v) => v * 100);
+  t.equal(kernels.softmaxBf16(x, 2, 256, false).filter((v) => v !== 0 && Math.abs(v) < 1.1754943508222875e-38).length, 0, 'no denormal probabilities');
+});
+
 t.test('softmax to bf16 probabilities matches its twin within one bf16 rounding, padding zeroed', { skip: has('avx512bf16') ? false : 'this CPU has no AVX512-BF16' }, async (t) => {
   for (const [rows, cols] of [[1, 1], [3, 5], [4, 17], [2, 256], [2, 100], [1, 1000]]) {
     const x = randomFloats(rows * cols, rows * 17 + cols).map((v) => v * 20);

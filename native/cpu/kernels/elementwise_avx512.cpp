@@ -39,11 +39,13 @@ void sigmoid_gate_avx512(float* x, int64_t count, float alpha) {
 }
 
 void softmax_row_avx512(float* x, int cols) {
-  const __m512 inv = _mm512_set1_ps(1.0f / avx512::exponentiate_row(x, cols));
+  const float sum = avx512::exponentiate_row(x, cols);
+  const __m512 inv = _mm512_set1_ps(1.0f / sum), live = _mm512_set1_ps(avx512::denormal_free_threshold(sum));
   for (int c = 0; c < cols; c += 16) {
     const int left = cols - c;
     const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-    _mm512_mask_storeu_ps(x + c, mask, _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x + c), inv));
+    const __m512 e = _mm512_maskz_loadu_ps(mask, x + c);
+    _mm512_mask_storeu_ps(x + c, mask, _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(e, live, _CMP_GE_OQ), e, inv));
   }
 }
 

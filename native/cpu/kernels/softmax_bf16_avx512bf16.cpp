@@ -16,12 +16,14 @@
 namespace sie {
 
 void softmax_row_to_bf16_avx512bf16(float* x, int cols, uint16_t* out, int cols_padded) {
-  const __m512 inv = _mm512_set1_ps(1.0f / avx512::exponentiate_row(x, cols));
+  const float sum = avx512::exponentiate_row(x, cols);
+  const __m512 inv = _mm512_set1_ps(1.0f / sum), live = _mm512_set1_ps(avx512::denormal_free_threshold(sum));
   // Whole 16-value groups up to cols_padded: lanes past cols are stored as zero (k padding).
   for (int c = 0; c < cols_padded; c += 16) {
     const int left = cols - c;
     const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1);
-    const __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x + c), inv);
+    const __m512 e = _mm512_maskz_loadu_ps(mask, x + c);
+    const __m512 p = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(e, live, _CMP_GE_OQ), e, inv);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), (__m256i)_mm512_cvtneps_pbh(p));
   }
 }
