@@ -39,7 +39,7 @@ void sigmoid_gate_avx512(float* x, int64_t count, float alpha) {
 }
 
 void softmax_row_avx512(float* x, int cols) {
-  const float sum = avx512::exponentiate_row(x, cols);
+  const float sum = avx512::exponentiate_row<6>(x, cols);
   const __m512 inv = _mm512_set1_ps(1.0f / sum), live = _mm512_set1_ps(avx512::denormal_free_threshold(sum));
   for (int c = 0; c < cols; c += 16) {
     const int left = cols - c;

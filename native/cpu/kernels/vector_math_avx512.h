@@ -28,6 +28,32 @@ inline __m512 exp_ps(__m512 x) {
   return _mm512_maskz_scalef_ps(normal, p, n);
 }
 
+// e^x for x <= 0 (softmax, after the row max is subtracted), with the Taylor polynomial's degree
+// chosen by the caller: 6 as in exp_ps (relative error < 2e-7), or 4 (< 4.3e-5, for
+// probabilities rounded to bf16 next, whose half step is 2e-3). Lanes below -87.33 return 0 as in
+// exp_ps; there is no upper clamp to pay for.
+template <int Degree>
+inline __m512 exp_nonpositive_ps(__m512 x) {
+  static_assert(Degree == 4 || Degree == 6, "degree 4 or 6");
+  const __mmask16 normal = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.33f), _CMP_NLT_UQ);
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.33f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 24);
+  if (Degree == 6) {
+    p = _mm512_set1_ps(1.0f / 720);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  }
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_maskz_scalef_ps(normal, p, n);
+}
+
 // erf by Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7), odd-extended. |x| is capped at
 // 4, where the formula already rounds to 1.0f (as erf does from 3.92): past about 9.3, e^(-x^2)
 // is a denormal, and each denormal result or operand cost a microcode assist. Pre-GELU values
