@@ -16,6 +16,9 @@ for (const kernel of ['amx', 'avx512bf16'] as const) {
     const shapes: Array<[number, number, number]> = [
       [1, 1, 1], [1, 384, 384], [13, 50, 7], [12, 32, 64], [11, 33, 65], [31, 31, 31], [32, 32, 32], [33, 64, 33],
       [64, 1536, 384], [100, 384, 1536], [257, 96, 32], [3, 1000, 17], [70, 45, 200],
+      // Whole 16- and 32-row blocks without bias go from the tiles straight to Y (attention's
+      // scores); 16 rows, 48 rows and a partial last panel take both exits in one call.
+      [16, 96, 64], [48, 70, 32], [256, 256, 32],
     ];
     let seed = 11;
     for (const [m, n, k] of shapes) {
