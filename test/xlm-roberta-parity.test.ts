@@ -123,6 +123,23 @@ for (const model of ['tiny-bge-m3', 'tiny-bge-m3-bin']) {
     // OpenAI-style embed gives bge-m3's dense vector.
     const { embeddings } = await lease.model.embed(sentences().slice(0, 2));
     embeddings.forEach((e, i) => t.ok(cosine(e, reference[i].dense) >= 0.99999, `embed ${i} is the dense output`));
+
+    // Dense alone reads only each sequence's first (CLS) row, so the last layer runs past
+    // attention for those rows alone. Per row that is the same arithmetic: the vectors equal the
+    // dense part of an all-outputs run exactly, whatever the batch's lengths (one-token sequences
+    // and a batch of them only, where nothing is cut, included).
+    const full = pack(sentences().map((text) => ({ ids: Array.from(lease.model.tokenize([text]).ids) })));
+    const one = { ids: [full.ids[0]] };
+    for (const [label, items] of [
+      ['all shared sentences', sentences().map((text) => ({ ids: Array.from(lease.model.tokenize([text]).ids) }))],
+      ['a one-token sequence between longer ones', [{ ids: Array.from(full.ids.subarray(0, full.offsets[1])) }, one, { ids: Array.from(full.ids.subarray(full.offsets[1], full.offsets[2])) }]],
+      ['one-token sequences only', [one, one, one]],
+    ] as const) {
+      const batch = pack(items);
+      const cut = await lease.model.native.run(batch.ids, batch.typeIds, batch.offsets, ['dense']);
+      const whole = await lease.model.native.run(batch.ids, batch.typeIds, batch.offsets, ['dense', 'sparse', 'multivector']);
+      t.same(Array.from(cut.parts!.dense!.values), Array.from(whole.parts!.dense!.values), `${label}: dense alone equals dense among all outputs, bit for bit`);
+    }
   });
 }
 

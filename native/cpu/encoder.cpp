@@ -12,7 +12,9 @@ namespace {
 class BertFamilyEncoder : public Encoder {
  public:
   BertFamilyEncoder(const WeightStore& weights, const EncoderConfig& config, WeightFormat format) : encoder_(weights, config, format) {}
-  const float* forward(const TokenBatch& batch, ThreadPool& pool) override { return encoder_.forward(batch, workspace_, pool); }
+  const float* forward(const TokenBatch& batch, ThreadPool& pool, HiddenRows rows) override {
+    return encoder_.forward(batch, workspace_, pool, rows);
+  }
   size_t weight_bytes() const override { return encoder_.weight_bytes(); }
   size_t workspace_bytes() const override { return workspace_.bytes(); }
 

@@ -8,6 +8,7 @@
 #include "../backend/token_batch.h"
 #include "../weights/weight_store.h"
 #include "gemm/packed_linear.h"
+#include "hidden_rows.h"
 #include "thread_pool.h"
 
 namespace sie {
@@ -15,9 +16,11 @@ namespace sie {
 class Encoder {
  public:
   virtual ~Encoder() = default;
-  // The last hidden state of every token, [num_tokens, hidden_size], valid until the next call.
-  // Throws EngineError(INVALID_INPUT) for ids, types or lengths the model cannot take.
-  virtual const float* forward(const TokenBatch& batch, ThreadPool& pool) = 0;
+  // The last hidden state, [num_tokens, hidden_size], valid until the next call: every row, or
+  // with HiddenRows::FirstOfEachSequence only rows offsets[s] (the others hold stale values) where
+  // the encoder can save the work. Throws EngineError(INVALID_INPUT) for ids, types or lengths
+  // the model cannot take.
+  virtual const float* forward(const TokenBatch& batch, ThreadPool& pool, HiddenRows rows) = 0;
   virtual size_t weight_bytes() const = 0;
   virtual size_t workspace_bytes() const = 0;
 };

@@ -25,7 +25,7 @@ size_t ClipTextEncoder::weight_bytes() const {
   return (token_embedding_.size() + position_embedding_.size() + 2 * final_norm_.gamma.size()) * sizeof(float) + tower_.weight_bytes();
 }
 
-const float* ClipTextEncoder::forward(const TokenBatch& b, ThreadPool& pool) {
+const float* ClipTextEncoder::forward(const TokenBatch& b, ThreadPool& pool, HiddenRows) {
   validate_token_batch(b, config_.max_positions, config_.vocab_size, 0);
   const int h = config_.hidden_size;
   hidden_.resize(size_t(b.num_tokens) * h);

@@ -11,7 +11,9 @@ namespace sie {
 class ClipTextEncoder : public Encoder {
  public:
   ClipTextEncoder(const WeightStore& file, const EncoderConfig& config, int pool_token_id, WeightFormat format);
-  const float* forward(const TokenBatch& batch, ThreadPool& pool) override;
+  // Pools at the end-of-text row itself (its last layer runs for those rows alone): `rows` is
+  // not needed.
+  const float* forward(const TokenBatch& batch, ThreadPool& pool, HiddenRows rows) override;
   size_t weight_bytes() const override;
   size_t workspace_bytes() const override { return hidden_.capacity() * sizeof(float); }
 

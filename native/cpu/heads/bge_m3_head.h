@@ -22,6 +22,10 @@ class BgeM3Head : public ModelHead {
   ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) override;
   size_t weight_bytes() const override;
   size_t workspace_bytes() const override { return gathered_.capacity() * sizeof(float); }
+  // The dense output is the CLS row; sparse weights and ColBERT vectors read every token.
+  HiddenRows rows_read(const TokenBatch& batch) const override {
+    return batch.outputs == kDenseOutput ? HiddenRows::FirstOfEachSequence : HiddenRows::All;
+  }
 
  private:
   int hidden_size_;

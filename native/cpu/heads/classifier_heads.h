@@ -17,6 +17,7 @@ class SequenceClassifierHead : public ModelHead {
   SequenceClassifierHead(const WeightStore& file, int hidden_size, int num_labels, WeightFormat format);
   ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) override;
   size_t weight_bytes() const override;
+  HiddenRows rows_read(const TokenBatch&) const override { return HiddenRows::FirstOfEachSequence; }  // the CLS token
 
  private:
   PackedLinear pooler_;

@@ -25,7 +25,7 @@ ModelOutput EncoderModel::run_images(const ImageBatch& batch, ThreadPool& pool) 
 }
 
 ModelOutput EncoderModel::run(const TokenBatch& batch, ThreadPool& pool) {
-  const float* hidden = encoder_->forward(batch, pool);
+  const float* hidden = encoder_->forward(batch, pool, head_->rows_read(batch));
   return head_->run(hidden, batch, pool);
 }
 

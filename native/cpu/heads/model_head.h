@@ -8,6 +8,7 @@
 #include "../../backend/model_output.h"
 #include "../../backend/token_batch.h"
 #include "../bert/bert_weights.h"
+#include "../hidden_rows.h"
 #include "../thread_pool.h"
 
 namespace sie {
@@ -19,6 +20,8 @@ class ModelHead {
   virtual ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) = 0;
   virtual size_t weight_bytes() const = 0;
   virtual size_t workspace_bytes() const { return 0; }
+  // The rows of `hidden` run() reads for this batch; the encoder may skip computing the others.
+  virtual HiddenRows rows_read(const TokenBatch&) const { return HiddenRows::All; }
 };
 
 // Every row of x [rows, in_features] through a packed Linear: the per-token heads' projection.

@@ -12,6 +12,9 @@ class PooledEmbeddingHead : public ModelHead {
       : hidden_size_(hidden_size), pooling_(pooling), normalize_(normalize) {}
   ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) override;
   size_t weight_bytes() const override { return 0; }
+  HiddenRows rows_read(const TokenBatch&) const override {
+    return pooling_ == PoolingMode::Cls ? HiddenRows::FirstOfEachSequence : HiddenRows::All;
+  }
 
  private:
   int hidden_size_;

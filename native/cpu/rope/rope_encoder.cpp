@@ -242,7 +242,7 @@ void RopeEncoder::gated_mlp(const RopeLayerWeights& layer, const float* input, i
   linear_forward(layer.down, tokens, activated_.data(), inter, projected_.data(), h, &pool);
 }
 
-const float* RopeEncoder::forward(const TokenBatch& b, ThreadPool& pool) {
+const float* RopeEncoder::forward(const TokenBatch& b, ThreadPool& pool, HiddenRows) {
   validate(b);
   const int t = b.num_tokens, h = config_.hidden_size, d = config_.head_dim();
   const int heads = config_.num_heads, kv = config_.kv_heads(), inter = config_.intermediate_size;

@@ -17,7 +17,8 @@ namespace sie {
 class RopeEncoder : public Encoder {
  public:
   RopeEncoder(const WeightStore& file, RopeArchitecture architecture, const EncoderConfig& config, WeightFormat format);
-  const float* forward(const TokenBatch& batch, ThreadPool& pool) override;
+  // Every row is computed whatever `rows` asks (the BERT encoder's last-layer cut is not here yet).
+  const float* forward(const TokenBatch& batch, ThreadPool& pool, HiddenRows rows) override;
   size_t weight_bytes() const override { return weights_.bytes(); }
   size_t workspace_bytes() const override;
 
