@@ -6,37 +6,12 @@
 namespace sie {
 namespace avx512 {
 
-// e^x: x = n ln2 + r with |r| <= ln2/2, a degree-6 Taylor polynomial for e^r (relative error
-// < 2e-7 on that interval), and 2^n applied by scalef. Below -87.33, where e^x is under FLT_MIN,
-// a lane returns 0: a denormal result costs a microcode assist, 23x the time of the whole vector
-// (measured: 103 ns against 4.4 ns per 16 values), and softmax rows spread wider than that, or
-// sigmoids of large inputs, hit it. NaN lanes are not flushed.
-inline __m512 exp_ps(__m512 x) {
-  const __mmask16 normal = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.33f), _CMP_NLT_UQ);
-  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7f)), _mm512_set1_ps(-87.33f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 720);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_maskz_scalef_ps(normal, p, n);
-}
-
-// e^x for x <= 0 (softmax, after the row max is subtracted), with the Taylor polynomial's degree
-// chosen by the caller: 6 as in exp_ps (relative error < 2e-7), or 4 (< 4.3e-5, for
-// probabilities rounded to bf16 next, whose half step is 2e-3). Lanes below -87.33 return 0 as in
-// exp_ps; there is no upper clamp to pay for.
+// e^x on x already within [-87.33, 88.7]: x = n ln2 + r with |r| <= ln2/2, a Taylor polynomial
+// for e^r of degree 6 (relative error < 2e-7 on that interval) or 4 (< 4.3e-5), and 2^n applied
+// by scalef. Lanes outside `normal` return 0.
 template <int Degree>
-inline __m512 exp_nonpositive_ps(__m512 x) {
+inline __m512 exp_reduced_ps(__m512 x, __mmask16 normal) {
   static_assert(Degree == 4 || Degree == 6, "degree 4 or 6");
-  const __mmask16 normal = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.33f), _CMP_NLT_UQ);
-  x = _mm512_max_ps(x, _mm512_set1_ps(-87.33f));
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
@@ -52,6 +27,25 @@ inline __m512 exp_nonpositive_ps(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
   return _mm512_maskz_scalef_ps(normal, p, n);
+}
+
+// Below -87.33, where e^x is under FLT_MIN, a lane returns 0: a denormal result costs a microcode
+// assist, 23x the time of the whole vector (measured: 103 ns against 4.4 ns per 16 values), and
+// softmax rows spread wider than that, or sigmoids of large inputs, hit it. NaN lanes are not
+// flushed.
+inline __mmask16 exp_normal_lanes(__m512 x) { return _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.33f), _CMP_NLT_UQ); }
+
+// e^x, degree 6.
+inline __m512 exp_ps(__m512 x) {
+  return exp_reduced_ps<6>(_mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7f)), _mm512_set1_ps(-87.33f)), exp_normal_lanes(x));
+}
+
+// e^x for x <= 0 (softmax, after the row max is subtracted): no upper clamp to pay for, and the
+// degree is the caller's: 6 as exp_ps, or 4 for probabilities rounded to bf16 next (half a bf16
+// step is 2e-3).
+template <int Degree>
+inline __m512 exp_nonpositive_ps(__m512 x) {
+  return exp_reduced_ps<Degree>(_mm512_max_ps(x, _mm512_set1_ps(-87.33f)), exp_normal_lanes(x));
 }
 
 // erf by Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7), odd-extended. |x| is capped at
