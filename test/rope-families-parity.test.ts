@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { Engine } from '../lib/engine/engine.js';
+import { nativeAddon } from '../lib/bindings/native-addon.js';
 import { cosine, readJson, referenceDir, referenceModel, sentences, tempDir, toolsDir, type ReferenceTokens } from './helpers/fixtures.js';
 import { postJson, serveEngine } from './helpers/server.js';
 
@@ -69,7 +70,12 @@ t.test('seeded checkpoints of other shapes against the references run here', asy
     // Qwen3 with GQA 4:1 and 1:1 (ratio 2 is the shared fixture).
     { name: 'qwen3-gqa4', tool: 'decoder_checkpoint.py', reference: 'decoder_reference.py', tokens: 'sentences.qwen3-tokens.json', args: ['qwen3-embedding', '--hidden', '64', '--layers', '3', '--heads', '8', '--kv-heads', '2', '--head-dim', '8', '--inter', '96', '--seed', '53'] },
     { name: 'qwen3-mha', tool: 'decoder_checkpoint.py', reference: 'decoder_reference.py', tokens: 'sentences.qwen3-tokens.json', args: ['qwen3-embedding', '--hidden', '48', '--layers', '2', '--heads', '3', '--kv-heads', '3', '--head-dim', '32', '--inter', '64', '--seed', '54'] },
+    // Heads of 80 (V in three 32-column panels, the last partial): causal blocks of 64 queries read
+    // a prefix of the packed keys and P·V runs panel by panel, over inputs of several hundred tokens.
+    { name: 'qwen3-hd80', tool: 'decoder_checkpoint.py', reference: 'decoder_reference.py', tokens: 'sentences.qwen3-tokens.json', args: ['qwen3-embedding', '--hidden', '64', '--layers', '2', '--heads', '2', '--kv-heads', '1', '--head-dim', '80', '--inter', '96', '--seed', '55'], bf16: true },
   ];
+  const bf16Engine = nativeAddon().openBackend({ threads: 1 }).dtypes.includes('bf16') ? new Engine({ threads: 2, dtype: 'bf16', progress: null }) : undefined;
+  t.teardown(() => bf16Engine?.close());
   for (const c of cases) {
     const model = path.join(dir, c.name);
     const [kind, ...rest] = c.args;
@@ -77,6 +83,12 @@ t.test('seeded checkpoints of other shapes against the references run here', asy
     const reference = JSON.parse(execFileSync(python, [path.join(toolsDir, c.reference), model, output(c.tokens), 'dense'], { encoding: 'utf8', maxBuffer: 1 << 26 })) as number[][];
     const worst = await worstAgainst(engine, model, readJson<ReferenceTokens[]>(output(c.tokens)), reference);
     t.ok(worst >= 0.99999, `${c.name}: min cosine ${worst}`);
+    if ('bf16' in c && bf16Engine) {
+      const loaded = await bf16Engine.load(model);
+      t.equal(loaded.dtype, 'bf16', `${c.name} in bf16 passed the gate: ${loaded.fidelity?.detail}`);
+      const worst16 = await worstAgainst(bf16Engine, model, readJson<ReferenceTokens[]>(output(c.tokens)), reference);
+      t.ok(worst16 >= 0.999, `${c.name} in bf16: min cosine ${worst16}`);
+    }
   }
 });
 

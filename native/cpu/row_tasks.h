@@ -19,6 +19,9 @@ inline void for_row_chunks(ThreadPool& pool, int rows, const std::function<void(
   });
 }
 
+// Query rows per attention block of a causal model: block [q, q + 64) sees keys [0, q + 64).
+constexpr int kCausalQueryBlock = 64;
+
 // Query rows per attention block when each row sees `keys` keys: a worker's scores stay within
 // 512 Ki floats (2 MiB) beyond a 16-row minimum, whatever the sequence length, so no seq x seq
 // matrix is ever held.

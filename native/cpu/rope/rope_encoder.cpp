@@ -143,7 +143,10 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool) {
   auto lo = [&](int i) { return window >= 0 ? std::max(0, i - window) : 0; };
   auto hi = [&](int i, int length) { return causal ? i + 1 : window >= 0 ? std::min(length, i + window + 1) : length; };
   const int visible = window >= 0 ? std::min(longest, 2 * window + 1) : longest;
-  const int block = attention_query_block(longest, visible);
+  // A causal model's query block [q, q + block) sees keys [0, q + block): blocks of 64 queries
+  // leave out most of the masked upper triangle that one block of the whole sequence computed and
+  // threw away (half of Q·Kᵀ, softmax and P·V at any length).
+  const int block = causal ? std::min(kCausalQueryBlock, attention_query_block(longest, visible)) : attention_query_block(longest, visible);
   const int max_keys = std::min(longest, block + (window >= 0 ? 2 * window : longest));
   scores_.resize(pool.size());
   packed_keys_.resize(pool.size());
@@ -185,7 +188,11 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool) {
     const int k0 = lo(task.query_begin), k1 = hi(task.query_end - 1, length);
     const int keys = k1 - k0, rows = task.query_end - task.query_begin;
     const float* base = qkv_.data() + int64_t(begin) * ld;
-    const Packed wanted{task.sequence, kv_head, k0, k1};
+    // Causal blocks see a prefix of the keys: all of them are packed once per (sequence, kv head)
+    // and each block reads the first panels of K and the first k steps of each V panel.
+    const bool prefix = causal && window < 0;
+    const int packed_keys = prefix ? length : keys;
+    const Packed wanted{task.sequence, kv_head, k0, prefix ? length : k1};
     const AmxTileScope tiles(bf16 ? isa : CpuIsa::Portable);
     auto* keys16 = reinterpret_cast<uint16_t*>(packed_keys_[worker].data());
     auto* values16 = reinterpret_cast<uint16_t*>(packed_values_[worker].data());
@@ -193,11 +200,11 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool) {
       const float* key_rows = base + int64_t(k0) * ld + int64_t(heads + kv_head) * d;
       const float* value_rows = base + int64_t(k0) * ld + int64_t(heads + kv + kv_head) * d;
       if (bf16) {
-        pack_bf16_nk_into(key_rows, keys, d, ld, keys16, isa);
-        pack_bf16_kn_into(value_rows, keys, d, ld, values16, isa);
+        pack_bf16_nk_into(key_rows, packed_keys, d, ld, keys16, isa);
+        pack_bf16_kn_into(value_rows, packed_keys, d, ld, values16, isa);
       } else {
-        pack_nk(key_rows, keys, d, ld, packed_keys_[worker].data());
-        pack_kn(value_rows, keys, d, ld, packed_values_[worker].data());
+        pack_nk(key_rows, packed_keys, d, ld, packed_keys_[worker].data());
+        pack_kn(value_rows, packed_keys, d, ld, packed_values_[worker].data());
       }
       packed_for[size_t(worker)] = wanted;
     }
@@ -212,15 +219,24 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool) {
       for (int j = hi(i, length) - k0; j < keys; ++j) row[j] = -INFINITY;
     }
     float* context = context_.data() + int64_t(begin + task.query_begin) * out_ld + int64_t(task.head) * d;
+    // P·V one 32-column panel of V at a time where the block reads a prefix of its k steps (the
+    // panels are laid out for all packed keys); one GEMM over all of d otherwise.
+    const int panel_calls = prefix && keys < packed_keys ? (d + kBf16PanelWidth - 1) / kBf16PanelWidth : 1;
+    const int panel_cols = panel_calls > 1 ? kBf16PanelWidth : d;
     if (bf16) {
       const int kp = bf16_padded_k(keys);
-      uint16_t* probabilities = values16 + bf16_packed_elements(d, keys);  // 2 KiB multiples: 64-byte aligned
+      uint16_t* probabilities = values16 + bf16_packed_elements(d, packed_keys);  // 2 KiB multiples: 64-byte aligned
       softmax_rows_to_bf16(scores, rows, keys, keys, probabilities, kp, kp);
-      gemm_bf16_converted(rows, d, kp, probabilities, kp, values16, nullptr, context, out_ld, nullptr, Epilogue::None, isa);
+      const int64_t panel_elements = int64_t(bf16_padded_k(packed_keys)) * kBf16PanelWidth;
+      for (int j = 0; j < panel_calls; ++j)
+        gemm_bf16_converted(rows, std::min(panel_cols, d - j * panel_cols), kp, probabilities, kp, values16 + j * panel_elements, nullptr,
+                            context + j * panel_cols, out_ld, nullptr, Epilogue::None, isa);
       return;
     }
     softmax_rows(scores, rows, keys, keys);
-    gemm_packed(rows, d, keys, scores, keys, packed_values_[worker].data(), nullptr, context, out_ld, nullptr);
+    for (int j = 0; j < panel_calls; ++j)
+      gemm_packed(rows, std::min(panel_cols, d - j * panel_cols), keys, scores, keys,
+                  packed_values_[worker].data() + int64_t(j) * packed_keys * kPanelWidth, nullptr, context + j * panel_cols, out_ld, nullptr);
   });
 }
 
