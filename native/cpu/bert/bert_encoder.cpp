@@ -48,20 +48,6 @@ void reserve_bf16_rows(AlignedBuffer& buffer, int rows, int ld) {
 }
 uint16_t* bf16_data(AlignedBuffer& buffer) { return reinterpret_cast<uint16_t*>(buffer.data()); }
 
-// Moves each sequence's first row (row offsets[s]) to row s, in place. Rows only move up
-// (offsets[s] >= s) and are taken in order, so no row is overwritten before it is read.
-template <class T>
-void gather_first_rows(T* rows, int64_t ld, const TokenBatch& b) {
-  for (int s = 0; s < b.num_sequences; ++s)
-    if (b.offsets[s] != s) std::memcpy(rows + int64_t(s) * ld, rows + int64_t(b.offsets[s]) * ld, size_t(ld) * sizeof(T));
-}
-
-// The inverse: row s back to row offsets[s], last first for the same reason.
-void scatter_first_rows(float* rows, int64_t ld, const TokenBatch& b) {
-  for (int s = b.num_sequences - 1; s >= 0; --s)
-    if (b.offsets[s] != s) std::memcpy(rows + int64_t(b.offsets[s]) * ld, rows + int64_t(s) * ld, size_t(ld) * sizeof(float));
-}
-
 }  // namespace
 
 void BertEncoder::embed(const TokenBatch& b, float* out, ThreadPool& pool) const {
@@ -84,7 +70,7 @@ void BertEncoder::embed(const TokenBatch& b, float* out, ThreadPool& pool) const
 }
 
 void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPool& pool, uint16_t* context16, const uint16_t* qkv16,
-                            bool first_queries_only) const {
+                            const std::vector<int32_t>* query_rows) const {
   const int h = config_.hidden_size, heads = config_.num_heads, d = config_.head_dim();
   const int64_t qkv_ld = 3 * h;
   const int longest = b.max_length();
@@ -119,7 +105,7 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
   for (int s = 0; s < b.num_sequences; ++s) {
     const int length = b.offsets[s + 1] - b.offsets[s];
     for (int head = 0; head < heads; head += heads_per_task) {
-      if (first_queries_only) tasks.push_back({s, head, 0, 1});
+      if (query_rows) tasks.push_back({s, head, (*query_rows)[size_t(s)] - b.offsets[s], (*query_rows)[size_t(s)] - b.offsets[s] + 1});
       else for (int q = 0; q < length; q += block) tasks.push_back({s, head, q, std::min(length, q + block)});
     }
   }
@@ -200,11 +186,11 @@ const float* BertEncoder::forward(const TokenBatch& b, EncoderWorkspace& ws, Thr
   ws.packed_values.resize(pool.size());
 
   embed(b, ws.hidden.data(), pool);
-  const bool cut = rows == HiddenRows::FirstOfEachSequence && b.num_tokens > b.num_sequences;
+  const std::vector<int32_t> picked = rows_read_per_sequence(b, rows);
   for (size_t i = 0; i < weights_.layers.size(); ++i) {
     const BertLayerWeights& layer = weights_.layers[i];
-    if (cut && i + 1 == weights_.layers.size()) {
-      last_layer_first_rows(layer, b, ws, pool);
+    if (!picked.empty() && i + 1 == weights_.layers.size()) {
+      last_layer_picked_rows(layer, b, picked, ws, pool);
       break;
     }
     linear_forward(layer.qkv, t, ws.hidden.data(), h, ws.qkv.data(), 3 * h, &pool);
@@ -251,11 +237,11 @@ const float* BertEncoder::forward_bf16(const TokenBatch& b, EncoderWorkspace& ws
 
   embed(b, ws.hidden.data(), pool);
   for_row_chunks(pool, t, [&](int begin, int end) { convert_rows_to_bf16(ws.hidden.data(), h, t, h, hidden16, hp, begin, end, isa); });
-  const bool cut = rows == HiddenRows::FirstOfEachSequence && b.num_tokens > b.num_sequences;
+  const std::vector<int32_t> picked = rows_read_per_sequence(b, rows);
   for (size_t i = 0; i < weights_.layers.size(); ++i) {
     const BertLayerWeights& layer = weights_.layers[i];
-    if (cut && i + 1 == weights_.layers.size()) {
-      last_layer_first_rows_bf16(layer, b, ws, pool, context_direct);
+    if (!picked.empty() && i + 1 == weights_.layers.size()) {
+      last_layer_picked_rows_bf16(layer, b, picked, ws, pool, context_direct);
       break;
     }
     if (context_direct) {
@@ -278,24 +264,25 @@ const float* BertEncoder::forward_bf16(const TokenBatch& b, EncoderWorkspace& ws
 }
 
 // Per row this is the arithmetic of the whole layer (the same kernels, rows never mixed), so the
-// first rows come out as they would from every row's layer.
-void BertEncoder::last_layer_first_rows(const BertLayerWeights& layer, const TokenBatch& b, EncoderWorkspace& ws, ThreadPool& pool) const {
+// picked rows come out as they would from every row's layer.
+void BertEncoder::last_layer_picked_rows(const BertLayerWeights& layer, const TokenBatch& b, const std::vector<int32_t>& picked,
+                                         EncoderWorkspace& ws, ThreadPool& pool) const {
   const int h = config_.hidden_size, inter = config_.intermediate_size, t = b.num_tokens, r = b.num_sequences;
   const float eps = config_.layer_norm_eps;
   linear_forward(layer.qkv, t, ws.hidden.data(), h, ws.qkv.data(), 3 * h, &pool);  // keys and values of every row
-  attention(b, ws, pool, nullptr, nullptr, /*first_queries_only=*/true);
-  gather_first_rows(ws.context.data(), h, b);
-  gather_first_rows(ws.hidden.data(), h, b);
+  attention(b, ws, pool, nullptr, nullptr, &picked);
+  gather_rows(ws.context.data(), h, picked);
+  gather_rows(ws.hidden.data(), h, picked);
   linear_forward(layer.attention_output, r, ws.context.data(), h, ws.projected.data(), h, &pool);
   parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), r, h, layer.attention_norm, eps);
   linear_forward(layer.intermediate, r, ws.projected.data(), h, ws.intermediate.data(), inter, &pool, Epilogue::Gelu);
   linear_forward(layer.output, r, ws.intermediate.data(), inter, ws.hidden.data(), h, &pool);
   parallel_add_layer_norm(pool, ws.hidden.data(), ws.projected.data(), r, h, layer.output_norm, eps);
-  scatter_first_rows(ws.hidden.data(), h, b);
+  scatter_rows(ws.hidden.data(), h, picked);
 }
 
-void BertEncoder::last_layer_first_rows_bf16(const BertLayerWeights& layer, const TokenBatch& b, EncoderWorkspace& ws, ThreadPool& pool,
-                                             bool context_direct) const {
+void BertEncoder::last_layer_picked_rows_bf16(const BertLayerWeights& layer, const TokenBatch& b, const std::vector<int32_t>& picked,
+                                              EncoderWorkspace& ws, ThreadPool& pool, bool context_direct) const {
   const int h = config_.hidden_size, t = b.num_tokens, r = b.num_sequences;
   const int hp = bf16_padded_k(h), ip = bf16_padded_k(config_.intermediate_size);
   const float eps = config_.layer_norm_eps;
@@ -305,21 +292,21 @@ void BertEncoder::last_layer_first_rows_bf16(const BertLayerWeights& layer, cons
   if (context_direct) {
     uint16_t* qkv16 = bf16_data(ws.qkv16);
     linear_forward_bf16(layer.qkv, t, hidden16, hp, nullptr, qkv16, 3 * h, &pool);
-    attention(b, ws, pool, context16, qkv16, /*first_queries_only=*/true);
-    gather_first_rows(context16, hp, b);
+    attention(b, ws, pool, context16, qkv16, &picked);
+    gather_rows(context16, hp, picked);
   } else {
     linear_forward_bf16(layer.qkv, t, hidden16, hp, ws.qkv.data(), nullptr, 3 * h, &pool);
-    attention(b, ws, pool, nullptr, nullptr, /*first_queries_only=*/true);
-    gather_first_rows(ws.context.data(), h, b);
+    attention(b, ws, pool, nullptr, nullptr, &picked);
+    gather_rows(ws.context.data(), h, picked);
     convert_rows_to_bf16(ws.context.data(), h, r, h, context16, hp, 0, r, cpu_isa());
   }
-  gather_first_rows(ws.hidden.data(), h, b);
+  gather_rows(ws.hidden.data(), h, picked);
   linear_forward_bf16(layer.attention_output, r, context16, hp, ws.projected.data(), nullptr, h, &pool);
   parallel_add_layer_norm(pool, ws.projected.data(), ws.hidden.data(), r, h, layer.attention_norm, eps, hidden16, hp);
   linear_forward_bf16(layer.intermediate, r, hidden16, hp, nullptr, intermediate16, ip, &pool, Epilogue::Gelu);
   linear_forward_bf16(layer.output, r, intermediate16, ip, ws.hidden.data(), nullptr, h, &pool);
   parallel_add_layer_norm(pool, ws.hidden.data(), ws.projected.data(), r, h, layer.output_norm, eps);
-  scatter_first_rows(ws.hidden.data(), h, b);
+  scatter_rows(ws.hidden.data(), h, picked);
 }
 
 }  // namespace sie

@@ -31,25 +31,26 @@ class BertEncoder {
 
   // Checks ids, type ids, offsets and lengths; throws EngineError(INVALID_INPUT).
   void validate(const TokenBatch& batch) const;
-  // Returns workspace.hidden holding [num_tokens, hidden_size]: every row, or with
-  // HiddenRows::FirstOfEachSequence only the first row of each sequence, the last layer's
-  // attention then computed for those queries and its projections, FFN and norms for those rows.
+  // Returns workspace.hidden holding [num_tokens, hidden_size]: every row, or with one row per
+  // sequence asked for (HiddenRows) only those, the last layer's attention then computed for those
+  // queries and its projections, FFN and norms for those rows.
   const float* forward(const TokenBatch& batch, EncoderWorkspace& workspace, ThreadPool& pool, HiddenRows rows = HiddenRows::All) const;
 
  private:
   void embed(const TokenBatch& batch, float* out, ThreadPool& pool) const;
   // Writes the context to ws.context, or in bf16 to context16 (row stride hidden_size) when given;
   // reads Q, K and V from ws.qkv, or from qkv16 (bf16, row stride 3 x hidden_size) when given.
-  // With first_queries_only, the context of each sequence's first row alone (keys: all rows).
+  // With query_rows (one token row per sequence), the context of those rows alone (keys: all rows).
   void attention(const TokenBatch& batch, EncoderWorkspace& ws, ThreadPool& pool, uint16_t* context16 = nullptr,
-                 const uint16_t* qkv16 = nullptr, bool first_queries_only = false) const;
+                 const uint16_t* qkv16 = nullptr, const std::vector<int32_t>* query_rows = nullptr) const;
   const float* forward_bf16(const TokenBatch& batch, EncoderWorkspace& ws, ThreadPool& pool, HiddenRows rows) const;
-  // The last layer for each sequence's first row alone (HiddenRows::FirstOfEachSequence): Q, K
-  // and V for every row (the keys need them), attention for the first queries, then the output
-  // projection, FFN and norms on those rows gathered together, written back to rows offsets[s].
-  void last_layer_first_rows(const BertLayerWeights& layer, const TokenBatch& batch, EncoderWorkspace& ws, ThreadPool& pool) const;
-  void last_layer_first_rows_bf16(const BertLayerWeights& layer, const TokenBatch& batch, EncoderWorkspace& ws, ThreadPool& pool,
-                                  bool context_direct) const;
+  // The last layer for one row per sequence (picked, from rows_read_per_sequence): Q, K and V for
+  // every row (the keys need them), attention for the picked queries, then the output projection,
+  // FFN and norms on those rows gathered together, written back to their rows.
+  void last_layer_picked_rows(const BertLayerWeights& layer, const TokenBatch& batch, const std::vector<int32_t>& picked,
+                              EncoderWorkspace& ws, ThreadPool& pool) const;
+  void last_layer_picked_rows_bf16(const BertLayerWeights& layer, const TokenBatch& batch, const std::vector<int32_t>& picked,
+                                   EncoderWorkspace& ws, ThreadPool& pool, bool context_direct) const;
 
   EncoderConfig config_;
   BertWeights weights_;

@@ -16,6 +16,9 @@ class ModernBertClassifierHead : public ModelHead {
                            WeightFormat format);
   ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) override;
   size_t weight_bytes() const override;
+  HiddenRows rows_read(const TokenBatch&) const override {
+    return pooling_ == PoolingMode::Cls ? HiddenRows::FirstOfEachSequence : HiddenRows::All;
+  }
 
  private:
   PackedLinear dense_;

@@ -13,7 +13,9 @@ class PooledEmbeddingHead : public ModelHead {
   ModelOutput run(const float* hidden, const TokenBatch& batch, ThreadPool& pool) override;
   size_t weight_bytes() const override { return 0; }
   HiddenRows rows_read(const TokenBatch&) const override {
-    return pooling_ == PoolingMode::Cls ? HiddenRows::FirstOfEachSequence : HiddenRows::All;
+    return pooling_ == PoolingMode::Cls ? HiddenRows::FirstOfEachSequence
+           : pooling_ == PoolingMode::LastToken ? HiddenRows::LastOfEachSequence
+                                                : HiddenRows::All;
   }
 
  private:

@@ -132,7 +132,7 @@ void RopeEncoder::prepare_query_key(const TokenBatch& b, const RopeLayerWeights&
   });
 }
 
-void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool) {
+void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool, const std::vector<int32_t>* query_rows) {
   const int d = config_.head_dim(), heads = config_.num_heads, kv = config_.kv_heads();
   const int64_t ld = int64_t(heads + 2 * kv) * d, out_ld = int64_t(heads) * d;
   const int group = heads / kv;
@@ -172,8 +172,14 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool) {
   std::vector<Task> tasks;
   for (int s = 0; s < b.num_sequences; ++s) {
     const int length = b.offsets[s + 1] - b.offsets[s];
-    for (int head = 0; head < heads; ++head)
-      for (int q = 0; q < length; q += block) tasks.push_back({s, head, q, std::min(length, q + block)});
+    for (int head = 0; head < heads; ++head) {
+      if (query_rows) {
+        const int q = (*query_rows)[size_t(s)] - b.offsets[s];
+        tasks.push_back({s, head, q, q + 1});
+      } else {
+        for (int q = 0; q < length; q += block) tasks.push_back({s, head, q, std::min(length, q + block)});
+      }
+    }
   }
   // Longest sequences first; a kv head's blocks stay adjacent so a worker reuses its packed keys.
   std::stable_sort(tasks.begin(), tasks.end(), [&](const Task& x, const Task& y) {
@@ -258,7 +264,7 @@ void RopeEncoder::gated_mlp(const RopeLayerWeights& layer, const float* input, i
   linear_forward(layer.down, tokens, activated_.data(), inter, projected_.data(), h, &pool);
 }
 
-const float* RopeEncoder::forward(const TokenBatch& b, ThreadPool& pool, HiddenRows) {
+const float* RopeEncoder::forward(const TokenBatch& b, ThreadPool& pool, HiddenRows rows) {
   validate(b);
   const int t = b.num_tokens, h = config_.hidden_size, d = config_.head_dim();
   const int heads = config_.num_heads, kv = config_.kv_heads(), inter = config_.intermediate_size;
@@ -270,8 +276,11 @@ const float* RopeEncoder::forward(const TokenBatch& b, ThreadPool& pool, HiddenR
   activated_.resize(size_t(t) * inter);
   embed(b, pool);
   const int longest = b.max_length();
-  auto add_into_hidden = [&](const float* delta) {
-    for_row_chunks(pool, t, [&](int begin, int end) {
+  // With one row per sequence read (HiddenRows), the last layer past attention runs for those rows
+  // alone, gathered to the front: per row the same arithmetic, so the same values.
+  const std::vector<int32_t> picked = rows_read_per_sequence(b, rows);
+  auto add_into_hidden = [&](const float* delta, int m) {
+    for_row_chunks(pool, m, [&](int begin, int end) {
       float* x = hidden_.data() + int64_t(begin) * h;
       const float* y = delta + int64_t(begin) * h;
       for (int64_t i = 0, n = int64_t(end - begin) * h; i < n; ++i) x[i] += y[i];
@@ -281,6 +290,17 @@ const float* RopeEncoder::forward(const TokenBatch& b, ThreadPool& pool, HiddenR
     const RopeLayerWeights& layer = weights_.layers[l];
     const bool local = config_.global_attn_every_n_layers > 0 && config_.local_attention > 0 && l % size_t(config_.global_attn_every_n_layers) != 0;
     const RotaryTable& table = rotary_table(local, longest);
+    const bool cut = !picked.empty() && l + 1 == weights_.layers.size();
+    const int m = cut ? b.num_sequences : t;  // rows past attention
+    auto attend = [&]() {
+      prepare_query_key(b, layer, table, pool);
+      attention(b, local, pool, cut ? &picked : nullptr);
+      if (cut) {
+        gather_rows(context_.data(), int64_t(heads) * d, picked);
+        gather_rows(hidden_.data(), h, picked);
+      }
+      linear_forward(layer.output, m, context_.data(), heads * d, projected_.data(), h, &pool);
+    };
     if (weights_.pre_norm) {
       const float* source = hidden_.data();
       if (layer.attention_norm.present()) {
@@ -288,31 +308,32 @@ const float* RopeEncoder::forward(const TokenBatch& b, ThreadPool& pool, HiddenR
         source = normed_.data();
       }
       linear_forward(layer.qkv, t, source, h, qkv_.data(), qkv_width, &pool);
-      prepare_query_key(b, layer, table, pool);
-      attention(b, local, pool);
-      linear_forward(layer.output, t, context_.data(), heads * d, projected_.data(), h, &pool);
-      add_into_hidden(projected_.data());
-      norm_rows(layer.mlp_norm, hidden_.data(), normed_.data(), t, pool);
-      gated_mlp(layer, normed_.data(), t, pool);
-      add_into_hidden(projected_.data());
+      attend();
+      add_into_hidden(projected_.data(), m);
+      norm_rows(layer.mlp_norm, hidden_.data(), normed_.data(), m, pool);
+      gated_mlp(layer, normed_.data(), m, pool);
+      add_into_hidden(projected_.data(), m);
     } else {
       // Post-norm (NewModel): x = LN(x + attention(x)); x = LN(x + mlp(x)).
       linear_forward(layer.qkv, t, hidden_.data(), h, qkv_.data(), qkv_width, &pool);
-      prepare_query_key(b, layer, table, pool);
-      attention(b, local, pool);
-      linear_forward(layer.output, t, context_.data(), heads * d, projected_.data(), h, &pool);
-      for_row_chunks(pool, t, [&](int begin, int end) {
+      attend();
+      for_row_chunks(pool, m, [&](int begin, int end) {
         add_layer_norm(projected_.data() + int64_t(begin) * h, hidden_.data() + int64_t(begin) * h, end - begin, h, h,
                        layer.attention_norm.gamma.data(), layer.attention_norm.beta.data(), weights_.norm_eps);
       });
       std::swap(hidden_, projected_);
-      gated_mlp(layer, hidden_.data(), t, pool);
-      for_row_chunks(pool, t, [&](int begin, int end) {
+      gated_mlp(layer, hidden_.data(), m, pool);
+      for_row_chunks(pool, m, [&](int begin, int end) {
         add_layer_norm(projected_.data() + int64_t(begin) * h, hidden_.data() + int64_t(begin) * h, end - begin, h, h,
                        layer.mlp_norm.gamma.data(), layer.mlp_norm.beta.data(), weights_.norm_eps);
       });
       std::swap(hidden_, projected_);
     }
+  }
+  if (!picked.empty()) {
+    if (weights_.final_norm.present()) norm_rows(weights_.final_norm, hidden_.data(), hidden_.data(), b.num_sequences, pool);
+    scatter_rows(hidden_.data(), config_.hidden_size, picked);
+    return hidden_.data();
   }
   if (weights_.final_norm.present()) norm_rows(weights_.final_norm, hidden_.data(), hidden_.data(), t, pool);
   return hidden_.data();

@@ -17,7 +17,6 @@ namespace sie {
 class RopeEncoder : public Encoder {
  public:
   RopeEncoder(const WeightStore& file, RopeArchitecture architecture, const EncoderConfig& config, WeightFormat format);
-  // Every row is computed whatever `rows` asks (the BERT encoder's last-layer cut is not here yet).
   const float* forward(const TokenBatch& batch, ThreadPool& pool, HiddenRows rows) override;
   size_t weight_bytes() const override { return weights_.bytes(); }
   size_t workspace_bytes() const override;
@@ -32,7 +31,8 @@ class RopeEncoder : public Encoder {
   // cos / sin of every position up to `length` for the global or the local theta.
   const RotaryTable& rotary_table(bool local, int length);
   void prepare_query_key(const TokenBatch& batch, const RopeLayerWeights& layer, const RotaryTable& table, ThreadPool& pool);
-  void attention(const TokenBatch& batch, bool local, ThreadPool& pool);
+  // With query_rows (one token row per sequence), the context of those rows alone.
+  void attention(const TokenBatch& batch, bool local, ThreadPool& pool, const std::vector<int32_t>* query_rows = nullptr);
   void gated_mlp(const RopeLayerWeights& layer, const float* input, int tokens, ThreadPool& pool);
   void norm_rows(const NormWeights& norm, const float* in, float* out, int rows, ThreadPool& pool) const;
 
