@@ -5,10 +5,11 @@
  * median of the per-pair time ratios (A / B: above 1 when B is faster). Run it both ways round.
  *
  *   npm run bench:ab -- --a old.node --b build/Release/sie_native.node [--model dir] [--dtype bf16]
- *     [--pooling cls] [--min 256 --max 256 --batch 8] [--seconds 20]
+ *     [--pooling cls] [--min 256 --max 256 --batch 8] [--images N] [--seconds 20]
  *
  * --model defaults to the MiniLM-shaped checkpoint (bench/.cache); --pooling overrides the
- * model's pooled head (mean, cls, last) to measure what a head's rows cost.
+ * model's pooled head (mean, cls, last) to measure what a head's rows cost; --images N runs a
+ * CLIP model's vision tower on N images of seeded pixels instead of text.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     options: {
       a: { type: 'string' }, b: { type: 'string' }, model: { type: 'string' }, dtype: { type: 'string', default: 'bf16' },
       pooling: { type: 'string' }, min: { type: 'string', default: '256' }, max: { type: 'string', default: '256' },
-      batch: { type: 'string', default: '8' }, seconds: { type: 'string', default: '20' },
+      batch: { type: 'string', default: '8' }, images: { type: 'string' }, seconds: { type: 'string', default: '20' },
     },
   });
   if (!values.a || !values.b) throw new Error('name the two builds: --a FILE.node --b FILE.node');
@@ -47,6 +48,9 @@ async function main(): Promise<void> {
     const flat = batch.flat();
     return { ids: Int32Array.from(flat), types: new Int32Array(flat.length), offsets: Int32Array.from(offsets) };
   });
+  const images = values.images ? Number(values.images) : 0;
+  const side = description.vision?.imageSize ?? 0;
+  const pixels = Float32Array.from({ length: images * 3 * side * side }, (_, i) => Math.sin(i) * 0.5);
   const require = createRequire(import.meta.url);
   const models = [];
   for (const file of [values.a, values.b]) {
@@ -60,14 +64,16 @@ async function main(): Promise<void> {
     const pair = [0, 0];
     for (const k of i % 2 ? [1, 0] : [0, 1]) {
       const started = performance.now();
-      await models[k].run(batch.ids, batch.types, batch.offsets);
+      if (images) await models[k].runImages(pixels, images, side, side);
+      else await models[k].run(batch.ids, batch.types, batch.offsets);
       pair[k] = performance.now() - started;
       times[k].push(pair[k]);
     }
     ratios.push(pair[0] / pair[1]);
   }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
-  console.log(`${path.basename(dir)} ${description.dtype} ${values.min}-${values.max} tokens x ${values.batch}: A p50 ${median(times[0]).toFixed(2)} ms, B p50 ${median(times[1]).toFixed(2)} ms, A/B ${median(ratios).toFixed(3)} (median of ${ratios.length} pairs)`);
+  const shape = images ? `${images} images` : `${values.min}-${values.max} tokens x ${values.batch}`;
+  console.log(`${path.basename(dir)} ${description.dtype} ${shape}: A p50 ${median(times[0]).toFixed(2)} ms, B p50 ${median(times[1]).toFixed(2)} ms, A/B ${median(ratios).toFixed(3)} (median of ${ratios.length} pairs)`);
   for (const model of models) model.dispose();
 }
 
