@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
+import { nativeAddon } from '../lib/bindings/native-addon.js';
 import { Engine } from '../lib/engine/engine.js';
 import type { EncodedItem } from '../lib/engine/loaded-model.js';
 import { cosine, maxAbsDiff, readJson, referenceDir, referenceModel, repoRoot, sentences, tempDir, type ReferenceTokens } from './helpers/fixtures.js';
@@ -139,6 +140,22 @@ for (const model of ['tiny-bge-m3', 'tiny-bge-m3-bin']) {
       const cut = await lease.model.native.run(batch.ids, batch.typeIds, batch.offsets, ['dense']);
       const whole = await lease.model.native.run(batch.ids, batch.typeIds, batch.offsets, ['dense', 'sparse', 'multivector']);
       t.same(Array.from(cut.parts!.dense!.values), Array.from(whole.parts!.dense!.values), `${label}: dense alone equals dense among all outputs, bit for bit`);
+    }
+    // The same in bf16, through both of its attention paths: bf16 attention reading the bf16
+    // projections in place (this model's heads are 32 wide), and attention kept in fp32.
+    const backend = nativeAddon().openBackend({ threads: 2 });
+    if (backend.dtypes.includes('bf16')) {
+      const batch = pack(sentences().map((text) => ({ ids: Array.from(lease.model.tokenize([text]).ids) })));
+      for (const fp32Attention of [false, true]) {
+        const model16 = await backend.loadModel({ ...lease.model.adapter.description, dtype: 'bf16', fp32Attention });
+        try {
+          const cut = await model16.run(batch.ids, batch.typeIds, batch.offsets, ['dense']);
+          const whole = await model16.run(batch.ids, batch.typeIds, batch.offsets, ['dense', 'sparse', 'multivector']);
+          t.same(Array.from(cut.parts!.dense!.values), Array.from(whole.parts!.dense!.values), `bf16${fp32Attention ? ', attention in fp32' : ''}: dense alone equals dense among all outputs, bit for bit`);
+        } finally {
+          model16.dispose();
+        }
+      }
     }
   });
 }
