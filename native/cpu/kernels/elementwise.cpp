@@ -55,8 +55,7 @@ void softmax_rows(float* x, int rows, int cols, int64_t ld) {
     float max = *std::max_element(row, row + cols);
     float sum = 0;
     for (int c = 0; c < cols; ++c) sum += (row[c] = std::exp(row[c] - max));
-    // Probabilities under FLT_MIN are 0, as on the vector paths (no denormals, the same answers).
-    const float inv = 1.0f / sum, live = 2.3509887e-38f * sum;
+    const float inv = 1.0f / sum, live = softmax_live_threshold(sum);
     for (int c = 0; c < cols; ++c) row[c] = row[c] >= live ? row[c] * inv : 0.0f;
   }
 }

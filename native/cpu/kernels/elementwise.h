@@ -14,6 +14,11 @@ void gelu_erf_reference(float* x, int64_t count);
 void sigmoid_gate(float* x, int64_t count, float alpha);
 void sigmoid_gate_reference(float* x, int64_t count, float alpha);
 
+// Exponentials below this give a probability under FLT_MIN once divided by `sum`: every softmax
+// path writes 0 for them rather than compute a denormal (a microcode assist each; see exp_ps in
+// vector_math_avx512.h). Twice FLT_MIN, since 1/sum is rounded.
+inline float softmax_live_threshold(float sum) { return 2.3509887e-38f * sum; }
+
 // Each of `rows` rows of `cols` values (row stride ld) becomes its softmax.
 void softmax_rows(float* x, int rows, int cols, int64_t ld);
 void softmax_rows_reference(float* x, int rows, int cols, int64_t ld);

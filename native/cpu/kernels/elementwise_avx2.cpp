@@ -35,9 +35,7 @@ void softmax_row_avx2(float* x, int cols) {
   float sum = 0;
   for (float v : lanes) sum += v;
   for (; c < cols; ++c) sum += (x[c] = std::exp(x[c] - max));
-  // As in the AVX-512 kernel: probabilities that would fall under FLT_MIN are written as 0, not
-  // computed as denormals (2 FLT_MIN, since 1/sum is rounded).
-  const float inv = 1.0f / sum, live = 2.3509887e-38f * sum;
+  const float inv = 1.0f / sum, live = softmax_live_threshold(sum);
   for (int i = 0; i < cols; ++i) x[i] = x[i] >= live ? x[i] * inv : 0.0f;
 }
 

@@ -40,7 +40,7 @@ void sigmoid_gate_avx512(float* x, int64_t count, float alpha) {
 
 void softmax_row_avx512(float* x, int cols) {
   const float sum = avx512::exponentiate_row<6>(x, cols);
-  const __m512 inv = _mm512_set1_ps(1.0f / sum), live = _mm512_set1_ps(avx512::denormal_free_threshold(sum));
+  const __m512 inv = _mm512_set1_ps(1.0f / sum), live = _mm512_set1_ps(softmax_live_threshold(sum));
   for (int c = 0; c < cols; c += 16) {
     const int left = cols - c;
     const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);

@@ -54,9 +54,5 @@ inline float exponentiate_row(float* x, int cols) {
   return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 }
 
-// Exponentials below this give a probability under FLT_MIN once divided by `sum`: the normalising
-// passes write 0 for them rather than compute a denormal (a microcode assist each; see exp_ps).
-inline float denormal_free_threshold(float sum) { return 2.3509887e-38f * sum; }  // 2 FLT_MIN: 1/sum is rounded
-
 }  // namespace avx512
 }  // namespace sie

@@ -17,7 +17,7 @@ namespace sie {
 
 void softmax_row_to_bf16_avx512bf16(float* x, int cols, uint16_t* out, int cols_padded) {
   const float sum = avx512::exponentiate_row<4>(x, cols);  // rounded to bf16 next: degree 4 is ample
-  const __m512 inv = _mm512_set1_ps(1.0f / sum), live = _mm512_set1_ps(avx512::denormal_free_threshold(sum));
+  const __m512 inv = _mm512_set1_ps(1.0f / sum), live = _mm512_set1_ps(softmax_live_threshold(sum));
   // Whole 16-value groups up to cols_padded: lanes past cols are stored as zero (k padding).
   for (int c = 0; c < cols_padded; c += 16) {
     const int left = cols - c;
