@@ -16,6 +16,12 @@
 namespace sie {
 namespace {
 
+// How far ahead (in k pairs) each step prefetches its panel's two streams. A short request (12
+// rows) spends only 24 VDPBF16PS on each 128 bytes of panel, too few to hide a load from L3:
+// left to the hardware prefetcher, a MiniLM-shaped forward's GEMMs at 12 rows ran at 1.2-1.9 ms
+// on Zen 4 (two threads, weights in L3), and with this at 0.72-0.86 ms. Larger M is unchanged.
+constexpr int kPrefetchPairs = 32;
+
 template <int MR>
 void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias, int cols, float* y,
           int64_t ldy, Epilogue epilogue, uint16_t* y16) {
@@ -25,6 +31,10 @@ void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, c
     const uint16_t* pairs = panel + bf16_panel_index(2 * q, 0);  // columns 0-15; 16-31 sit half a step on
     const __m512bh b0 = (__m512bh)_mm512_load_si512(pairs);
     const __m512bh b1 = (__m512bh)_mm512_load_si512(pairs + kBf16HalfStepElements);
+    // Past the panel's end this touches the next panel (what the next tile reads); it never faults.
+    const uint16_t* ahead = panel + bf16_panel_index(2 * (q + kPrefetchPairs), 0);
+    _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(ahead + kBf16HalfStepElements), _MM_HINT_T0);
     for (int r = 0; r < MR; ++r) {
       int32_t pair;
       std::memcpy(&pair, x + r * ldx + 2 * q, 4);

@@ -22,6 +22,10 @@ void tile(int k, const float* x, int64_t ldx, const float* panel, const float* b
   for (int p = 0; p < k; ++p) {
     const __m512 b0 = _mm512_load_ps(panel + p * 32);
     const __m512 b1 = _mm512_load_ps(panel + p * 32 + 16);
+    // 16 steps (2 KiB) ahead, as the bf16 kernel does: a 12-token request reads each panel line
+    // for only 24 FMAs (1.03-1.05x on a MiniLM-shaped single sentence, Zen 4). Never faults.
+    _mm_prefetch(reinterpret_cast<const char*>(panel + (p + 16) * 32), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(panel + (p + 16) * 32 + 16), _MM_HINT_T0);
     for (int r = 0; r < MR; ++r) {
       const __m512 a = _mm512_set1_ps(x[r * ldx + p]);
       lo[r] = _mm512_fmadd_ps(a, b0, lo[r]);
