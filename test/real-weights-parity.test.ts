@@ -10,7 +10,8 @@ import OpenAI from 'openai';
 import t from 'tap';
 import { nativeAddon } from '../lib/bindings/native-addon.js';
 import { Engine } from '../lib/engine/engine.js';
-import { cosine, repoRoot, sharedDir, tempDir } from './helpers/fixtures.js';
+import { cosine, repoRoot, tempDir } from './helpers/fixtures.js';
+import { python, pythonSdkEnv, skipWithoutPythonSdk } from './helpers/python-sdk.js';
 import { serveProcess } from './helpers/server-process.js';
 import { parityCorpus } from './real-weights/corpus.js';
 
@@ -77,7 +78,7 @@ t.test('real all-MiniLM-L6-v2: sie-server equals sentence-transformers', { skip 
   }
 });
 
-t.test('real all-MiniLM-L6-v2 under its hub id through SIE\'s Python SDK', { skip }, async (t) => {
+t.test('real all-MiniLM-L6-v2 under its hub id through SIE\'s Python SDK', { skip: skip || skipWithoutPythonSdk() }, async (t) => {
   const modelsDir = tempDir(t);
   cpSync(modelDir!, path.join(modelsDir, 'sentence-transformers', 'all-MiniLM-L6-v2'), { recursive: true });
   const url = await serveProcess(t, modelsDir, ['-m', 'sentence-transformers/all-MiniLM-L6-v2']);
@@ -95,7 +96,7 @@ t.test('real all-MiniLM-L6-v2 under its hub id through SIE\'s Python SDK', { ski
     'np.stack(rows).tofile(sys.argv[3])',
     'print(json.dumps({"rows": len(rows), "dims": int(rows[0].shape[0])}))',
   ].join('\n');
-  const ours = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, url, file, path.join(modelsDir, 'sdk.f32')], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: path.join(sharedDir, 'sie-sdk', 'python') }, timeout: 300000 })) as { rows: number; dims: number };
+  const ours = JSON.parse(execFileSync(python, ['-c', script, url, file, path.join(modelsDir, 'sdk.f32')], { encoding: 'utf8', env: pythonSdkEnv, timeout: 300000 })) as { rows: number; dims: number };
   t.same([ours.rows, ours.dims], [corpus.length, 384], 'float32 numpy vectors from the SDK');
   execFileSync(venvPython, [path.join(repoRoot, 'test', 'real-weights', 'st_reference.py'), modelDir!, file, path.join(modelsDir, 'st.f32')], { timeout: 300000 });
   const expected = rowsOf(path.join(modelsDir, 'st.f32'), 384);

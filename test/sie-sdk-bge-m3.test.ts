@@ -5,20 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
+import { python, pythonSdkEnv, skipWithoutPythonSdk } from './helpers/python-sdk.js';
 import { serveProcess } from './helpers/server-process.js';
 import { cosine, readJson, referenceDir, referenceModel, repoRoot, sentences, sharedDir, tempDir } from './helpers/fixtures.js';
 
-const python = '/usr/bin/python3';
-const pythonSdk = path.join(sharedDir, 'sie-sdk', 'python');
 const tsSdkEntry = path.join(sharedDir, 'sie-sdk', 'ts', 'src', 'index.ts');
-const pythonSdkImports = (() => {
-  try {
-    execFileSync(python, ['-c', 'import sie_sdk, numpy, msgpack_numpy, httpx'], { env: { ...process.env, PYTHONPATH: pythonSdk }, stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 interface BgeM3Reference {
   dense: number[];
@@ -59,12 +50,12 @@ async function serve(t: Parameters<typeof tempDir>[0]): Promise<string> {
 const texts = sentences().slice(0, 8);
 const reference = (model: string) => readJson<BgeM3Reference[]>(path.join(referenceDir, 'outputs', `${model}.bge-m3.json`)).slice(0, 8);
 
-t.test('bge-m3 through the official Python SDK', { skip: pythonSdkImports ? false : 'sie_sdk or its Debian packages are not installed' }, async (t) => {
+t.test('bge-m3 through the official Python SDK', { skip: skipWithoutPythonSdk() }, async (t) => {
   const url = await serve(t);
   const pairs = readJson<Array<[string, string]>>(path.join(referenceDir, 'pairs.json'));
   const query = pairs[0][0];
   const documents = pairs.filter((p) => p[0] === query).map((p) => p[1]);
-  const got = JSON.parse(execFileSync(python, [path.join(repoRoot, 'test', 'sie-sdk', 'python_bge_m3_session.py'), url, JSON.stringify(texts), JSON.stringify({ query, documents })], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: pythonSdk }, timeout: 120000 }));
+  const got = JSON.parse(execFileSync(python, [path.join(repoRoot, 'test', 'sie-sdk', 'python_bge_m3_session.py'), url, JSON.stringify(texts), JSON.stringify({ query, documents })], { encoding: 'utf8', env: pythonSdkEnv, timeout: 120000 }));
   checkItems(t, got['BAAI/bge-m3'], reference('tiny-bge-m3'), 'safetensors');
   checkItems(t, got['BAAI/bge-m3-bin'], reference('tiny-bge-m3-bin'), 'pytorch_model.bin');
   const first = got['BAAI/bge-m3'][0];

@@ -8,28 +8,19 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import t from 'tap';
+import { python, pythonSdkEnv, skipWithoutPythonSdk } from './helpers/python-sdk.js';
 import { serveProcess } from './helpers/server-process.js';
 import { cosine, readJson, referenceDir, repoRoot, sharedDir, tempDir } from './helpers/fixtures.js';
 
-const python = '/usr/bin/python3';
-const sdkDir = path.join(sharedDir, 'sie-sdk', 'python');
-const ready = (() => {
-  try {
-    execFileSync(python, ['-c', 'import sie_sdk, numpy, msgpack_numpy, httpx, PIL'], { env: { ...process.env, PYTHONPATH: sdkDir }, stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
-t.test('the official Python SDK sends images to a CLIP model', { skip: ready ? false : 'sie_sdk, its Debian packages or python3-pil are not installed' }, async (t) => {
+t.test('the official Python SDK sends images to a CLIP model', { skip: skipWithoutPythonSdk(['PIL']) }, async (t) => {
   const url = await serveProcess(t, path.join(referenceDir, 'models'), ['-m', 'tiny-clip']);
   const imageRef = readJson<Array<{ path: string; normalized: number[] }>>(path.join(referenceDir, 'outputs', 'tiny-clip.image.json'));
   const textRef = readJson<Array<{ normalized: number[] }>>(path.join(referenceDir, 'outputs', 'tiny-clip.text.json'));
   const texts = readJson<string[]>(path.join(referenceDir, 'clip-texts.json'));
   const files = imageRef.map((r) => path.join(referenceDir, r.path.startsWith('images/') ? r.path : path.join('images', path.basename(r.path))));
   const output = execFileSync(python, [path.join(repoRoot, 'test', 'sie-sdk', 'python_clip_session.py'), url, JSON.stringify(files), texts[0]],
-    { encoding: 'utf8', env: { ...process.env, PYTHONPATH: sdkDir }, timeout: 120000 });
+    { encoding: 'utf8', env: pythonSdkEnv, timeout: 120000 });
   const got = JSON.parse(output) as { bytes: Array<{ id: string; dense: number[] }>; pil: number[]; text: number[] };
   t.same(got.bytes.map((r) => r.id), files.map((_, i) => `b${i}`), 'ids come back in order');
   const worst = Math.min(...got.bytes.map((r, i) => cosine(r.dense, imageRef[i].normalized)));

@@ -8,23 +8,15 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { python, pythonSdkEnv, skipWithoutPythonSdk } from './helpers/python-sdk.js';
 import { serveProcess } from './helpers/server-process.js';
-import { cosine, maxAbsDiff, readJson, referenceDir, referenceModel, repoRoot, sentences, sharedDir, tempDir } from './helpers/fixtures.js';
+import { cosine, maxAbsDiff, readJson, referenceDir, referenceModel, repoRoot, sentences, tempDir } from './helpers/fixtures.js';
 
-const python = '/usr/bin/python3';
-const sdkDir = path.join(sharedDir, 'sie-sdk', 'python');
-const sdkImports = (() => {
-  try {
-    execFileSync(python, ['-c', 'import sie_sdk, numpy, msgpack_numpy, httpx'], { env: { ...process.env, PYTHONPATH: sdkDir }, stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const skip = skipWithoutPythonSdk();
 const ref = <T>(name: string) => readJson<T>(path.join(referenceDir, 'outputs', name));
 
 
-t.test('the official Python SDK against sie-server', { skip: sdkImports ? false : 'sie_sdk or its Debian packages (python3-httpx, python3-msgpack-numpy) are not installed' }, async (t) => {
+t.test('the official Python SDK against sie-server', { skip }, async (t) => {
   const modelsDir = tempDir(t);
   const place = (reference: string, id: string) => cpSync(referenceModel(reference), path.join(modelsDir, id), { recursive: true });
   place('tiny-dense-cls', 'BAAI/bge-small-en-v1.5');
@@ -40,7 +32,7 @@ t.test('the official Python SDK against sie-server', { skip: sdkImports ? false 
   const documents = pairs.filter((p) => p[0] === query).map((p) => p[1]);
   const script = path.join(repoRoot, 'test', 'sie-sdk', 'python_sdk_session.py');
   t.ok(existsSync(script));
-  const output = execFileSync(python, [script, url, JSON.stringify(texts), JSON.stringify({ query, documents })], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: sdkDir }, timeout: 120000 });
+  const output = execFileSync(python, [script, url, JSON.stringify(texts), JSON.stringify({ query, documents })], { encoding: 'utf8', env: pythonSdkEnv, timeout: 120000 });
   const got = JSON.parse(output);
 
   t.same(got.snippet, { type: 'ndarray', dtype: 'float32', shape: [64] }, 'the guide\'s snippet returns a float32 numpy vector');
@@ -104,7 +96,7 @@ t.test('the official Python SDK against sie-server', { skip: sdkImports ? false 
   t.ok(cosine(got.still_serving, denseRef[0]) >= 0.99999, 'still serving after the errors');
 });
 
-t.test('a full queue through the Python SDK: 503 OVERLOADED with Retry-After, retried by the SDK until every request succeeds', { skip: sdkImports ? false : 'sie_sdk is not importable' }, async (t) => {
+t.test('a full queue through the Python SDK: 503 OVERLOADED with Retry-After, retried by the SDK until every request succeeds', { skip }, async (t) => {
   const modelsDir = tempDir(t);
   cpSync(referenceModel('tiny-dense-cls'), path.join(modelsDir, 'BAAI', 'bge-small-en-v1.5'), { recursive: true });
   const url = await serveProcess(t, modelsDir, ['-m', 'BAAI/bge-small-en-v1.5', '--max-batch-tokens', '64', '--max-queued-tokens', '64', '--threads', '1']);
@@ -116,7 +108,7 @@ t.test('a full queue through the Python SDK: 503 OVERLOADED with Retry-After, re
     'def one(i): return sie.encode("BAAI/bge-small-en-v1.5", {"text": text})["dense"].shape[0]',
     'with concurrent.futures.ThreadPoolExecutor(24) as pool: print(json.dumps(list(pool.map(one, range(48)))))',
   ].join('\n');
-  const dims = JSON.parse(execFileSync(python, ['-c', script, url], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: sdkDir }, timeout: 120000 }));
+  const dims = JSON.parse(execFileSync(python, ['-c', script, url], { encoding: 'utf8', env: pythonSdkEnv, timeout: 120000 }));
   t.equal(dims.length, 48);
   t.ok(dims.every((d: number) => d === 64), 'every request got its vector');
   const metrics = await (await fetch(`${url}/metrics`)).text();
