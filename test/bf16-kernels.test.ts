@@ -19,6 +19,9 @@ for (const kernel of ['amx', 'avx512bf16'] as const) {
       // Whole 16- and 32-row blocks without bias go from the tiles straight to Y (attention's
       // scores); 16 rows, 48 rows and a partial last panel take both exits in one call.
       [16, 96, 64], [48, 70, 32], [256, 256, 32],
+      // Over 12 rows, pairs of panels take the AVX512-BF16 6 x 64 tile and an odd last panel the
+      // 12 x 32 one: 6-row tiles with a partial last, a pair whose second panel holds 1 or 18 columns.
+      [13, 65, 40], [18, 160, 96], [31, 50, 64],
     ];
     let seed = 11;
     for (const [m, n, k] of shapes) {

@@ -122,6 +122,10 @@ void convert_rows_to_bf16(const float* x, int64_t ldx, int rows, int k, uint16_t
 // written, zeros past cols).
 void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
                           int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16 = nullptr);
+// rows <= kBf16WideTileRows against two adjacent panels (panel2 = the next one), 32 < cols <= 64.
+constexpr int kBf16WideTileRows = 6;
+void bf16_tile64_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const uint16_t* panel2,
+                            const float* bias, int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16 = nullptr);
 // Rows [0, rows) of Y (rows <= 32) against panels [panel_begin, panel_end), from 32 bf16 rows of X
 // (row stride ldx elements; rows past `rows` are read and their results dropped). y / y16 point at
 // the block's first row, column 0.

@@ -51,7 +51,57 @@ void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, c
   for (int r = 0; r < MR; ++r) avx512::store_tile_row(columns, lo[r], hi[r], epilogue, y + r * ldy);
 }
 
+// MR rows against two adjacent panels (64 columns). Each broadcast pair of X now feeds four
+// VDPBF16PS instead of two: per k pair, 6 broadcasts and 4 panel loads for 24 products, against
+// 12 and 2 in the 12 x 32 tile. On Zen 4 (one core, operands in L1) that ran at 223-230 GFLOP/s
+// against 214-222, with VDPBF16PS alone at 233.
+template <int MR>
+void tile64(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const uint16_t* panel2, const float* bias,
+            int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
+  __m512 acc[4][MR];
+  for (int r = 0; r < MR; ++r) acc[0][r] = acc[1][r] = acc[2][r] = acc[3][r] = _mm512_setzero_ps();
+  for (int q = 0; q < k_padded / 2; ++q) {
+    const int64_t step = bf16_panel_index(2 * q, 0);
+    const __m512bh b0 = (__m512bh)_mm512_load_si512(panel + step);
+    const __m512bh b1 = (__m512bh)_mm512_load_si512(panel + step + kBf16HalfStepElements);
+    const __m512bh b2 = (__m512bh)_mm512_load_si512(panel2 + step);
+    const __m512bh b3 = (__m512bh)_mm512_load_si512(panel2 + step + kBf16HalfStepElements);
+    const int64_t ahead = bf16_panel_index(2 * (q + kPrefetchPairs), 0);
+    _mm_prefetch(reinterpret_cast<const char*>(panel + ahead), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(panel + ahead + kBf16HalfStepElements), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(panel2 + ahead), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(panel2 + ahead + kBf16HalfStepElements), _MM_HINT_T0);
+    for (int r = 0; r < MR; ++r) {
+      int32_t pair;
+      std::memcpy(&pair, x + r * ldx + 2 * q, 4);
+      const __m512bh a = (__m512bh)_mm512_set1_epi32(pair);
+      acc[0][r] = _mm512_dpbf16_ps(acc[0][r], a, b0);
+      acc[1][r] = _mm512_dpbf16_ps(acc[1][r], a, b1);
+      acc[2][r] = _mm512_dpbf16_ps(acc[2][r], a, b2);
+      acc[3][r] = _mm512_dpbf16_ps(acc[3][r], a, b3);
+    }
+  }
+  const avx512::TileColumns first(bias, 32), second(bias ? bias + 32 : nullptr, cols - 32);
+  if (y16) {
+    for (int r = 0; r < MR; ++r) {
+      avx512::store_tile_row_bf16(first, acc[0][r], acc[1][r], epilogue, y16 + r * ldy);
+      avx512::store_tile_row_bf16(second, acc[2][r], acc[3][r], epilogue, y16 + r * ldy + 32);
+    }
+    return;
+  }
+  for (int r = 0; r < MR; ++r) {
+    avx512::store_tile_row(first, acc[0][r], acc[1][r], epilogue, y + r * ldy);
+    avx512::store_tile_row(second, acc[2][r], acc[3][r], epilogue, y + r * ldy + 32);
+  }
+}
+
 }  // namespace
+
+void bf16_tile64_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const uint16_t* panel2,
+                            const float* bias, int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
+  dispatch_tile_rows<kBf16WideTileRows>(
+      rows, [&](auto mr) { tile64<decltype(mr)::value>(k_padded, x, ldx, panel, panel2, bias, cols, y, ldy, epilogue, y16); });
+}
 
 void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
                           int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
@@ -85,6 +135,8 @@ void split_bf16x3_avx512bf16(const float* src, uint16_t* hi, uint16_t* lo, int c
 #else
 namespace sie {
 void bf16_tile_avx512bf16(int, int, const uint16_t*, int64_t, const uint16_t*, const float*, int, float*, int64_t, Epilogue, uint16_t*) {}
+void bf16_tile64_avx512bf16(int, int, const uint16_t*, int64_t, const uint16_t*, const uint16_t*, const float*, int, float*, int64_t,
+                            Epilogue, uint16_t*) {}
 void convert_bf16_avx512bf16(const float*, uint16_t*, int) {}
 void split_bf16x3_avx512bf16(const float*, uint16_t*, uint16_t*, int) {}
 }  // namespace sie
