@@ -48,29 +48,35 @@ inline __m512 exp_nonpositive_ps(__m512 x) {
   return exp_reduced_ps<Degree>(_mm512_max_ps(x, _mm512_set1_ps(-87.33f)), exp_normal_lanes(x));
 }
 
-// erf by Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7), odd-extended. |x| is capped at
-// 4, where the formula already rounds to 1.0f (as erf does from 3.92): past about 9.3, e^(-x^2)
-// is a denormal, and each denormal result or operand cost a microcode assist. Pre-GELU values
-// that large made a GELU GEMM 6x slower than the same GEMM without it (bench harness, AMX).
+// erf as x P(x^2) / Q(x^2), a rational fit with P of degree 6 and Q of degree 4 in x^2 (the
+// coefficients Eigen publishes for its float erf): 3.3e-7 absolute error at most in float
+// arithmetic, against 5.4e-7 for Abramowitz & Stegun 7.1.26, which the kernels used before. It
+// needs no exp, and so half the instructions: a GELU GEMM epilogue of 24 vectors took about 700
+// cycles a tile with A&S on Zen 4, a sixth of the tile's products at k = 384. |x| is capped at 4,
+// where erf rounds to 1.0f; the cap also keeps x^12 far from overflow. (A reciprocal estimate
+// with a Newton step instead of the division measured the same.)
 inline __m512 erf_ps(__m512 x) {
-  const __m512 ax = _mm512_min_ps(_mm512_abs_ps(x), _mm512_set1_ps(4.0f));
-  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(ax, _mm512_set1_ps(0.3275911f), _mm512_set1_ps(1.0f)));
-  __m512 poly = _mm512_set1_ps(1.061405429f);
-  poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(-1.453152027f));
-  poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(1.421413741f));
-  poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(-0.284496736f));
-  poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(0.254829592f));
-  poly = _mm512_mul_ps(poly, t);
-  const __m512 e = exp_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), ax), ax));
-  const __m512 y = _mm512_fnmadd_ps(poly, e, _mm512_set1_ps(1.0f));
-  const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-  return _mm512_mask_sub_ps(y, negative, _mm512_setzero_ps(), y);
+  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(4.0f)), _mm512_set1_ps(-4.0f));
+  const __m512 t = _mm512_mul_ps(x, x);
+  __m512 p = _mm512_set1_ps(-2.72614225801306e-10f);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(2.77068142495902e-08f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-2.10102402082508e-06f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-5.69250639462346e-05f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-7.34990630326855e-04f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-2.95459980854025e-03f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.60960333262415e-02f));
+  __m512 q = _mm512_set1_ps(-1.45660718464996e-05f);
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-2.13374055278905e-04f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-1.68282697438203e-03f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-7.37332916720468e-03f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-1.42647390514189e-02f));
+  return _mm512_div_ps(_mm512_mul_ps(x, p), q);
 }
 
 // 0.5 x (1 + erf(x / sqrt 2)).
 inline __m512 gelu_ps(__m512 v) {
-  const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f), inv_sqrt2 = _mm512_set1_ps(0.70710678118654752f);
-  return _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, erf_ps(_mm512_mul_ps(v, inv_sqrt2))));
+  const __m512 half_v = _mm512_mul_ps(_mm512_set1_ps(0.5f), v);
+  return _mm512_fmadd_ps(half_v, erf_ps(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f))), half_v);
 }
 
 }  // namespace avx512
