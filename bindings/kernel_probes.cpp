@@ -7,6 +7,7 @@
 #include "../native/cpu/gemm/bf16_gemm.h"
 #include "../native/cpu/gemm/bf16x3q_gemm.h"
 #include "../native/cpu/gemm/packed_gemm.h"
+#include "../native/cpu/kernels/attention_short_bf16.h"
 #include "../native/cpu/kernels/elementwise.h"
 #include "../native/cpu/kernels/pooling.h"
 #include "error_translation.h"
@@ -244,6 +245,58 @@ Napi::Value softmax_bf16(const Napi::CallbackInfo& info) {
   return float32_array_from(env, std::move(decoded));
 }
 
+// attentionShortBf16(qkv, length, headDim, ld, kOffset, vOffset, rowBegin, rowEnd, route) ->
+// Float32Array of (rowEnd - rowBegin) x headDim: one head's bf16 context, decoded exactly. qkv
+// holds `length` rows `ld` apart, rounded to bf16 here; Q starts at 0, K at kOffset, V at vOffset.
+// route 'short' is the register kernel, 'general' the encoder's general route (packed K and V, the
+// AVX512-BF16 GEMM, the bf16 softmax, the GEMM again), 'reference' the double twin.
+Napi::Value attention_short_bf16(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto qkv = float32_array(info[0], "qkv");
+  const int length = int_arg(info, 1, "length"), d = int_arg(info, 2, "headDim"), ld = int_arg(info, 3, "ld");
+  const int k_offset = int_arg(info, 4, "kOffset"), v_offset = int_arg(info, 5, "vOffset");
+  const int row_begin = int_arg(info, 6, "rowBegin"), row_end = int_arg(info, 7, "rowEnd");
+  const std::string route = info[8].IsString() ? info[8].As<Napi::String>().Utf8Value() : "";
+  if (route != "short" && route != "general" && route != "reference") throw argument_error(env, "route must be 'short', 'general' or 'reference'");
+  if (route != "reference" && sie::cpu_isa_detected() < sie::CpuIsa::Avx512Bf16)
+    throw coded_error(env, sie::ErrorCode::DeviceUnavailable, "this CPU has no AVX512-BF16");
+  if (!sie::short_attention_bf16_fits(length, d, sie::CpuIsa::Avx512Bf16)) throw argument_error(env, "length must be 1-16 and headDim 32 or 64");
+  if (row_begin < 0 || row_end > length || row_begin >= row_end) throw argument_error(env, "rows must lie within the sequence");
+  if (k_offset < d || v_offset < k_offset + d || ld < v_offset + d) throw argument_error(env, "Q, K and V must not overlap within a row");
+  require_length(env, qkv.ElementLength(), size_t(length) * ld, "qkv");
+  std::vector<uint16_t> rounded(size_t(length) * ld);
+  for (size_t i = 0; i < rounded.size(); ++i) rounded[i] = sie::float_to_bf16(qkv.Data()[i]);
+  const uint16_t *q = rounded.data(), *k = q + k_offset, *v = q + v_offset;
+  const int rows = row_end - row_begin;
+  std::vector<uint16_t> out(size_t(length) * d, 0xFFFF);
+  if (route == "short") {
+    sie::short_attention_bf16(length, d, q, k, v, ld, row_begin, row_end, out.data(), d);
+  } else if (route == "reference") {
+    sie::short_attention_bf16_reference(length, d, q, k, v, ld, row_begin, row_end, out.data(), d);
+  } else {
+    const sie::CpuIsa isa = sie::CpuIsa::Avx512Bf16;
+    const int kp = sie::bf16_padded_k(length);
+    sie::AlignedBuffer keys, values, probabilities;
+    keys.resize(size_t(sie::bf16_packed_elements(length, d) / 2));
+    values.resize(size_t(sie::bf16_packed_elements(d, length) / 2));
+    probabilities.resize(size_t(rows) * kp / 2 + 16);
+    auto* keys16 = reinterpret_cast<uint16_t*>(keys.data());
+    auto* values16 = reinterpret_cast<uint16_t*>(values.data());
+    auto* p16 = reinterpret_cast<uint16_t*>(probabilities.data());
+    sie::pack_bf16_nk_from_bf16(k, length, d, ld, keys16, isa);
+    sie::pack_bf16_kn_from_bf16(v, length, d, ld, values16, isa);
+    std::vector<float> scores(size_t(rows) * length);
+    sie::gemm_bf16_converted(rows, length, d, q + int64_t(row_begin) * ld, ld, keys16, nullptr, scores.data(), length, nullptr,
+                             sie::Epilogue::None, isa);
+    sie::softmax_rows_to_bf16(scores.data(), rows, length, length, p16, kp, kp);
+    sie::gemm_bf16_converted(rows, d, kp, p16, kp, values16, nullptr, nullptr, d, nullptr, sie::Epilogue::None, isa,
+                             out.data() + int64_t(row_begin) * d);
+  }
+  std::vector<float> decoded(size_t(rows) * d);
+  for (size_t i = 0; i < decoded.size(); ++i) decoded[i] = sie::bf16_to_float_exact(out[size_t(row_begin) * d + i]);
+  return float32_array_from(env, std::move(decoded));
+}
+
 // addLayerNorm(x, residual|null, gamma, beta, rows, cols, eps, reference) -> Float32Array
 Napi::Value add_layer_norm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -278,6 +331,7 @@ Napi::Object define_kernel_probes(Napi::Env env) {
   probes.Set("gemmBf16", Napi::Function::New(env, gemm_bf16));
   probes.Set("gemmBf16Panels", Napi::Function::New(env, gemm_bf16_panels));
   probes.Set("packBf16FromBf16", Napi::Function::New(env, pack_bf16_from_bf16));
+  probes.Set("attentionShortBf16", Napi::Function::New(env, attention_short_bf16));
   probes.Set("cpuIsa", cpu_isa_info(env));
   return probes;
 }

@@ -197,3 +197,29 @@ t.test('SIE_CPU_ISA caps the kernels and the dtypes a process uses', async (t) =
   }
   t.equal(probe('amx-turbo').isa.active, kernels.cpuIsa.detected, 'an unknown name changes nothing');
 });
+
+t.test('short bf16 attention: the register kernel equals the general route bit for bit, and both the double twin', { skip: has('avx512bf16') ? false : 'this CPU has no AVX512-BF16' }, async (t) => {
+  // Every length the kernel takes (1-16, odd ones end on a half key pair), both head dims, all
+  // rows and a one-row range (the last layer's picked rows), Q/K/V inside fused rows as the
+  // encoder lays them out (ld = 3 x hidden + slack).
+  let seed = 900;
+  for (const headDim of [32, 64]) {
+    for (let length = 1; length <= 16; ++length) {
+      const ld = 3 * headDim + 7, kOffset = headDim + 3, vOffset = 2 * headDim + 5;
+      // Q and K in [-0.6, 0.6): scores of about one unit, so the softmax is spread over the keys
+      // rather than one-hot; V in [-2.5, 2.5).
+      const qkv = randomFloats(length * ld, seed++).map((x, i) => (i % ld >= vOffset ? 2.5 : 0.6) * x);
+      for (const [rowBegin, rowEnd] of [[0, length], [length - 1, length], [Math.floor(length / 3), length]] as const) {
+        const fast = kernels.attentionShortBf16(qkv, length, headDim, ld, kOffset, vOffset, rowBegin, rowEnd, 'short');
+        const general = kernels.attentionShortBf16(qkv, length, headDim, ld, kOffset, vOffset, rowBegin, rowEnd, 'general');
+        const twin = kernels.attentionShortBf16(qkv, length, headDim, ld, kOffset, vOffset, rowBegin, rowEnd, 'reference');
+        const label = `d=${headDim} length=${length} rows ${rowBegin}-${rowEnd}`;
+        t.equal(maxAbsDiff(fast, general), 0, `${label}: same as the general route`);
+        // Against the double twin: P differs from it by at most one bf16 step where rounding
+        // breaks differently, and the context by one more rounding: under 1 % of the largest
+        // value of V (2.5), where a wrong key or mask errs by about 1/length of it (over 6 %).
+        t.ok(maxAbsDiff(fast, twin) <= 0.025, `${label}: max|diff| to the twin ${maxAbsDiff(fast, twin).toExponential(2)}`);
+      }
+    }
+  }
+});

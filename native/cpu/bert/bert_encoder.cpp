@@ -6,6 +6,7 @@
 #include <string>
 
 #include "../../core/engine_error.h"
+#include "../kernels/attention_short_bf16.h"
 #include "../kernels/elementwise.h"
 #include "../batch_validation.h"
 #include "../row_tasks.h"
@@ -134,6 +135,12 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
         // With qkv16 the projections are already bf16: packing is a re-layout, and Q is read in
         // place (d is a multiple of 32, so a head's slice is exactly k-padded).
         const uint16_t* q16 = qkv16 ? qkv16 + int64_t(begin) * qkv_ld + head * d : nullptr;
+        if (q16 && context16 && short_attention_bf16_fits(length, d, isa)) {
+          // A sequence of at most 16 tokens: scores, softmax and context in registers.
+          short_attention_bf16(length, d, q16, q16 + h, q16 + 2 * h, qkv_ld, task.query_begin, task.query_end,
+                               context16 + int64_t(begin) * h + head * d, h);
+          continue;
+        }
         if (packed_for[size_t(worker)] != std::make_pair(task.sequence, head)) {
           if (q16) {
             pack_bf16_nk_from_bf16(q16 + h, length, d, qkv_ld, keys, isa);
