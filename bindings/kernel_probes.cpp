@@ -297,7 +297,7 @@ Napi::Value attention_short_bf16(const Napi::CallbackInfo& info) {
   return float32_array_from(env, std::move(decoded));
 }
 
-// addLayerNorm(x, residual|null, gamma, beta, rows, cols, eps, reference) -> Float32Array
+// addLayerNorm(x, residual|null, gamma, beta, rows, cols, eps, reference, withBf16Copy) -> Float32Array
 Napi::Value add_layer_norm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<float> x = copy_of(float32_array(info[0], "x"));
@@ -312,7 +312,17 @@ Napi::Value add_layer_norm(const Napi::CallbackInfo& info) {
   require_length(env, gamma.ElementLength(), size_t(cols), "gamma");
   require_length(env, beta.ElementLength(), size_t(cols), "beta");
   const float* res = residual.empty() ? nullptr : residual.data();
-  if (info[7].ToBoolean()) sie::add_layer_norm_reference(x.data(), res, rows, cols, cols, gamma.Data(), beta.Data(), eps);
+  const bool reference = info[7].ToBoolean();
+  if (info[8].ToBoolean()) {
+    // With a bf16 copy: [x after the norm | the copy, decoded exactly, 32-padded rows].
+    const int padded = (cols + 31) / 32 * 32;
+    std::vector<uint16_t> copy(size_t(rows) * padded, 0xFFFF);
+    if (reference) sie::add_layer_norm_to_bf16_reference(x.data(), res, rows, cols, cols, gamma.Data(), beta.Data(), eps, copy.data(), padded, padded);
+    else sie::add_layer_norm_to_bf16(x.data(), res, rows, cols, cols, gamma.Data(), beta.Data(), eps, copy.data(), padded, padded);
+    for (uint16_t v : copy) x.push_back(sie::bf16_to_float_exact(v));
+    return float32_array_from(env, std::move(x));
+  }
+  if (reference) sie::add_layer_norm_reference(x.data(), res, rows, cols, cols, gamma.Data(), beta.Data(), eps);
   else sie::add_layer_norm(x.data(), res, rows, cols, cols, gamma.Data(), beta.Data(), eps);
   return float32_array_from(env, std::move(x));
 }

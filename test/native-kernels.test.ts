@@ -107,6 +107,34 @@ t.test('residual LayerNorm matches the reference', async (t) => {
   }
 });
 
+// Round to nearest even on the float32 bits, as numpy-free bf16 converters do: an independent
+// check of the rounding (finite values only).
+function bf16Round(values: Float32Array): Float32Array {
+  const out = Float32Array.from(values);
+  const bits = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; ++i) bits[i] = ((bits[i] + 0x7fff + ((bits[i] >>> 16) & 1)) & 0xffff0000) >>> 0;
+  return out;
+}
+
+t.test('residual LayerNorm with a bf16 copy: the copy is the rounding of the normalised rows, zero-padded to 32', { skip: kernels.cpuIsa.detected === 'amx' || kernels.cpuIsa.detected === 'avx512bf16' ? false : 'the fused body needs AVX512-BF16' }, async (t) => {
+  for (const [rows, cols] of [[1, 1], [4, 17], [5, 64], [3, 384], [2, 100], [2, 1024]]) {
+    const x = randomFloats(rows * cols, cols).map((v) => v * 5 + 3);
+    const residual = randomFloats(rows * cols, cols + 1);
+    const gamma = randomFloats(cols, 7), beta = randomFloats(cols, 8);
+    const padded = Math.ceil(cols / 32) * 32;
+    for (const res of [residual, null]) {
+      const got = kernels.addLayerNorm(x, res, gamma, beta, rows, cols, 1e-12, false, true);
+      const want = kernels.addLayerNorm(x, res, gamma, beta, rows, cols, 1e-12, true, true);
+      const normed = got.subarray(0, rows * cols), copy = got.subarray(rows * cols);
+      t.ok(maxAbsDiff(normed, want.subarray(0, rows * cols)) <= 2e-5, `${rows}x${cols} residual=${res !== null}: rows match the reference`);
+      t.equal(copy.length, rows * padded);
+      const rounded = bf16Round(normed);
+      const expected = Float32Array.from({ length: rows * padded }, (_, i) => (i % padded < cols ? rounded[Math.floor(i / padded) * cols + (i % padded)] : 0));
+      t.same(Array.from(copy), Array.from(expected), `${rows}x${cols} residual=${res !== null}: copy = bf16(rows), zeros past ${cols}`);
+    }
+  }
+});
+
 t.test('kernel probes refuse buffers too short for the shape', async (t) => {
   t.throws(() => kernels.gemm(new Float32Array(3), new Float32Array(4), null, 2, 2, 2, false), { code: 'INVALID_ARGUMENT' });
   t.throws(() => kernels.softmax(new Float32Array(3), 2, 2, false), { code: 'INVALID_ARGUMENT' });

@@ -130,7 +130,8 @@ export interface NativeKernelProbes {
   softmax(x: Float32Array, rows: number, cols: number, reference: boolean): Float32Array;
   /** Softmax rows as bf16 probabilities (decoded), rows x cols rounded up to 32, zero padded; the fast body needs AVX512-BF16. */
   softmaxBf16(x: Float32Array, rows: number, cols: number, reference: boolean): Float32Array;
-  addLayerNorm(x: Float32Array, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number, reference: boolean): Float32Array;
+  /** With withBf16Copy, the result is followed by the rows' bf16 copy (decoded, rows padded to 32), as a bf16 model's next GEMM reads it. */
+  addLayerNorm(x: Float32Array, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number, reference: boolean, withBf16Copy?: boolean): Float32Array;
   readonly gemmKernel: string;
   /** Attention's bf16 GEMM: w is [n][k] ('nk', keys) or [k][n] ('kn', values), rows `ld` apart, packed per call. */
   gemmBf16Panels(x: Float32Array, w: Float32Array, m: number, n: number, k: number, layout: 'nk' | 'kn', kernel: 'amx' | 'avx512bf16', ld: number): Float32Array;

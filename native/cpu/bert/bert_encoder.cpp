@@ -30,15 +30,18 @@ void BertEncoder::validate(const TokenBatch& b) const {
 
 namespace {
 
-// With copy16, each chunk of normalised rows is also rounded to bf16 there (rows copy_ld apart)
-// while it is still in cache: the next GEMM's input of a bf16 model.
+// With copy16, each normalised row is also rounded to bf16 there (rows copy_ld apart) while it is
+// still in registers: the next GEMM's input of a bf16 model.
 void parallel_add_layer_norm(ThreadPool& pool, float* x, const float* residual, int rows, int cols,
                              const LayerNormWeights& norm, float eps, uint16_t* copy16 = nullptr, int copy_ld = 0) {
-  const CpuIsa isa = cpu_isa();
   for_row_chunks(pool, rows, [&](int begin, int end) {
-    add_layer_norm(x + int64_t(begin) * cols, residual ? residual + int64_t(begin) * cols : nullptr, end - begin, cols,
-                   cols, norm.gamma.data(), norm.beta.data(), eps);
-    if (copy16) convert_rows_to_bf16(x, cols, rows, cols, copy16, copy_ld, begin, end, isa);
+    float* chunk = x + int64_t(begin) * cols;
+    const float* chunk_residual = residual ? residual + int64_t(begin) * cols : nullptr;
+    if (copy16)
+      add_layer_norm_to_bf16(chunk, chunk_residual, end - begin, cols, cols, norm.gamma.data(), norm.beta.data(), eps,
+                             copy16 + int64_t(begin) * copy_ld, copy_ld, copy_ld);
+    else
+      add_layer_norm(chunk, chunk_residual, end - begin, cols, cols, norm.gamma.data(), norm.beta.data(), eps);
   });
 }
 

@@ -101,6 +101,33 @@ void add_layer_norm(float* x, const float* residual, int rows, int cols, int64_t
   }
 }
 
+namespace {
+
+void round_rows_to_bf16(const float* x, int rows, int cols, int64_t ld, uint16_t* out, int64_t ld_out, int cols_padded) {
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols_padded; ++c) out[r * ld_out + c] = c < cols ? float_to_bf16(x[r * ld + c]) : 0;
+}
+
+}  // namespace
+
+void add_layer_norm_to_bf16(float* x, const float* residual, int rows, int cols, int64_t ld, const float* gamma, const float* beta,
+                            float eps, uint16_t* out, int64_t ld_out, int cols_padded) {
+  if (cpu_isa() >= CpuIsa::Avx512Bf16) {
+    for (int r = 0; r < rows; ++r)
+      add_layer_norm_row_bf16_avx512bf16(x + r * ld, residual ? residual + r * ld : nullptr, cols, gamma, beta, eps, out + r * ld_out,
+                                         cols_padded);
+    return;
+  }
+  add_layer_norm(x, residual, rows, cols, ld, gamma, beta, eps);
+  round_rows_to_bf16(x, rows, cols, ld, out, ld_out, cols_padded);
+}
+
+void add_layer_norm_to_bf16_reference(float* x, const float* residual, int rows, int cols, int64_t ld, const float* gamma,
+                                      const float* beta, float eps, uint16_t* out, int64_t ld_out, int cols_padded) {
+  add_layer_norm_reference(x, residual, rows, cols, ld, gamma, beta, eps);
+  round_rows_to_bf16(x, rows, cols, ld, out, ld_out, cols_padded);
+}
+
 void add_layer_norm_reference(float* x, const float* residual, int rows, int cols, int64_t ld, const float* gamma,
                               const float* beta, float eps) {
   for (int r = 0; r < rows; ++r) {

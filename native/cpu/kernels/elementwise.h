@@ -37,12 +37,22 @@ void add_layer_norm(float* x, const float* residual, int rows, int cols, int64_t
 void add_layer_norm_reference(float* x, const float* residual, int rows, int cols, int64_t ld, const float* gamma,
                               const float* beta, float eps);
 
+// add_layer_norm, and each row also rounded to bf16 (nearest even) into out (row stride ld_out),
+// zero from cols to cols_padded: the input of a bf16 model's next GEMM. The fused body needs
+// AVX512-BF16; elsewhere, and in the twin, the rows are normalised and then rounded.
+void add_layer_norm_to_bf16(float* x, const float* residual, int rows, int cols, int64_t ld, const float* gamma, const float* beta,
+                            float eps, uint16_t* out, int64_t ld_out, int cols_padded);
+void add_layer_norm_to_bf16_reference(float* x, const float* residual, int rows, int cols, int64_t ld, const float* gamma,
+                                      const float* beta, float eps, uint16_t* out, int64_t ld_out, int cols_padded);
+
 // Vectorised bodies, defined in elementwise_avx512.cpp and elementwise_avx2.cpp.
 void gelu_erf_avx512(float* x, int64_t count);
 void sigmoid_gate_avx512(float* x, int64_t count, float alpha);
 void softmax_row_avx512(float* x, int cols);
 void softmax_row_to_bf16_avx512bf16(float* x, int cols, uint16_t* out, int cols_padded);
 void add_layer_norm_row_avx512(float* x, const float* residual, int cols, const float* gamma, const float* beta, float eps);
+void add_layer_norm_row_bf16_avx512bf16(float* x, const float* residual, int cols, const float* gamma, const float* beta, float eps,
+                                        uint16_t* out, int cols_padded);
 void gelu_erf_avx2(float* x, int64_t count);
 void softmax_row_avx2(float* x, int cols);
 

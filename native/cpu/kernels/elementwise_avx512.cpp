@@ -9,6 +9,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,fma")
 
+#include "layer_norm_avx512.h"
 #include "softmax_avx512.h"
 #include "vector_math_avx512.h"
 
@@ -50,38 +51,7 @@ void softmax_row_avx512(float* x, int cols) {
 }
 
 void add_layer_norm_row_avx512(float* x, const float* residual, int cols, const float* gamma, const float* beta, float eps) {
-  // Two passes for the statistics (mean, then the squared deviations from it), as the reference
-  // computes them: one-pass E[x^2] - mean^2 loses digits on rows with a large mean.
-  __m512 sum = _mm512_setzero_ps();
-  for (int c = 0; c < cols; c += 16) {
-    const int left = cols - c;
-    const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-    __m512 v = _mm512_maskz_loadu_ps(mask, x + c);
-    if (residual) {
-      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, residual + c));
-      _mm512_mask_storeu_ps(x + c, mask, v);
-    }
-    sum = _mm512_add_ps(sum, v);
-  }
-  const float mean_value = _mm512_reduce_add_ps(sum) / float(cols);
-  const __m512 mean = _mm512_set1_ps(mean_value);
-  __m512 squares = _mm512_setzero_ps();
-  for (int c = 0; c < cols; c += 16) {
-    const int left = cols - c;
-    const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-    const __m512 d = _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, x + c), mean);
-    squares = _mm512_fmadd_ps(d, d, squares);
-  }
-  const float variance = _mm512_reduce_add_ps(squares) / float(cols);
-  const __m512 inv_std = _mm512_set1_ps(1.0f / std::sqrt(variance + eps));
-  for (int c = 0; c < cols; c += 16) {
-    const int left = cols - c;
-    const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-    const __m512 normed = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + c), mean), inv_std);
-    const __m512 g = _mm512_maskz_loadu_ps(mask, gamma + c);
-    const __m512 b = beta ? _mm512_maskz_loadu_ps(mask, beta + c) : _mm512_setzero_ps();
-    _mm512_mask_storeu_ps(x + c, mask, _mm512_fmadd_ps(normed, g, b));
-  }
+  avx512::add_layer_norm_row(x, residual, cols, gamma, beta, eps, [&](int c, __mmask16 mask, __m512 v) { _mm512_mask_storeu_ps(x + c, mask, v); });
 }
 
 }  // namespace sie
