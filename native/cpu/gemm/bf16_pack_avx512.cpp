@@ -12,38 +12,12 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw")
 
+#include "../kernels/transpose_avx512.h"
+
 namespace sie {
 namespace {
 
 inline __mmask32 first_lanes32(int count) { return count >= 32 ? __mmask32(0xFFFFFFFFu) : count <= 0 ? 0 : __mmask32((1u << count) - 1); }
-
-// rows[i] <- column i of the 16 x 16 matrix of 32-bit values held in rows[0..15].
-inline void transpose_16x16_epi32(__m512i rows[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(rows[i], rows[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(rows[i], rows[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    rows[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-    rows[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-    rows[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-    rows[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-  // Each 128-bit lane now holds a 4 x 4 block; gather the lanes of the four row groups.
-  for (int i = 0; i < 4; ++i) {
-    t[i] = _mm512_shuffle_i32x4(rows[i], rows[i + 4], 0x88);
-    t[i + 4] = _mm512_shuffle_i32x4(rows[i], rows[i + 4], 0xDD);
-    t[i + 8] = _mm512_shuffle_i32x4(rows[i + 8], rows[i + 12], 0x88);
-    t[i + 12] = _mm512_shuffle_i32x4(rows[i + 8], rows[i + 12], 0xDD);
-  }
-  for (int i = 0; i < 4; ++i) {
-    rows[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
-    rows[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xDD);
-    rows[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
-    rows[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xDD);
-  }
-}
 
 }  // namespace
 
@@ -60,7 +34,7 @@ void pack_bf16_nk_from_bf16_avx512(const uint16_t* w, int n, int k, int64_t ld, 
           const int row = p * kBf16PanelWidth + half * 16 + i;
           rows[i] = row < n ? _mm512_maskz_loadu_epi16(lanes, w + int64_t(row) * ld + s * kBf16KBlock) : _mm512_setzero_si512();
         }
-        transpose_16x16_epi32(rows);  // row q: k pair q for the 16 columns
+        avx512::transpose_16x16_epi32(rows);  // row q: k pair q for the 16 columns
         uint16_t* tile = panel + int64_t(s) * kBf16StepElements + half * kBf16HalfStepElements;
         for (int q = 0; q < 16; ++q) _mm512_storeu_si512(tile + q * 32, rows[q]);
       }

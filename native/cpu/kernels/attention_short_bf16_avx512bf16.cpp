@@ -5,12 +5,12 @@
 
 #include "attention_short_bf16.h"
 #include "elementwise.h"
-#include "../gemm/bf16_gemm.h"
 
 #if defined(__x86_64__)
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma")
 
+#include "transpose_avx512.h"
 #include "vector_math_avx512.h"
 
 namespace sie {
@@ -18,16 +18,18 @@ namespace {
 
 // Up to four query rows at a time: independent VDPBF16PS chains, so the products of one row do
 // not wait on the previous row's (a chain of 16 dependent products would take 6 cycles each).
+// keys: pair p of every key in lanes 16p..16p+15 (lane j: key j). values: for each 16-column
+// block c of the head, pair t of tokens (2t, 2t + 1) in lanes 16(8c + t)..+15 (lane i: column
+// 16c + i).
 template <int Rows, int HeadDim>
-void rows_of_attention(int length, const uint16_t* q, int64_t ld, const uint32_t* keys, const uint32_t* values, int value_panel_pairs,
-                       uint16_t* out, int64_t ld_out) {
+void rows_of_attention(int length, const uint16_t* q, int64_t ld, const uint32_t* keys, const uint32_t* values, uint16_t* out,
+                       int64_t ld_out) {
   constexpr int kPairs = HeadDim / 2, kPanels = HeadDim / 32;
   // Scores: lane j is key j. keys holds pair p of every key in 16 consecutive lanes.
   __m512 s[Rows];
   for (int r = 0; r < Rows; ++r) s[r] = _mm512_setzero_ps();
   for (int p = 0; p < kPairs; ++p) {
-    // Pairs 16-31 of a 64-wide head sit one 32-pair k step (512 pairs) further on in the panel.
-    const __m512bh kp = (__m512bh)_mm512_load_si512(keys + (p / 16) * 512 + (p % 16) * 16);
+    const __m512bh kp = (__m512bh)_mm512_load_si512(keys + p * 16);
     for (int r = 0; r < Rows; ++r) {
       int32_t pair;
       std::memcpy(&pair, q + r * ld + 2 * p, 4);
@@ -46,7 +48,7 @@ void rows_of_attention(int length, const uint16_t* q, int64_t ld, const uint32_t
     const __m512 p = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(e, _mm512_set1_ps(softmax_live_threshold(sum)), _CMP_GE_OQ), e, inv);
     _mm256_store_si256(reinterpret_cast<__m256i*>(probabilities[r]), (__m256i)_mm512_cvtneps_pbh(p));
   }
-  // Context: pairs of keys against the values' panels (pair t of 16 columns: 16 lanes).
+  // Context: pairs of keys against pairs of value rows.
   const int key_pairs = (length + 1) / 2;
   __m512 acc[Rows][2 * kPanels];
   for (int r = 0; r < Rows; ++r)
@@ -54,7 +56,7 @@ void rows_of_attention(int length, const uint16_t* q, int64_t ld, const uint32_t
   for (int t = 0; t < key_pairs; ++t) {
     __m512bh vp[2 * kPanels];
     for (int c = 0; c < 2 * kPanels; ++c)
-      vp[c] = (__m512bh)_mm512_load_si512(values + (c / 2) * value_panel_pairs + (c % 2) * 256 + t * 16);
+      vp[c] = (__m512bh)_mm512_load_si512(values + (c * 8 + t) * 16);
     for (int r = 0; r < Rows; ++r) {
       const __m512bh a = (__m512bh)_mm512_set1_epi32(int32_t(probabilities[r][t]));
       for (int c = 0; c < 2 * kPanels; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], a, vp[c]);
@@ -68,20 +70,36 @@ void rows_of_attention(int length, const uint16_t* q, int64_t ld, const uint32_t
 template <int HeadDim>
 void attention_rows(int length, const uint16_t* q, const uint16_t* k, const uint16_t* v, int64_t ld, int row_begin, int row_end,
                     uint16_t* out, int64_t ld_out) {
-  // Keys as one panel of 16 (of 32) columns over HeadDim; values as HeadDim / 32 panels over
-  // 32 k-padded tokens: what the general route packs, in 2-4 KiB on the stack.
-  alignas(64) uint16_t keys[32 * HeadDim];
-  alignas(64) uint16_t values[HeadDim * 32];
-  pack_bf16_nk_from_bf16_avx512(k, length, HeadDim, ld, keys);
-  pack_bf16_kn_from_bf16_avx512(v, length, HeadDim, ld, values);
-  const auto* key_pairs = reinterpret_cast<const uint32_t*>(keys);
-  const auto* value_pairs = reinterpret_cast<const uint32_t*>(values);
-  constexpr int kValuePanelPairs = 32 * 32 / 2;  // one panel: 32 k-padded tokens x 32 columns
+  // K and V rearranged in registers into the pairs VDPBF16PS reads (1-4 KiB on the stack): the
+  // general packers fill whole 32-key, 32-token panels, half of them zeros here.
+  alignas(64) uint32_t keys[HeadDim / 2 * 16];
+  alignas(64) uint32_t values[HeadDim / 16 * 8 * 16];
+  for (int block = 0; block < HeadDim / 32; ++block) {
+    // Row j: key j's 16 pairs of this 32-column block; after the transpose, row p: pair p of
+    // every key.
+    __m512i rows[16];
+    for (int j = 0; j < 16; ++j)
+      rows[j] = j < length ? _mm512_loadu_si512(k + j * ld + 32 * block) : _mm512_setzero_si512();
+    avx512::transpose_16x16_epi32(rows);
+    for (int p = 0; p < 16; ++p) _mm512_store_si512(keys + (16 * block + p) * 16, rows[p]);
+  }
+  // vpermt2w indices: (even[c], odd[c]) for columns 0-15, then 16-31; 32 and up name `odd`.
+  alignas(64) static constexpr uint16_t kLow[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
+                                                    8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+  alignas(64) static constexpr uint16_t kHigh[32] = {16, 48, 17, 49, 18, 50, 19, 51, 20, 52, 21, 53, 22, 54, 23, 55,
+                                                     24, 56, 25, 57, 26, 58, 27, 59, 28, 60, 29, 61, 30, 62, 31, 63};
+  const __m512i low = _mm512_load_si512(kLow), high = _mm512_load_si512(kHigh);
+  for (int t = 0; 2 * t < length; ++t) {
+    for (int block = 0; block < HeadDim / 32; ++block) {
+      const __m512i even = _mm512_loadu_si512(v + 2 * t * ld + 32 * block);
+      const __m512i odd = 2 * t + 1 < length ? _mm512_loadu_si512(v + (2 * t + 1) * ld + 32 * block) : _mm512_setzero_si512();
+      _mm512_store_si512(values + ((2 * block) * 8 + t) * 16, _mm512_permutex2var_epi16(even, low, odd));
+      _mm512_store_si512(values + ((2 * block + 1) * 8 + t) * 16, _mm512_permutex2var_epi16(even, high, odd));
+    }
+  }
   int i = row_begin;
-  for (; i + 4 <= row_end; i += 4)
-    rows_of_attention<4, HeadDim>(length, q + i * ld, ld, key_pairs, value_pairs, kValuePanelPairs, out + i * ld_out, ld_out);
-  for (; i < row_end; ++i)
-    rows_of_attention<1, HeadDim>(length, q + i * ld, ld, key_pairs, value_pairs, kValuePanelPairs, out + i * ld_out, ld_out);
+  for (; i + 4 <= row_end; i += 4) rows_of_attention<4, HeadDim>(length, q + i * ld, ld, keys, values, out + i * ld_out, ld_out);
+  for (; i < row_end; ++i) rows_of_attention<1, HeadDim>(length, q + i * ld, ld, keys, values, out + i * ld_out, ld_out);
 }
 
 }  // namespace
