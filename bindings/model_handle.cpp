@@ -98,7 +98,8 @@ class RunImagesWorker : public CodedAsyncWorker {
 
 Napi::Function ModelHandle::define(Napi::Env env) {
   return DefineClass(env, "ModelHandle",
-                     {InstanceMethod<&ModelHandle::run>("run"), InstanceMethod<&ModelHandle::run_images>("runImages"),
+                     {InstanceMethod<&ModelHandle::run>("run"), InstanceMethod<&ModelHandle::run_now>("runNow"),
+                      InstanceMethod<&ModelHandle::run_images>("runImages"),
                       InstanceAccessor<&ModelHandle::info>("info"),
                       InstanceMethod<&ModelHandle::dispose>("dispose")});
 }
@@ -109,26 +110,58 @@ ModelHandle::ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Mode
   model_ = std::move(*info[0].As<Napi::External<std::shared_ptr<sie::Model>>>().Data());
 }
 
-Napi::Value ModelHandle::run(const Napi::CallbackInfo& info) {
+namespace {
+
+// run()'s and runNow()'s arguments, checked: (ids, typeIds, offsets[, outputs]).
+struct RunArguments {
+  Napi::TypedArrayOf<int32_t> ids, type_ids, offsets;
+  uint32_t outputs;
+};
+
+RunArguments run_arguments(const Napi::CallbackInfo& info, const char* usage) {
   Napi::Env env = info.Env();
-  if (!model_) throw coded_error(env, sie::ErrorCode::ModelDisposed, "this model has been unloaded");
-  if (info.Length() < 3 || info.Length() > 4) throw argument_error(env, "run(ids, typeIds, offsets[, outputs])");
-  auto ids = int32_array(info[0], "ids");
-  auto type_ids = int32_array(info[1], "typeIds");
-  auto offsets = int32_array(info[2], "offsets");
-  if (type_ids.ElementLength() != ids.ElementLength()) throw argument_error(env, "typeIds must be as long as ids");
-  if (offsets.ElementLength() < 2) throw argument_error(env, "offsets must hold at least two entries");
-  const int32_t* o = offsets.Data();
-  const size_t n = offsets.ElementLength();
-  if (o[0] != 0 || size_t(o[n - 1]) != ids.ElementLength())
+  if (info.Length() < 3 || info.Length() > 4) throw argument_error(env, usage);
+  RunArguments args{int32_array(info[0], "ids"), int32_array(info[1], "typeIds"), int32_array(info[2], "offsets"), 0};
+  if (args.type_ids.ElementLength() != args.ids.ElementLength()) throw argument_error(env, "typeIds must be as long as ids");
+  if (args.offsets.ElementLength() < 2) throw argument_error(env, "offsets must hold at least two entries");
+  const int32_t* o = args.offsets.Data();
+  const size_t n = args.offsets.ElementLength();
+  if (o[0] != 0 || size_t(o[n - 1]) != args.ids.ElementLength())
     throw argument_error(env, "offsets must start at 0 and end at ids.length");
   for (size_t i = 1; i < n; ++i)
     if (o[i] < o[i - 1]) throw argument_error(env, "offsets must not decrease");
-  const uint32_t outputs = output_mask(info.Length() > 3 ? info[3] : env.Undefined());
-  auto* worker = new RunWorker(env, model_, ids, type_ids, offsets, outputs);
+  args.outputs = output_mask(info.Length() > 3 ? info[3] : env.Undefined());
+  return args;
+}
+
+}  // namespace
+
+Napi::Value ModelHandle::run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!model_) throw coded_error(env, sie::ErrorCode::ModelDisposed, "this model has been unloaded");
+  const RunArguments args = run_arguments(info, "run(ids, typeIds, offsets[, outputs])");
+  auto* worker = new RunWorker(env, model_, args.ids, args.type_ids, args.offsets, args.outputs);
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;
+}
+
+// runNow(ids, typeIds, offsets[, outputs]): the outputs, computed on this (the event loop's)
+// thread, if the backend is idle now; null if it is busy or runs its batches elsewhere.
+Napi::Value ModelHandle::run_now(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!model_) throw coded_error(env, sie::ErrorCode::ModelDisposed, "this model has been unloaded");
+  const RunArguments args = run_arguments(info, "runNow(ids, typeIds, offsets[, outputs])");
+  sie::TokenBatch batch;
+  batch.input_ids = args.ids.Data();
+  batch.token_type_ids = args.type_ids.Data();
+  batch.offsets = args.offsets.Data();
+  batch.num_tokens = int(args.ids.ElementLength());
+  batch.num_sequences = int(args.offsets.ElementLength()) - 1;
+  batch.outputs = args.outputs;
+  std::optional<sie::ModelOutput> output = translate_errors(env, [&]() { return model_->run_if_idle(batch); });
+  if (!output) return env.Null();
+  return output_to_js(env, *output);
 }
 
 // runImages(pixels: Float32Array, count, height, width): count x 3 x height x width, CHW.

@@ -16,6 +16,7 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
 
  private:
   Napi::Value run(const Napi::CallbackInfo& info);
+  Napi::Value run_now(const Napi::CallbackInfo& info);
   Napi::Value run_images(const Napi::CallbackInfo& info);
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);

@@ -99,6 +99,11 @@ export interface NativeModelInfo {
 export interface NativeModel {
   /** `outputs`: what a multi-output head computes (default all); single-output heads ignore it. */
   run(ids: Int32Array, typeIds: Int32Array, offsets: Int32Array, outputs?: ReadonlyArray<'dense' | 'sparse' | 'multivector'>): Promise<NativeRunOutput>;
+  /**
+   * The same outputs, computed on the calling (event loop) thread if the backend is idle right
+   * now; null if it is busy or runs its batches on a device. For a lone short request.
+   */
+  runNow?(ids: Int32Array, typeIds: Int32Array, offsets: Int32Array, outputs?: ReadonlyArray<'dense' | 'sparse' | 'multivector'>): NativeRunOutput | null;
   /** CLIP: `count` preprocessed images (3 x height x width pixel values each, CHW); INVALID_INPUT for other models. */
   runImages(pixels: Float32Array, count: number, height: number, width: number): Promise<NativeRunOutput>;
   readonly info: NativeModelInfo;

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,11 @@ class Model {
   virtual ~Model() = default;
   // Runs one batch; safe to call from several threads (the backend serialises what it must).
   virtual ModelOutput run(const TokenBatch& batch) = 0;
+  // Runs the batch on the calling thread if the backend is idle right now; nothing if it is busy
+  // (another batch or a load holds it) or runs its batches elsewhere: the caller then queues the
+  // batch through run() as usual. The scheduler uses it for a lone short request, which then
+  // skips two thread hand-offs (to a worker thread and back).
+  virtual std::optional<ModelOutput> run_if_idle(const TokenBatch&) { return std::nullopt; }
   // Runs preprocessed images (CLIP's vision tower); INVALID_INPUT for models without one.
   virtual ModelOutput run_images(const ImageBatch& batch) {
     throw EngineError(ErrorCode::InvalidInput, "this model takes no images");

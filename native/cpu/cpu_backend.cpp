@@ -21,6 +21,14 @@ ModelOutput CpuModel::run(const TokenBatch& batch) {
   return output;
 }
 
+std::optional<ModelOutput> CpuModel::run_if_idle(const TokenBatch& batch) {
+  auto lock = pool_->try_acquire();
+  if (!lock) return std::nullopt;
+  ModelOutput output = encoder_model_.run(batch, *pool_);
+  workspace_bytes_.store(encoder_model_.workspace_bytes(), std::memory_order_relaxed);
+  return output;
+}
+
 ModelOutput CpuModel::run_images(const ImageBatch& batch) {
   auto lock = pool_->acquire();
   return encoder_model_.run_images(batch, *pool_);

@@ -17,6 +17,7 @@ class CpuModel : public Model {
  public:
   CpuModel(const ModelDescription& description, std::shared_ptr<ThreadPool> pool);
   ModelOutput run(const TokenBatch& batch) override;
+  std::optional<ModelOutput> run_if_idle(const TokenBatch& batch) override;
   ModelOutput run_images(const ImageBatch& batch) override;
   size_t weight_bytes() const override { return encoder_model_.weight_bytes(); }
   size_t workspace_bytes() const override { return workspace_bytes_.load(std::memory_order_relaxed); }

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -45,7 +46,9 @@ class ThreadPool {
   // is held, idle workers spin rather than sleep.
   class Session {
    public:
-    explicit Session(ThreadPool& pool) : pool_(&pool), lock_(pool.exclusive_) { pool.begin_session(); }
+    explicit Session(ThreadPool& pool) : Session(pool, std::unique_lock<std::mutex>(pool.exclusive_)) {}
+    // With a lock already taken on pool.exclusive_ (try_acquire).
+    Session(ThreadPool& pool, std::unique_lock<std::mutex> lock) : pool_(&pool), lock_(std::move(lock)) { pool.begin_session(); }
     Session(Session&& other) noexcept : pool_(other.pool_), lock_(std::move(other.lock_)) { other.pool_ = nullptr; }
     Session& operator=(Session&&) = delete;
     ~Session() {
@@ -57,6 +60,12 @@ class ThreadPool {
     std::unique_lock<std::mutex> lock_;
   };
   Session acquire() { return Session(*this); }
+  // The pool now if no forward pass holds it, else nothing (without waiting).
+  std::optional<Session> try_acquire() {
+    std::unique_lock<std::mutex> lock(exclusive_, std::try_to_lock);
+    if (!lock.owns_lock()) return std::nullopt;
+    return std::optional<Session>(std::in_place, *this, std::move(lock));
+  }
 
  private:
   void worker_loop(int worker);
