@@ -25,6 +25,8 @@ export interface ServeConfig {
   apiKey?: string;
   privateMetrics: boolean;
   batchWaitMs: number;
+  /** A lone request of at most this many tokens runs on the event loop's thread when the engine is idle (0: never). */
+  inlineMaxTokens: number;
   maxQueuedTokensPerModel: number;
   overloadStatus: 503 | 429;
   loadWaitMs: number;
@@ -138,6 +140,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
         'api-key': { type: 'string' },
         'private-metrics': { type: 'boolean' },
         'batch-wait-ms': { type: 'string' },
+        'inline-max-tokens': { type: 'string' },
         'max-queued-tokens': { type: 'string' },
         'overload-status': { type: 'string' },
         'load-wait-ms': { type: 'string' },
@@ -191,6 +194,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     apiKey: v['api-key'] ?? env.SIE_API_KEY ?? undefined,
     privateMetrics: v['private-metrics'] ?? false,
     batchWaitMs: integer(v['batch-wait-ms'] ?? env.SIE_BATCH_WAIT_MS, 'batch-wait-ms', 1, 0, 1000),
+    inlineMaxTokens: integer(v['inline-max-tokens'] ?? env.SIE_INLINE_MAX_TOKENS, 'inline-max-tokens', 64, 0, 512),
     maxQueuedTokensPerModel: integer(v['max-queued-tokens'] ?? env.SIE_MAX_QUEUED_TOKENS, 'max-queued-tokens', maxBatchTokens * 16, 16),
     overloadStatus: overload === '429' ? 429 : 503,
     loadWaitMs: integer(v['load-wait-ms'] ?? env.SIE_LOAD_WAIT_MS, 'load-wait-ms', 60000, 0),
@@ -222,7 +226,7 @@ export function buildServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
 export const SERVE_USAGE = `usage: sie-server serve [--config FILE.json] [--bundle FILE.yaml] [-m MODEL]... [--port 8080] [--host 0.0.0.0] [--models-dir DIR]...
                         [--threads N] [--max-batch-tokens 16384] [--max-inputs-per-request 2048]
                         [--body-limit-bytes N (JSON routes, 16 MiB)] [--sie-body-limit-bytes N (SIE routes, 64 MiB)] [--log-level info] [--memory-budget 4GiB|80%]
-                        [--pin MODEL]... [--api-key KEY] [--private-metrics] [--batch-wait-ms 1]
+                        [--pin MODEL]... [--api-key KEY] [--private-metrics] [--batch-wait-ms 1] [--inline-max-tokens 64]
                         [--max-queued-tokens N] [--overload-status 503|429] [--load-wait-ms 60000] [--cold-load-wait-ms 2000]
                         [--headers-timeout-ms 10000] [--request-timeout-ms 60000] [--keep-alive-timeout-ms 5000] [--max-connections 4096]
                         [--device cpu|cuda[:N]|auto] [--dtype fp32|fp16|bf16|bf16x3|bf16x3q|auto]

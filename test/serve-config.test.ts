@@ -47,3 +47,10 @@ t.test('--device / SIE_DEVICE: cpu by default, cuda[:N] or auto accepted, anythi
   t.equal(buildServeConfig([], { SIE_DEVICE: 'auto' }).device, 'auto');
   t.throws(() => buildServeConfig(['--device', 'gpu'], {}), { message: /device must be auto, cpu, cuda or cuda:N, got 'gpu'/ });
 });
+
+t.test('--inline-max-tokens: 64 by default, from the flag or SIE_INLINE_MAX_TOKENS, 0 to turn off, refused past 512', async (t) => {
+  t.equal(buildServeConfig([], {}).inlineMaxTokens, 64);
+  t.equal(buildServeConfig(['--inline-max-tokens', '0'], { SIE_INLINE_MAX_TOKENS: '32' }).inlineMaxTokens, 0);
+  t.equal(buildServeConfig([], { SIE_INLINE_MAX_TOKENS: '32' }).inlineMaxTokens, 32);
+  t.throws(() => buildServeConfig(['--inline-max-tokens', '4096'], {}), /inline-max-tokens/);
+});

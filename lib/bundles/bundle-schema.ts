@@ -33,7 +33,7 @@ export const BUNDLE_SCHEMA = {
       // The `serve` flags a bundle may set (models come from the list below).
       properties: Object.fromEntries([
         'host', 'port', 'models-dir', 'threads', 'max-batch-tokens', 'max-inputs-per-request', 'body-limit-bytes', 'sie-body-limit-bytes', 'log-level',
-        'memory-budget', 'api-key', 'private-metrics', 'batch-wait-ms', 'max-queued-tokens', 'overload-status', 'load-wait-ms',
+        'memory-budget', 'api-key', 'private-metrics', 'batch-wait-ms', 'inline-max-tokens', 'max-queued-tokens', 'overload-status', 'load-wait-ms',
         'cold-load-wait-ms', 'headers-timeout-ms', 'request-timeout-ms', 'keep-alive-timeout-ms', 'max-connections', 'device', 'dtype',
       ].map((key) => [key, key === 'models-dir' ? { oneOf: [scalar, { type: 'array', items: scalar }] } : scalar])),
     },

@@ -20,6 +20,7 @@ async function serve(config: ServeConfig): Promise<void> {
     modelsDir: config.modelsDirs,
     maxBatchTokens: config.maxBatchTokens,
     batchWaitMs: config.batchWaitMs,
+    inlineMaxTokens: config.inlineMaxTokens,
     maxQueuedTokensPerModel: config.maxQueuedTokensPerModel,
     memoryBudgetBytes: config.memoryBudgetBytes,
     loadWaitMs: config.loadWaitMs,
