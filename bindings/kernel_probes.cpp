@@ -260,7 +260,7 @@ Napi::Value attention_short_bf16(const Napi::CallbackInfo& info) {
   if (route != "short" && route != "general" && route != "reference") throw argument_error(env, "route must be 'short', 'general' or 'reference'");
   if (route != "reference" && sie::cpu_isa_detected() < sie::CpuIsa::Avx512Bf16)
     throw coded_error(env, sie::ErrorCode::DeviceUnavailable, "this CPU has no AVX512-BF16");
-  if (!sie::short_attention_bf16_fits(length, d, sie::CpuIsa::Avx512Bf16)) throw argument_error(env, "length must be 1-16 and headDim 32 or 64");
+  if (!sie::short_attention_bf16_fits(length, d, sie::CpuIsa::Avx512Bf16)) throw argument_error(env, "length must be 1-32 and headDim 32 or 64");
   if (row_begin < 0 || row_end > length || row_begin >= row_end) throw argument_error(env, "rows must lie within the sequence");
   if (k_offset < d || v_offset < k_offset + d || ld < v_offset + d) throw argument_error(env, "Q, K and V must not overlap within a row");
   require_length(env, qkv.ElementLength(), size_t(length) * ld, "qkv");

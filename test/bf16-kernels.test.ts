@@ -199,12 +199,12 @@ t.test('SIE_CPU_ISA caps the kernels and the dtypes a process uses', async (t) =
 });
 
 t.test('short bf16 attention: the register kernel equals the general route bit for bit, and both the double twin', { skip: has('avx512bf16') ? false : 'this CPU has no AVX512-BF16' }, async (t) => {
-  // Every length the kernel takes (1-16, odd ones end on a half key pair), both head dims, all
-  // rows and a one-row range (the last layer's picked rows), Q/K/V inside fused rows as the
-  // encoder lays them out (ld = 3 x hidden + slack).
+  // Every length the kernel takes (1-32: one or two blocks of 16 keys; odd ones end on a half key
+  // pair), both head dims, all rows and a one-row range (the last layer's picked rows), Q/K/V
+  // inside fused rows as the encoder lays them out (ld = 3 x hidden + slack).
   let seed = 900;
   for (const headDim of [32, 64]) {
-    for (let length = 1; length <= 16; ++length) {
+    for (let length = 1; length <= 32; ++length) {
       const ld = 3 * headDim + 7, kOffset = headDim + 3, vOffset = 2 * headDim + 5;
       // Q and K in [-0.6, 0.6): scores of about one unit, so the softmax is spread over the keys
       // rather than one-hot; V in [-2.5, 2.5).

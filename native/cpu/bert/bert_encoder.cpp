@@ -139,7 +139,7 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
         // place (d is a multiple of 32, so a head's slice is exactly k-padded).
         const uint16_t* q16 = qkv16 ? qkv16 + int64_t(begin) * qkv_ld + head * d : nullptr;
         if (q16 && context16 && short_attention_bf16_fits(length, d, isa)) {
-          // A sequence of at most 16 tokens: scores, softmax and context in registers.
+          // A sequence of at most 32 tokens: scores, softmax and context in registers.
           short_attention_bf16(length, d, q16, q16 + h, q16 + 2 * h, qkv_ld, task.query_begin, task.query_end,
                                context16 + int64_t(begin) * h + head * d, h);
           continue;

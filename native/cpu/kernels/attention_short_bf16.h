@@ -1,4 +1,4 @@
-// Attention of one head over a sequence of at most 16 tokens, in bf16 with fp32 accumulation:
+// Attention of one head over a sequence of at most 32 tokens, in bf16 with fp32 accumulation:
 // softmax(Q Kᵀ) V for a range of query rows, with the scores, their softmax and the context kept
 // in registers. The general route (bert_encoder.cpp) packs K and V, runs the bf16 GEMM for the
 // scores, a softmax pass over memory and the GEMM again for P·V: for the 16-token sequences of
@@ -13,9 +13,9 @@
 
 namespace sie {
 
-constexpr int kShortAttentionMaxLength = 16;
+constexpr int kShortAttentionMaxLength = 32;
 
-// Whether the register kernel covers this head: AVX512-BF16, at most 16 tokens, and a head
+// Whether the register kernel covers this head: AVX512-BF16, at most 32 tokens, and a head
 // dimension of 32 or 64 (whole 32-column panels, as the bf16 encoder's fused Q/K/V rows have).
 bool short_attention_bf16_fits(int length, int head_dim, CpuIsa isa);
 
