@@ -36,14 +36,26 @@ void tile(int rows, int k, const float* x, int64_t ldx, const float* panel, cons
     v = _mm256_load_ps(b + 24);
     c03 = _mm256_fmadd_ps(a0, v, c03), c13 = _mm256_fmadd_ps(a1, v, c13), c23 = _mm256_fmadd_ps(a2, v, c23);
   }
+  const __m256 out[3][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}};
+  __m256 bias_v[4];
+  // A full tile stores with plain moves: VMASKMOVPS stores are slow on AMD cores (Zen 4 included),
+  // and every tile but a matrix's last column one is full.
+  if (cols == 32) {
+    for (int q = 0; q < 4; ++q) bias_v[q] = bias ? _mm256_loadu_ps(bias + 8 * q) : _mm256_setzero_ps();
+    for (int r = 0; r < rows; ++r)
+      for (int q = 0; q < 4; ++q) {
+        __m256 v = _mm256_add_ps(out[r][q], bias_v[q]);
+        if (epilogue == Epilogue::Gelu) v = avx2::gelu_ps(v);
+        _mm256_storeu_ps(y + r * ldy + 8 * q, v);
+      }
+    return;
+  }
   // Lane j of block q is stored when column 8q + j < cols.
   __m256i keep[4];
-  __m256 bias_v[4];
   for (int q = 0; q < 4; ++q) {
     keep[q] = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8 * q), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     bias_v[q] = bias ? _mm256_maskload_ps(bias + 8 * q, keep[q]) : _mm256_setzero_ps();
   }
-  const __m256 out[3][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}};
   for (int r = 0; r < rows; ++r)
     for (int q = 0; q < 4; ++q) {
       __m256 v = _mm256_add_ps(out[r][q], bias_v[q]);
