@@ -237,24 +237,23 @@ void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb,
     // last one) through the 12 x 32 tile. A task of at most 12 rows (a short request, whose GEMMs
     // stream their weights from L3 or memory) stays on the 12 x 32 tile, which reads each panel
     // once for all its rows.
+    // Where row r, column col of the result goes: y in fp32, or y16 in bf16.
+    auto out_at = [&](int r, int col) { return y16 ? nullptr : y + int64_t(r) * ldy + col; };
+    auto out16_at = [&](int r, int col) { return y16 ? y16 + int64_t(r) * ldy + col : nullptr; };
     if (task.panel_end - task.panel_begin >= 2 && task.row_end - task.row_begin > tile_rows) {
       for (int r = task.row_begin; r < task.row_end; r += kBf16WideTileRows) {
         const int rows = std::min(kBf16WideTileRows, task.row_end - r);
         int p = task.panel_begin;
         for (; p + 1 < task.panel_end; p += 2) {
           const int col = p * kBf16PanelWidth;
-          float* out = y16 ? nullptr : y + int64_t(r) * ldy + col;
-          uint16_t* out16 = y16 ? y16 + int64_t(r) * ldy + col : nullptr;
           bf16_tile64_avx512bf16(rows, kp, xb + int64_t(r) * ldxb, ldxb, panels + p * panel_elements,
                                  panels + (p + 1) * panel_elements, bias ? bias + col : nullptr, std::min(2 * kBf16PanelWidth, n - col),
-                                 out, ldy, epilogue, out16);
+                                 out_at(r, col), ldy, epilogue, out16_at(r, col));
         }
         if (p < task.panel_end) {
           const int col = p * kBf16PanelWidth;
-          float* out = y16 ? nullptr : y + int64_t(r) * ldy + col;
-          uint16_t* out16 = y16 ? y16 + int64_t(r) * ldy + col : nullptr;
           bf16_tile_avx512bf16(rows, kp, xb + int64_t(r) * ldxb, ldxb, panels + p * panel_elements, bias ? bias + col : nullptr,
-                               std::min(kBf16PanelWidth, n - col), out, ldy, epilogue, out16);
+                               std::min(kBf16PanelWidth, n - col), out_at(r, col), ldy, epilogue, out16_at(r, col));
         }
       }
       return;
@@ -263,10 +262,8 @@ void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb,
       const int rows = std::min(tile_rows, task.row_end - r);
       for (int p = task.panel_begin; p < task.panel_end; ++p) {
         const int col = p * kBf16PanelWidth;
-        float* out = y16 ? nullptr : y + int64_t(r) * ldy + col;
-        uint16_t* out16 = y16 ? y16 + int64_t(r) * ldy + col : nullptr;
         bf16_tile_avx512bf16(rows, kp, xb + int64_t(r) * ldxb, ldxb, panels + p * panel_elements, bias ? bias + col : nullptr,
-                             std::min(kBf16PanelWidth, n - col), out, ldy, epilogue, out16);
+                             std::min(kBf16PanelWidth, n - col), out_at(r, col), ldy, epilogue, out16_at(r, col));
       }
     }
   };

@@ -60,10 +60,19 @@ void softmax_rows(float* x, int rows, int cols, int64_t ld) {
   }
 }
 
-void softmax_rows_to_bf16_reference(float* x, int rows, int cols, int64_t ld, uint16_t* out, int64_t ld_out, int cols_padded) {
-  softmax_rows_reference(x, rows, cols, ld);
+namespace {
+
+// Rows of x rounded to bf16 (nearest even) into out, zero from cols to cols_padded.
+void round_rows_to_bf16(const float* x, int rows, int cols, int64_t ld, uint16_t* out, int64_t ld_out, int cols_padded) {
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < cols_padded; ++c) out[r * ld_out + c] = c < cols ? float_to_bf16(x[r * ld + c]) : 0;
+}
+
+}  // namespace
+
+void softmax_rows_to_bf16_reference(float* x, int rows, int cols, int64_t ld, uint16_t* out, int64_t ld_out, int cols_padded) {
+  softmax_rows_reference(x, rows, cols, ld);
+  round_rows_to_bf16(x, rows, cols, ld, out, ld_out, cols_padded);
 }
 
 void softmax_rows_to_bf16(float* x, int rows, int cols, int64_t ld, uint16_t* out, int64_t ld_out, int cols_padded) {
@@ -72,8 +81,7 @@ void softmax_rows_to_bf16(float* x, int rows, int cols, int64_t ld, uint16_t* ou
     return;
   }
   softmax_rows(x, rows, cols, ld);
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols_padded; ++c) out[r * ld_out + c] = c < cols ? float_to_bf16(x[r * ld + c]) : 0;
+  round_rows_to_bf16(x, rows, cols, ld, out, ld_out, cols_padded);
 }
 
 void add_layer_norm(float* x, const float* residual, int rows, int cols, int64_t ld, const float* gamma,
@@ -100,15 +108,6 @@ void add_layer_norm(float* x, const float* residual, int rows, int cols, int64_t
     for (int c = 0; c < cols; ++c) row[c] = (row[c] - mean) * inv_std * gamma[c] + beta[c];
   }
 }
-
-namespace {
-
-void round_rows_to_bf16(const float* x, int rows, int cols, int64_t ld, uint16_t* out, int64_t ld_out, int cols_padded) {
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols_padded; ++c) out[r * ld_out + c] = c < cols ? float_to_bf16(x[r * ld + c]) : 0;
-}
-
-}  // namespace
 
 void add_layer_norm_to_bf16(float* x, const float* residual, int rows, int cols, int64_t ld, const float* gamma, const float* beta,
                             float eps, uint16_t* out, int64_t ld_out, int cols_padded) {
