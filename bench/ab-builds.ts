@@ -7,6 +7,9 @@
  *   npm run bench:ab -- --a old.node --b build/Release/sie_native.node [--model dir] [--dtype bf16]
  *     [--pooling cls] [--min 256 --max 256 --batch 8] [--images N] [--seconds 20]
  *
+ * --a-isa / --b-isa cap each build's CPU path (SIE_CPU_ISA, read by each addon when it loads; the
+ * two files must differ, or Node loads one addon twice): `--a X.node --a-isa avx2 --b Y.node
+ * --b-isa avx512 --dtype fp32` compares two kernel paths in one process.
  * --model defaults to the MiniLM-shaped checkpoint (bench/.cache); --pooling overrides the
  * model's pooled head (mean, cls, last) to measure what a head's rows cost; --images N runs a
  * CLIP model's vision tower on N images of seeded pixels instead of text.
@@ -25,6 +28,7 @@ async function main(): Promise<void> {
       a: { type: 'string' }, b: { type: 'string' }, model: { type: 'string' }, dtype: { type: 'string', default: 'bf16' },
       pooling: { type: 'string' }, min: { type: 'string', default: '256' }, max: { type: 'string', default: '256' },
       batch: { type: 'string', default: '8' }, images: { type: 'string' }, seconds: { type: 'string', default: '20' },
+      'a-isa': { type: 'string' }, 'b-isa': { type: 'string' },
     },
   });
   if (!values.a || !values.b) throw new Error('name the two builds: --a FILE.node --b FILE.node');
@@ -53,9 +57,17 @@ async function main(): Promise<void> {
   const pixels = Float32Array.from({ length: images * 3 * side * side }, (_, i) => Math.sin(i) * 0.5);
   const require = createRequire(import.meta.url);
   const models = [];
-  for (const file of [values.a, values.b]) {
+  const sides = [{ file: values.a, isa: values['a-isa'] }, { file: values.b, isa: values['b-isa'] }];
+  if (sides.some((s) => s.isa) && path.resolve(values.a) === path.resolve(values.b)) throw new Error('--a-isa/--b-isa need two files (copy the build)');
+  const inherited = process.env.SIE_CPU_ISA;
+  for (const { file, isa } of sides) {
+    if (isa) process.env.SIE_CPU_ISA = isa;
+    else if (inherited === undefined) delete process.env.SIE_CPU_ISA;
+    else process.env.SIE_CPU_ISA = inherited;
     const addon = require(path.resolve(file)) as NativeAddon;
-    models.push(await addon.openBackend({ device: 'cpu', threads: 2 }).loadModel(description));
+    const backend = addon.openBackend({ device: 'cpu', threads: 2 });
+    if (isa) console.log(`${file}: CPU ISA ${addon.kernels.cpuIsa.active}, fp32 GEMM kernel ${addon.kernels.gemmKernel}`);
+    models.push(await backend.loadModel(description));
   }
   const times: number[][] = [[], []], ratios: number[] = [];
   const end = performance.now() + Number(values.seconds) * 1000;
