@@ -50,8 +50,9 @@ export interface EngineOptions {
   batchWaitMs?: number;
   /**
    * A lone request of at most this many tokens, with nothing else queued or running, runs on the
-   * event loop's thread instead of a worker's (default 64; 0: never). It blocks the event loop for
-   * that forward pass (about 1-4 ms at 64 tokens on two cores) and saves two thread hand-offs.
+   * event loop's thread instead of a worker's (default 64; 0: never), if the model's cost per
+   * token (learnt from its batches) predicts a pass of at most 4 ms. It blocks the event loop for
+   * that pass and saves two thread hand-offs.
    */
   inlineMaxTokens?: number;
   /** Most tokens queued per model before requests are refused with OVERLOADED. */

@@ -17,7 +17,9 @@
  * on a 2-vCPU VM the hand-off to a sleeping worker and the wake-up of the event loop after it
  * cost 0.2-0.3 ms of a 1.4-2 ms single-sentence request over HTTP. The decision waits for the end
  * of the event loop's current I/O phase (setImmediate), so requests that arrived together still
- * go out as one batch.
+ * go out as one batch. It also needs the model's cost per token, learnt from its batches so far,
+ * to predict at most INLINE_MAX_MS: a token limit alone let 64 tokens of a 24-layer model (bge-m3)
+ * hold the event loop for a hundred milliseconds, health checks and all.
  *
  * Images (CLIP's vision tower) queue beside a model's text, in a queue of their own: each image
  * costs the vision tokens it runs (patches + the class token) against the same budget, requests'
@@ -29,6 +31,13 @@ import { EngineError } from '../../errors/engine-error.js';
 import type { NativeModel, NativeRunOutput } from '../../bindings/native-addon.js';
 import type { OutputType, SequenceOutput } from '../../families/model-family.js';
 import { mergeBatches, sliceBatch, splitByTokenBudget, splitOutput, type TokenBatch } from './token-batch.js';
+
+/**
+ * The longest forward pass (predicted) run on the event loop's thread. What it saves is fixed (two
+ * thread hand-offs, 0.2-0.3 ms), what it costs grows with the pass: every other request, health
+ * check and metrics scrape waits behind it.
+ */
+export const INLINE_MAX_MS = 4;
 
 /** At most this many images per native call, whatever the budget (bounds activation memory). */
 export const MAX_IMAGES_PER_BATCH = 32;
@@ -153,6 +162,8 @@ export class BatchScheduler {
   private lastOverlapAt = -Infinity;
   /** Models whose queue depth changed since the observer last heard. */
   private readonly depthChanged = new Set<string>();
+  /** Each model's forward time per token (ms), a moving average over its text batches. */
+  private readonly msPerToken = new WeakMap<SchedulableModel, number>();
 
   constructor(private readonly options: SchedulerOptions, private readonly observer: SchedulerObserver = {}) {}
 
@@ -258,13 +269,29 @@ export class BatchScheduler {
     if (this.outstanding > 1) this.lastOverlapAt = now;
     const burst = now - this.lastOverlapAt < this.options.maxWaitMs;
     if (burst && this.running === 0 && queue.tokens < this.budgetOf(model)) this.pumpAfterWait();
-    else if (this.running === 0 && this.mayRunInline(queue, job.tokens)) this.pumpAfterIo();
+    else if (this.running === 0 && this.inlineSized(queue, job.tokens)) this.pumpAfterIo();
     else this.pump();
+  }
+
+  /** Whether `tokens` from this queue are few enough to run on the event loop's thread, cost aside. */
+  private inlineSized(queue: ModelQueue, tokens: number): boolean {
+    return queue.kind === 'tokens' && tokens <= (this.options.inlineMaxTokens ?? 0) && queue.model.native.runNow !== undefined;
   }
 
   /** Whether a batch of `tokens` from this queue could run on the event loop's thread. */
   private mayRunInline(queue: ModelQueue, tokens: number): boolean {
-    return queue.kind === 'tokens' && tokens <= (this.options.inlineMaxTokens ?? 0) && queue.model.native.runNow !== undefined;
+    if (!this.inlineSized(queue, tokens)) return false;
+    // Until a batch has shown what a token costs, the model's first requests take the worker thread.
+    const perToken = this.msPerToken.get(queue.model);
+    return perToken !== undefined && tokens * perToken <= INLINE_MAX_MS;
+  }
+
+  /** Folds a finished text batch into the model's cost per token. */
+  private learnCost(model: SchedulableModel, tokens: number, inferenceMs: number): void {
+    if (tokens <= 0) return;
+    const sample = inferenceMs / tokens;
+    const before = this.msPerToken.get(model);
+    this.msPerToken.set(model, before === undefined ? sample : 0.75 * before + 0.25 * sample);
   }
 
   /** Dispatches once the event loop has handled the I/O it has in hand (the requests that arrived with this one). */
@@ -388,6 +415,7 @@ export class BatchScheduler {
   /** Hands each job its sequences of a batch's outputs, and reports the batch. */
   private finish(model: SchedulableModel, jobs: Job[], tokens: number, merged: TokenBatch, out: NativeRunOutput, started: number): void {
     const inferenceMs = performance.now() - started;
+    this.learnCost(model, tokens, inferenceMs);
     const queueMs = jobs.map((j) => started - j.enqueuedAt);
     const sequences = splitOutput(out, merged.offsets, model.perTokenOutput);
     let at = 0;
