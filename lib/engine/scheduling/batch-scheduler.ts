@@ -12,8 +12,9 @@
  * `maxWaitMs` for more before dispatching; otherwise a request goes out at once. A client that
  * sends each request after the answer to its last never overlaps itself, however fast it goes:
  * timed by arrivals alone, each of its requests waited the whole window (a 2-layer model's
- * 0.1 ms requests took 1.1 ms). A lone request of at most `inlineMaxTokens` tokens, when nothing else is queued or
- * running, runs on the event loop's own thread (NativeModel.runNow) instead of a worker thread:
+ * 0.1 ms requests took 1.1 ms). A lone request of at most `inlineMaxTokens` tokens, when nothing
+ * else is queued or running, runs on the event loop's own thread (NativeModel.runNow) instead of
+ * a worker thread:
  * on a 2-vCPU VM the hand-off to a sleeping worker and the wake-up of the event loop after it
  * cost 0.2-0.3 ms of a 1.4-2 ms single-sentence request over HTTP. The decision waits for the end
  * of the event loop's current I/O phase (setImmediate), so requests that arrived together still
