@@ -3,7 +3,8 @@
 #   1. builds the kernel tests, the host tests and the model runner (CMake, nvcc), unless
 #      SIE_GPU_PREBUILT names a folder holding them (built elsewhere with the same CMakeLists);
 #   2. runs every kernel against its C++ twin (random shapes and edge cases), then the tensor-core
-#      GEMM benchmark on 32k-token products;
+#      GEMM benchmark on 32k-token products (the persistent wgmma GEMM first and alone, under a
+#      short limit: where it fails, the rest runs without it);
 #   3. model parity (bench/cuda/gpu_parity.py): every head on tiny checkpoints against the float64
 #      references of ../shared/tools, and MiniLM-, bge-base- and bge-m3-shaped checkpoints against
 #      transformers float64, in fp32 / fp16 / bf16;
@@ -53,6 +54,21 @@ else
     { tail -30 "$LOGS/cmake.txt"; echo "FAIL build"; exit 1; }
 fi
 
+step "the persistent wgmma GEMM alone (short limit)"
+# New and not yet run on a GPU when written (2026-11-27): if it fails or hangs, it costs a minute
+# here, and the rest of the check runs without it (the GEMM chooser then never offers it).
+if timeout 60 "$BIN/sie_cuda_kernel_tests" --persistent-gemm > "$LOGS/persistent_gemm.txt" 2>&1; then
+  tail -1 "$LOGS/persistent_gemm.txt"
+else
+  status=$?
+  grep -v '^ok ' "$LOGS/persistent_gemm.txt" | tail -20
+  if [ "$status" != 77 ]; then
+    echo "FAIL persistent wgmma GEMM (exit $status): left out from here on (SIE_CUDA_WGMMA_PERSISTENT=off)"
+    failed+=(persistent-gemm)
+    export SIE_CUDA_WGMMA_PERSISTENT=off
+  fi
+fi
+
 step "kernel tests and GEMM throughput"
 timeout 240 "$BIN/sie_cuda_kernel_tests" --bench > "$LOGS/kernel_tests.txt" 2>&1 || failed+=(kernel-tests)
 grep -v '^ok ' "$LOGS/kernel_tests.txt"
@@ -68,6 +84,14 @@ if command -v ncu > /dev/null; then
     grep -E "gemm_wgmma_kernel|Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|L2 Cache Throughput|Achieved Occupancy|Registers Per|Stall|ERR_" \
       "$LOGS/ncu-${shape// /-}.txt" | head -24
   done
+  if [ "${SIE_CUDA_WGMMA_PERSISTENT:-}" != off ]; then
+    timeout 120 ncu --kernel-name regex:gemm_wgmma_persistent --launch-skip 2 --launch-count 1 --section SpeedOfLight \
+      --section Occupancy --section WarpStateStats "$BIN/sie_cuda_kernel_tests" --profile-gemm "MiniLM qkv" \
+      > "$LOGS/ncu-persistent-MiniLM-qkv.txt" 2>&1
+    echo "-- MiniLM qkv, persistent"
+    grep -E "Duration|Compute \(SM\) Throughput|L2 Cache Throughput|Achieved Occupancy|Registers Per|Stall|ERR_" \
+      "$LOGS/ncu-persistent-MiniLM-qkv.txt" | head -16
+  fi
 else
   echo "SKIP: ncu not installed"
 fi

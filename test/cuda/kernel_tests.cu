@@ -7,10 +7,12 @@
 // Large products are checked on a sample of rows against the twin and in full against the
 // plain device twin (gemm_reference / attention_reference).
 //
-// usage: sie_cuda_kernel_tests [--quick] [--bench] [--profile-gemm NAME]   Exits 77 without a GPU (a
-// skip, never a pass).
+// usage: sie_cuda_kernel_tests [--quick] [--bench] [--profile-gemm NAME] [--persistent-gemm]
+// Exits 77 without a GPU (a skip, never a pass).
 // --quick leaves out the largest cases (for compute-sanitizer, which runs kernels ~100x slower);
 // --bench also times the tensor-core GEMM on 32k-token products (TFLOP/s).
+// --persistent-gemm runs only the persistent wgmma kernel's products; SIE_CUDA_WGMMA_PERSISTENT=off
+// leaves that kernel out of every list.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -18,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -203,7 +206,9 @@ const char* activation_name(Activation a) {
 
 // Which implementation test_gemm and bench_gemm run: gemm()'s own choice, one of our kernels by
 // name, or cuBLASLt (loaded at run time; skipped where it is not installed).
-enum class Impl { Auto, Wide, Hopper128, Hopper256, Library };
+enum class Impl { Auto, Wide, Hopper128, Hopper256, HopperPersistent, Library };
+// The wgmma kernels: they refuse (cudaErrorNotSupported) arguments outside their limits.
+bool is_hopper(Impl i) { return i == Impl::Hopper128 || i == Impl::Hopper256 || i == Impl::HopperPersistent; }
 Impl g_impl = Impl::Auto;
 const char* impl_name(Impl i) {
   switch (i) {
@@ -211,6 +216,7 @@ const char* impl_name(Impl i) {
     case Impl::Wide: return " [128x256]";
     case Impl::Hopper128: return " [wgmma 128x128]";
     case Impl::Hopper256: return " [wgmma 128x256]";
+    case Impl::HopperPersistent: return " [wgmma persistent]";
     default: return " [cuBLASLt]";
   }
 }
@@ -218,11 +224,14 @@ cudaError_t run_gemm(DType t, const GemmArgs& args) {
   if (g_impl == Impl::Wide) return gemm_with(GemmKernel::TensorCore128x256, t, args, nullptr);
   if (g_impl == Impl::Hopper128) return gemm_with(GemmKernel::Hopper128x128, t, args, nullptr);
   if (g_impl == Impl::Hopper256) return gemm_with(GemmKernel::Hopper128x256, t, args, nullptr);
+  if (g_impl == Impl::HopperPersistent) return gemm_with(GemmKernel::HopperPersistent128x128, t, args, nullptr);
   if (g_impl == Impl::Library) return sie::CublasLt::instance()->run(t, args, nullptr);
   return gemm(t, args, nullptr);
 }
 
-void test_gemm(DType t, int m, int n, int k, Activation act, bool bias, bool residual) {
+// y_pad > 0: y's rows are n + y_pad apart (an odd n with a padded stride reaches the kernels'
+// lone-last-column stores); only the n real columns are compared.
+void test_gemm(DType t, int m, int n, int k, Activation act, bool bias, bool residual, int y_pad = 0) {
   Arena arena;
   const float scale = 1.0f / std::sqrt(float(k));
   auto x = rounded(t, random_values(size_t(m) * k)), w = rounded(t, random_values(size_t(n) * k, scale));
@@ -236,20 +245,24 @@ void test_gemm(DType t, int m, int n, int k, Activation act, bool bias, bool res
   args.activation = act;
   args.residual = residual ? arena.upload(t, r) : nullptr;
   args.ldr = n;
-  args.y = arena.output(size_t(m) * n * dtype_size(t));
-  args.ldy = n;
+  const int ldy = n + y_pad;
+  args.y = arena.output(size_t(m) * ldy * dtype_size(t));
+  args.ldy = ldy;
   args.m = m, args.n = n, args.k = k;
   const cudaError_t status = run_gemm(t, args);
-  if (status == cudaErrorNotSupported && (g_impl == Impl::Hopper128 || g_impl == Impl::Hopper256)) {
+  if (status == cudaErrorNotSupported && is_hopper(g_impl)) {
     // Outside the wgmma kernels' limits (a row stride not a multiple of 8): the runtime takes
     // another kernel there.
     std::printf("skip gemm%s %dx%dx%d: outside the kernel's limits\n", impl_name(g_impl), m, n, k);
     return;
   }
   CHECK_CUDA(status);
-  const auto got = download(t, args.y, size_t(m) * n);
+  std::vector<float> got = download(t, args.y, size_t(m) * ldy);
+  for (int i = 0; y_pad > 0 && i < m; ++i) std::copy_n(got.begin() + int64_t(i) * ldy, n, got.begin() + int64_t(i) * n);
+  got.resize(size_t(m) * n);
   const std::string name = std::string("gemm") + impl_name(g_impl) + " " + dtype_name(t) + " " + std::to_string(m) + "x" + std::to_string(n) + "x" +
-                           std::to_string(k) + " " + activation_name(act) + (bias ? "+bias" : "") + (residual ? "+res" : "");
+                           std::to_string(k) + " " + activation_name(act) + (bias ? "+bias" : "") + (residual ? "+res" : "") +
+                           (y_pad ? " ldy " + std::to_string(ldy) : "");
   // The twin on a sample of rows (all rows of small products).
   const auto rows = sample_rows(m, 48);
   std::vector<float> want, got_rows, row(n);
@@ -263,6 +276,7 @@ void test_gemm(DType t, int m, int n, int k, Activation act, bool bias, bool res
   if (int64_t(m) * n > 100000) {  // and every element against the plain device twin
     GemmArgs plain = args;
     plain.y = arena.output(size_t(m) * n * dtype_size(t));
+    plain.ldy = n;
     CHECK_CUDA(gemm_reference(t, plain, nullptr));
     report(name + " vs device twin", got, download(t, plain.y, size_t(m) * n), tolerance(t));
   }
@@ -411,7 +425,7 @@ void bench_gemm(DType t) {
     args.y = arena.alloc(size_t(s.m) * s.n * 2);
     args.ldx = args.ldw = s.k, args.ldy = s.n, args.m = s.m, args.n = s.n, args.k = s.k;
     const cudaError_t first = run_gemm(t, args);
-    if (first == cudaErrorNotSupported && (g_impl == Impl::Hopper128 || g_impl == Impl::Hopper256)) {
+    if (first == cudaErrorNotSupported && is_hopper(g_impl)) {
       std::printf("bench gemm%-12s %s %-18s %6dx%5dx%5d  outside the kernel's limits (row stride)\n", impl_name(g_impl),
                   dtype_name(t), s.what, s.m, s.n, s.k);
       continue;
@@ -440,6 +454,30 @@ void bench_gemm(DType t) {
   }
 }
 
+// The products every run-time GEMM candidate must get right (g_impl picks the candidate).
+void test_candidate(Impl impl) {
+  g_impl = impl;
+  for (DType t : {DType::F16, DType::BF16}) {
+    test_gemm(t, 1, 384, 384, Activation::None, true, false);
+    test_gemm(t, 130, 130, 136, Activation::GeluTanh, true, false);
+    test_gemm(t, 2000, 1152, 384, Activation::None, true, false);
+    test_gemm(t, 2000, 384, 1536, Activation::None, true, true);
+    test_gemm(t, 4100, 3072, 768, Activation::GeluErf, true, false);
+    if (impl != Impl::Library) {
+      // Edges of the wgmma tiles: K not a multiple of the 64-wide slice, M and N not multiples
+      // of the tile, one K slice, more K slices than ring slots, tails of 8 columns, an odd N
+      // with a padded row stride (a lone last column). 8192 x 1536 is 768 tiles: more than an
+      // H100 keeps resident (264), so the persistent kernel's blocks each walk several, their
+      // ring slots and barrier phases running on across tiles.
+      test_gemm(t, 129, 264, 40, Activation::Tanh, true, true);
+      test_gemm(t, 255, 136, 4104, Activation::GeluErf, true, false);
+      test_gemm(t, 8192, 1536, 384, Activation::GeluErf, true, false);
+      test_gemm(t, 3, 1000, 64, Activation::None, true, false);
+      test_gemm(t, 300, 77, 72, Activation::GeluErf, true, false, 3);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -451,16 +489,31 @@ int main(int argc, char** argv) {
   cudaDeviceProp prop{};
   cudaGetDeviceProperties(&prop, 0);
   std::printf("device: %s (sm_%d%d, %d SMs)\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount);
-  bool bench = false, quick = false;
+  bool bench = false, quick = false, only_persistent = false;
   for (int i = 1; i < argc; ++i) {
     bench |= std::string(argv[i]) == "--bench";
     quick |= std::string(argv[i]) == "--quick";
     if (std::string(argv[i]) == "--profile-gemm" && i + 1 < argc) g_only_shape = argv[++i];
+    only_persistent |= std::string(argv[i]) == "--persistent-gemm";
+  }
+  // The persistent wgmma kernel alone (bench/gpu-check.sh runs this first, under a short time
+  // limit: a kernel that never finishes costs seconds there, not the whole test step).
+  const char* persistent_env = std::getenv("SIE_CUDA_WGMMA_PERSISTENT");
+  const bool persistent = !(persistent_env && std::string(persistent_env) == "off");
+  if (only_persistent) {
+    if (!hopper_gemm_available()) {
+      std::printf("SKIP: this device does not run sm_90a code\n");
+      return 77;
+    }
+    test_candidate(Impl::HopperPersistent);
+    std::printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed ? 1 : 0;
   }
   if (!g_only_shape.empty()) {
     // One shape, fp16, on the wgmma kernels (run under ncu by bench/gpu-check.sh).
-    for (Impl impl : {Impl::Hopper128, Impl::Hopper256}) {
+    for (Impl impl : {Impl::Hopper128, Impl::Hopper256, Impl::HopperPersistent}) {
       if (!hopper_gemm_available()) break;
+      if (impl == Impl::HopperPersistent && !persistent) continue;
       g_impl = impl;
       bench_gemm(DType::F16);
     }
@@ -511,31 +564,18 @@ int main(int argc, char** argv) {
   if (!library) std::printf("note: cuBLASLt not tested: %s\n", sie::CublasLt::unavailable_reason().c_str());
   const bool hopper = hopper_gemm_available();
   if (!hopper) std::printf("note: wgmma kernels not tested: this device does not run sm_90a code\n");
-  for (Impl impl : {Impl::Wide, Impl::Hopper128, Impl::Hopper256, Impl::Library}) {
+  for (Impl impl : {Impl::Wide, Impl::Hopper128, Impl::Hopper256, Impl::HopperPersistent, Impl::Library}) {
     if (impl == Impl::Library && !library) continue;
-    if ((impl == Impl::Hopper128 || impl == Impl::Hopper256) && !hopper) continue;
-    g_impl = impl;
-    for (DType t : {DType::F16, DType::BF16}) {
-      test_gemm(t, 1, 384, 384, Activation::None, true, false);
-      test_gemm(t, 130, 130, 136, Activation::GeluTanh, true, false);
-      test_gemm(t, 2000, 1152, 384, Activation::None, true, false);
-      test_gemm(t, 2000, 384, 1536, Activation::None, true, true);
-      test_gemm(t, 4100, 3072, 768, Activation::GeluErf, true, false);
-      if (impl != Impl::Library) {
-        // Edges of the wgmma tiles: K not a multiple of the 64-wide slice, M and N not multiples
-        // of the tile, one K slice, more K slices than ring slots, tails of 8 columns.
-        test_gemm(t, 129, 264, 40, Activation::Tanh, true, true);
-        test_gemm(t, 255, 136, 4104, Activation::GeluErf, true, false);
-        test_gemm(t, 8192, 1536, 384, Activation::GeluErf, true, false);
-        test_gemm(t, 3, 1000, 64, Activation::None, true, false);
-      }
-    }
+    if (is_hopper(impl) && !hopper) continue;
+    if (impl == Impl::HopperPersistent && !persistent) continue;
+    test_candidate(impl);
   }
   g_impl = Impl::Auto;
   if (bench) {
-    for (Impl impl : {Impl::Auto, Impl::Wide, Impl::Hopper128, Impl::Hopper256, Impl::Library}) {
+    for (Impl impl : {Impl::Auto, Impl::Wide, Impl::Hopper128, Impl::Hopper256, Impl::HopperPersistent, Impl::Library}) {
       if (impl == Impl::Library && !library) continue;
-      if ((impl == Impl::Hopper128 || impl == Impl::Hopper256) && !hopper) continue;
+      if (is_hopper(impl) && !hopper) continue;
+      if (impl == Impl::HopperPersistent && !persistent) continue;
       g_impl = impl;
       bench_gemm(DType::F16);
       bench_gemm(DType::BF16);

@@ -14,11 +14,20 @@
 // reads of the residual and coalesced writes of y. It applies gemm_epilogue.cuh's function, so
 // it computes what the mma.sync kernel and the reference twin compute from the same sums.
 //
+// The persistent variant (gemm_wgmma_persistent_kernel) keeps each block resident and walks the
+// tiles blockIdx.x, + gridDim.x, ...: the producer runs on into the next tile's K slices while the
+// consumers finish the current one, so neither a block launch nor the ring's first fill is paid
+// per tile. Its epilogue works straight from the accumulator registers (bias, activation and
+// residual per pair of columns, 4-byte stores) because the ring is no longer free at that point.
+// On short K (384..1024: 6-16 slices a tile) those per-tile costs were about as long as the
+// MMAs themselves (25-44 % of the tensor-core peak on an H100, 2026-11-27).
+//
 // Limits (gemm_hopper returns cudaErrorNotSupported, and the caller takes another kernel): the
 // device must run the sm_90a code; x, w, y and residual 16-byte aligned with row strides a
 // multiple of 8 elements; no SPLADE fold.
 #include <cudaTypedefs.h>
 
+#include <algorithm>
 #include <type_traits>
 
 #include "device_math.cuh"
@@ -44,6 +53,24 @@ struct HopperTile {
   // 1024 bytes of slack to align the ring to the swizzle atom, then the barriers.
   static constexpr int shared_bytes = 1024 + STAGES * stage_bytes + 2 * STAGES * 8;
 };
+
+#if SIE_HOPPER_DEVICE_CODE
+// One K slice of a consumer warpgroup: its 64 rows of x (tile_a, 64 x 64 halves) against the
+// slot's BN rows of w (tile_b), as 4 (K) x kHalves wgmma m64n128k16. accumulate = false makes
+// the slice's first MMA overwrite the accumulators (the first slice of a tile).
+template <typename T, int kHalves>
+__device__ __forceinline__ void slice_mmas(float (&acc)[kHalves][64], const unsigned char* tile_a,
+                                           const unsigned char* tile_b, bool accumulate) {
+  using namespace hopper;
+#pragma unroll
+  for (int kk = 0; kk < kHopperBK / 16; ++kk) {
+    const uint64_t desc_a = smem_descriptor(tile_a + kk * 32);
+#pragma unroll
+    for (int h = 0; h < kHalves; ++h)
+      wgmma_m64n128k16<T>(acc[h], desc_a, smem_descriptor(tile_b + h * 128 * 128 + kk * 32), accumulate || kk > 0);
+  }
+}
+#endif
 
 template <typename T, int BN, int STAGES, int MIN_BLOCKS>
 __global__ void __launch_bounds__(kHopperThreads, MIN_BLOCKS)
@@ -96,14 +123,7 @@ __global__ void __launch_bounds__(kHopperThreads, MIN_BLOCKS)
     const int s = kt % STAGES;
     barrier_wait(&full[s], (kt / STAGES) & 1);
     wgmma_fence();
-    const unsigned char* tile_a = slot_a(s) + group * 64 * 128;
-#pragma unroll
-    for (int kk = 0; kk < kHopperBK / 16; ++kk) {
-      const uint64_t desc_a = smem_descriptor(tile_a + kk * 32);
-#pragma unroll
-      for (int h = 0; h < kHalves; ++h)
-        wgmma_m64n128k16<T>(acc[h], desc_a, smem_descriptor(slot_b(s) + h * 128 * 128 + kk * 32), kt > 0 || kk > 0);
-    }
+    slice_mmas<T, kHalves>(acc, slot_a(s) + group * 64 * 128, slot_b(s), kt > 0);
     wgmma_commit();
     // The MMAs of slot kt - 1 are done once at most this slot's group is in flight.
     wgmma_wait<1>();
@@ -165,6 +185,123 @@ __global__ void __launch_bounds__(kHopperThreads, MIN_BLOCKS)
 #endif
 }
 
+// act(acc + bias) + residual for two adjacent columns (col, col + 1) of one row, stored as one
+// 4-byte pair; col + 1 past n stores col alone. The same function of the sums as epilogue_value.
+template <typename T>
+__device__ __forceinline__ void store_pair(const GemmArgs& a, float v0, float v1, int row, int col) {
+  const bool both = col + 1 < a.n;
+  if (a.bias) {
+    v0 += a.bias[col];
+    if (both) v1 += a.bias[col + 1];
+  }
+  v0 = activate(v0, a.activation);
+  v1 = activate(v1, a.activation);
+  T* y = static_cast<T*>(a.y) + int64_t(row) * a.ldy + col;
+  const T* r = a.residual ? static_cast<const T*>(a.residual) + int64_t(row) * a.ldr + col : nullptr;
+  if (!both) {
+    if (r) v0 += to_float(r[0]);
+    y[0] = from_float<T>(v0);
+    return;
+  }
+  // col is even and the row strides are multiples of 8: 4-byte aligned pairs.
+  if (r) {
+    const uint32_t bits = *reinterpret_cast<const uint32_t*>(r);
+    const T* pair = reinterpret_cast<const T*>(&bits);
+    v0 += to_float(pair[0]);
+    v1 += to_float(pair[1]);
+  }
+  uint32_t out;
+  T* pair = reinterpret_cast<T*>(&out);
+  pair[0] = from_float<T>(v0);
+  pair[1] = from_float<T>(v1);
+  *reinterpret_cast<uint32_t*>(y) = out;
+}
+
+// The persistent schedule of the 128 x 128 tile (see the top of the file): the grid is as many
+// blocks as stay resident, and each walks tiles blockIdx.x, + gridDim.x, ... in the order of the
+// one-tile kernel's grid (columns fastest, so neighbouring blocks share rows of x in L2). Slot
+// and barrier phase follow one slice counter that runs on across tiles, the same on both sides.
+template <typename T, int STAGES, int MIN_BLOCKS>
+__global__ void __launch_bounds__(kHopperThreads, MIN_BLOCKS)
+    gemm_wgmma_persistent_kernel(const __grid_constant__ CUtensorMap map_x, const __grid_constant__ CUtensorMap map_w,
+                                 const GemmArgs a) {
+#if SIE_HOPPER_DEVICE_CODE
+  using namespace hopper;
+  constexpr int BN = 128;
+  using Tile = HopperTile<BN, STAGES>;
+  extern __shared__ unsigned char shared_raw[];
+  unsigned char* ring = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(shared_raw) + 1023) & ~uintptr_t(1023));
+  uint64_t* full = reinterpret_cast<uint64_t*>(ring + STAGES * Tile::stage_bytes);
+  uint64_t* empty = full + STAGES;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int k_tiles = (a.k + kHopperBK - 1) / kHopperBK;
+  const int tiles_n = (a.n + BN - 1) / BN, tiles = tiles_n * ((a.m + kHopperBM - 1) / kHopperBM);
+  auto slot_a = [&](int s) { return ring + s * Tile::stage_bytes; };
+  auto slot_b = [&](int s) { return ring + s * Tile::stage_bytes + Tile::a_bytes; };
+
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < STAGES; ++s) {
+      barrier_init(&full[s], 1);
+      barrier_init(&empty[s], 2);  // one arrival per consumer warpgroup
+    }
+    barrier_init_fence();
+  }
+  __syncthreads();
+
+  if (warp == 8) {
+    if (lane == 0) {
+      tensor_map_prefetch(&map_x);
+      tensor_map_prefetch(&map_w);
+      int it = 0;
+      for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+        const int m0 = (tile / tiles_n) * kHopperBM, n0 = (tile % tiles_n) * BN;
+        for (int kt = 0; kt < k_tiles; ++kt, ++it) {
+          const int s = it % STAGES;
+          barrier_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
+          barrier_arrive_expect_bytes(&full[s], Tile::stage_bytes);
+          tma_load_2d(slot_a(s), &map_x, kt * kHopperBK, m0, &full[s]);
+          tma_load_2d(slot_b(s), &map_w, kt * kHopperBK, n0, &full[s]);
+        }
+      }
+    }
+    return;
+  }
+
+  const int group = warp / 4;  // consumer warpgroup: rows 64 * group .. + 63 of each tile
+  const bool releases = threadIdx.x % 128 == 0;
+  float acc[1][64];
+  int it = 0;
+  for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+    const int m0 = (tile / tiles_n) * kHopperBM, n0 = (tile % tiles_n) * BN;
+    for (int kt = 0; kt < k_tiles; ++kt, ++it) {
+      const int s = it % STAGES;
+      barrier_wait(&full[s], (it / STAGES) & 1);
+      wgmma_fence();
+      slice_mmas<T, 1>(acc, slot_a(s) + group * 64 * 128, slot_b(s), kt > 0);
+      wgmma_commit();
+      // The MMAs of the previous slice are done once at most this slice's group is in flight.
+      wgmma_wait<1>();
+      if (kt > 0 && releases) barrier_arrive(&empty[(it - 1) % STAGES]);
+    }
+    wgmma_wait<0>();
+    // The tile's last slot: released here, so the producer (already on the next tile) can refill it.
+    if (releases) barrier_arrive(&empty[(it - 1) % STAGES]);
+#pragma unroll
+    for (int i = 0; i < 64; ++i) fence_registers(acc[0][i]);
+
+    // Accumulator layout (hopper.cuh): rows row0 and row0 + 8, columns 8j + 2q and 8j + 2q + 1.
+    const int row0 = m0 + group * 64 + (warp % 4) * 16 + lane / 4, q = lane % 4;
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+      const int col = n0 + 8 * j + 2 * q;
+      if (col >= a.n) continue;
+      if (row0 < a.m) store_pair<T>(a, acc[0][4 * j], acc[0][4 * j + 1], row0, col);
+      if (row0 + 8 < a.m) store_pair<T>(a, acc[0][4 * j + 2], acc[0][4 * j + 3], row0 + 8, col);
+    }
+  }
+#endif
+}
+
 // cuTensorMapEncodeTiled from the driver the runtime has loaded (the build links no libcuda).
 PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
   static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
@@ -196,6 +333,13 @@ bool encode_operand(CUtensorMap& map, const void* base, int rows, int k, int ld,
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
+// The limits both wgmma kernels share (see the top of the file).
+bool wgmma_arguments_fit(const GemmArgs& a) {
+  return a.k > 0 && a.k % 8 == 0 && a.ldx % 8 == 0 && a.ldw % 8 == 0 && a.ldy % 8 == 0 && !a.sequence_max && aligned16(a.x) &&
+         aligned16(a.w) && aligned16(a.y) && (!a.residual || (a.ldr % 8 == 0 && aligned16(a.residual))) &&
+         (!a.bias || aligned16(a.bias));
+}
+
 // Whether this device runs the sm_90a build of the kernel (an sm_80 build has an empty body).
 template <typename Kernel>
 bool runs_hopper_code(Kernel kernel) {
@@ -210,11 +354,7 @@ cudaError_t launch_wgmma(const GemmArgs& a, cudaStream_t stream) {
   } else {
     auto kernel = gemm_wgmma_kernel<T, BN, STAGES, MIN_BLOCKS>;
     static const bool usable = runs_hopper_code(kernel);
-    const bool shape_ok = a.k > 0 && a.k % 8 == 0 && a.ldx % 8 == 0 && a.ldw % 8 == 0 && a.ldy % 8 == 0 && !a.sequence_max &&
-                          aligned16(a.x) && aligned16(a.w) && aligned16(a.y) &&
-                          (!a.residual || (a.ldr % 8 == 0 && aligned16(a.residual))) &&
-                          (!a.bias || aligned16(a.bias));
-    if (!usable || !shape_ok) return cudaErrorNotSupported;
+    if (!usable || !wgmma_arguments_fit(a)) return cudaErrorNotSupported;
     CUtensorMap map_x, map_w;
     if (!encode_operand<T>(map_x, a.x, a.m, a.k, a.ldx, kHopperBM) || !encode_operand<T>(map_w, a.w, a.n, a.k, a.ldw, BN))
       return cudaErrorNotSupported;
@@ -222,6 +362,34 @@ cudaError_t launch_wgmma(const GemmArgs& a, cudaStream_t stream) {
     static const cudaError_t opted = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
     if (opted != cudaSuccess) return opted;
     const dim3 grid((a.n + BN - 1) / BN, (a.m + kHopperBM - 1) / kHopperBM);
+    kernel<<<grid, kHopperThreads, bytes, stream>>>(map_x, map_w, a);
+    return cudaGetLastError();
+  }
+}
+
+// The persistent kernel's grid: as many blocks as the device keeps resident at once (two per SM
+// when registers and shared memory allow), never more than there are tiles.
+template <typename T, int STAGES, int MIN_BLOCKS>
+cudaError_t launch_wgmma_persistent(const GemmArgs& a, cudaStream_t stream) {
+  if constexpr (sizeof(T) != 2) {
+    return cudaErrorNotSupported;
+  } else {
+    auto kernel = gemm_wgmma_persistent_kernel<T, STAGES, MIN_BLOCKS>;
+    static const bool usable = runs_hopper_code(kernel);
+    if (!usable || !wgmma_arguments_fit(a)) return cudaErrorNotSupported;
+    CUtensorMap map_x, map_w;
+    if (!encode_operand<T>(map_x, a.x, a.m, a.k, a.ldx, kHopperBM) || !encode_operand<T>(map_w, a.w, a.n, a.k, a.ldw, 128))
+      return cudaErrorNotSupported;
+    constexpr int bytes = HopperTile<128, STAGES>::shared_bytes;
+    static const cudaError_t opted = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+    if (opted != cudaSuccess) return opted;
+    int device = 0, sms = 0, resident = 0;
+    cudaError_t status = cudaGetDevice(&device);
+    if (status == cudaSuccess) status = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+    if (status == cudaSuccess) status = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, kernel, kHopperThreads, bytes);
+    if (status != cudaSuccess) return status;
+    const int64_t tiles = int64_t((a.n + 127) / 128) * ((a.m + kHopperBM - 1) / kHopperBM);
+    const int grid = int(std::min<int64_t>(tiles, int64_t(std::max(1, resident)) * sms));
     kernel<<<grid, kHopperThreads, bytes, stream>>>(map_x, map_w, a);
     return cudaGetLastError();
   }
@@ -235,6 +403,8 @@ cudaError_t launch_hopper(GemmKernel kernel, const GemmArgs& a, cudaStream_t str
     case GemmKernel::Hopper128x128: return launch_wgmma<T, 128, 3, 2>(a, stream);
     // 128 x 256 tiles, 4 slots (193 KiB), one block per SM: half the operand traffic per MMA.
     case GemmKernel::Hopper128x256: return launch_wgmma<T, 256, 4, 1>(a, stream);
+    // 128 x 128 tiles, persistent, 3 slots: two resident blocks per SM as the one-tile kernel.
+    case GemmKernel::HopperPersistent128x128: return launch_wgmma_persistent<T, 3, 2>(a, stream);
     default: return cudaErrorNotSupported;
   }
 }

@@ -80,6 +80,8 @@ GemmSelector::GemmSelector() {
   log_ = log && *log && std::string(log) != "0";
   const char* wgmma = std::getenv("SIE_CUDA_WGMMA");
   wgmma_ = !(wgmma && std::string(wgmma) == "off");
+  const char* persistent = std::getenv("SIE_CUDA_WGMMA_PERSISTENT");
+  wgmma_persistent_ = !(persistent && std::string(persistent) == "off");
 }
 
 const char* GemmSelector::name(Choice c) {
@@ -89,6 +91,7 @@ const char* GemmSelector::name(Choice c) {
     case Choice::Ours256: return "ours 128x256";
     case Choice::Hopper128: return "ours wgmma 128x128";
     case Choice::Hopper256: return "ours wgmma 128x256";
+    case Choice::HopperPersistent128: return "ours wgmma 128x128 persistent";
     default: return "cuBLASLt";
   }
 }
@@ -100,6 +103,8 @@ cudaError_t GemmSelector::launch(Choice c, DType dtype, const GemmArgs& a, cudaS
     case Choice::Ours256: return sie_cuda::gemm_with(sie_cuda::GemmKernel::TensorCore128x256, dtype, a, stream);
     case Choice::Hopper128: return sie_cuda::gemm_with(sie_cuda::GemmKernel::Hopper128x128, dtype, a, stream);
     case Choice::Hopper256: return sie_cuda::gemm_with(sie_cuda::GemmKernel::Hopper128x256, dtype, a, stream);
+    case Choice::HopperPersistent128:
+      return sie_cuda::gemm_with(sie_cuda::GemmKernel::HopperPersistent128x128, dtype, a, stream);
     default: {
       CublasLt* library = CublasLt::instance();
       return library ? library->run(dtype, a, stream) : cudaErrorNotSupported;
@@ -138,6 +143,7 @@ GemmSelector::Choice GemmSelector::measure(DType dtype, const GemmArgs& a, cudaS
     if (wgmma_ && sie_cuda::hopper_gemm_available()) {
       candidates.push_back(Choice::Hopper128);
       candidates.push_back(Choice::Hopper256);
+      if (wgmma_persistent_) candidates.push_back(Choice::HopperPersistent128);
     }
   }
   const bool library = mode_ != "ours" && CublasLt::supports(dtype, a) && CublasLt::instance();
