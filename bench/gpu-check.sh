@@ -3,8 +3,8 @@
 #   1. builds the kernel tests, the host tests and the model runner (CMake, nvcc), unless
 #      SIE_GPU_PREBUILT names a folder holding them (built elsewhere with the same CMakeLists);
 #   2. runs every kernel against its C++ twin (random shapes and edge cases), then the tensor-core
-#      GEMM benchmark on 32k-token products (the persistent wgmma GEMM first and alone, under a
-#      short limit: where it fails, the rest runs without it);
+#      GEMM benchmark on 32k-token products (the persistent wgmma GEMMs first, each alone under a
+#      short limit: one that fails is left out of the rest);
 #   3. model parity (bench/cuda/gpu_parity.py): every head on tiny checkpoints against the float64
 #      references of ../shared/tools, and MiniLM-, bge-base- and bge-m3-shaped checkpoints against
 #      transformers float64, in fp32 / fp16 / bf16;
@@ -54,20 +54,25 @@ else
     { tail -30 "$LOGS/cmake.txt"; echo "FAIL build"; exit 1; }
 fi
 
-step "the persistent wgmma GEMM alone (short limit)"
-# New and not yet run on a GPU when written (2026-11-27): if it fails or hangs, it costs a minute
-# here, and the rest of the check runs without it (the GEMM chooser then never offers it).
-if timeout 60 "$BIN/sie_cuda_kernel_tests" --persistent-gemm > "$LOGS/persistent_gemm.txt" 2>&1; then
-  tail -1 "$LOGS/persistent_gemm.txt"
-else
-  status=$?
-  grep -v '^ok ' "$LOGS/persistent_gemm.txt" | tail -20
-  if [ "$status" != 77 ]; then
-    echo "FAIL persistent wgmma GEMM (exit $status): left out from here on (SIE_CUDA_WGMMA_PERSISTENT=off)"
-    failed+=(persistent-gemm)
-    export SIE_CUDA_WGMMA_PERSISTENT=off
+step "the persistent wgmma GEMMs, each alone (short limits)"
+# The cooperative and ping-pong persistent kernels, new and not yet run on a GPU when written
+# (2026-11-27): one that fails or hangs costs a minute here, and the rest of the check runs
+# without it (the GEMM chooser then never offers it).
+for kind in cooperative pingpong; do
+  switch=SIE_CUDA_WGMMA_PERSISTENT
+  [ "$kind" = pingpong ] && switch=SIE_CUDA_WGMMA_PINGPONG
+  if timeout 60 "$BIN/sie_cuda_kernel_tests" --persistent-gemm $kind > "$LOGS/persistent_gemm_$kind.txt" 2>&1; then
+    echo "$kind: $(tail -1 "$LOGS/persistent_gemm_$kind.txt")"
+  else
+    status=$?
+    grep -v '^ok ' "$LOGS/persistent_gemm_$kind.txt" | tail -20
+    if [ "$status" != 77 ]; then
+      echo "FAIL persistent wgmma GEMM $kind (exit $status): left out from here on ($switch=off)"
+      failed+=(persistent-gemm-$kind)
+      export "$switch=off"
+    fi
   fi
-fi
+done
 
 step "kernel tests and GEMM throughput"
 timeout 240 "$BIN/sie_cuda_kernel_tests" --bench > "$LOGS/kernel_tests.txt" 2>&1 || failed+=(kernel-tests)
@@ -84,14 +89,6 @@ if command -v ncu > /dev/null; then
     grep -E "gemm_wgmma_kernel|Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|L2 Cache Throughput|Achieved Occupancy|Registers Per|Stall|ERR_" \
       "$LOGS/ncu-${shape// /-}.txt" | head -24
   done
-  if [ "${SIE_CUDA_WGMMA_PERSISTENT:-}" != off ]; then
-    timeout 120 ncu --kernel-name regex:gemm_wgmma_persistent --launch-skip 2 --launch-count 1 --section SpeedOfLight \
-      --section Occupancy --section WarpStateStats "$BIN/sie_cuda_kernel_tests" --profile-gemm "MiniLM qkv" \
-      > "$LOGS/ncu-persistent-MiniLM-qkv.txt" 2>&1
-    echo "-- MiniLM qkv, persistent"
-    grep -E "Duration|Compute \(SM\) Throughput|L2 Cache Throughput|Achieved Occupancy|Registers Per|Stall|ERR_" \
-      "$LOGS/ncu-persistent-MiniLM-qkv.txt" | head -16
-  fi
 else
   echo "SKIP: ncu not installed"
 fi

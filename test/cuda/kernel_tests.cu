@@ -7,12 +7,12 @@
 // Large products are checked on a sample of rows against the twin and in full against the
 // plain device twin (gemm_reference / attention_reference).
 //
-// usage: sie_cuda_kernel_tests [--quick] [--bench] [--profile-gemm NAME] [--persistent-gemm]
+// usage: sie_cuda_kernel_tests [--quick] [--bench] [--profile-gemm NAME] [--persistent-gemm cooperative|pingpong]
 // Exits 77 without a GPU (a skip, never a pass).
 // --quick leaves out the largest cases (for compute-sanitizer, which runs kernels ~100x slower);
 // --bench also times the tensor-core GEMM on 32k-token products (TFLOP/s).
-// --persistent-gemm runs only the persistent wgmma kernel's products; SIE_CUDA_WGMMA_PERSISTENT=off
-// leaves that kernel out of every list.
+// --persistent-gemm KIND runs only that persistent wgmma kernel's products;
+// SIE_CUDA_WGMMA_PERSISTENT=off and SIE_CUDA_WGMMA_PINGPONG=off leave them out of every list.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -206,9 +206,21 @@ const char* activation_name(Activation a) {
 
 // Which implementation test_gemm and bench_gemm run: gemm()'s own choice, one of our kernels by
 // name, or cuBLASLt (loaded at run time; skipped where it is not installed).
-enum class Impl { Auto, Wide, Hopper128, Hopper256, HopperPersistent, Library };
+enum class Impl { Auto, Wide, Hopper128, Hopper256, HopperPersistent, HopperPingPong, Library };
 // The wgmma kernels: they refuse (cudaErrorNotSupported) arguments outside their limits.
-bool is_hopper(Impl i) { return i == Impl::Hopper128 || i == Impl::Hopper256 || i == Impl::HopperPersistent; }
+bool is_hopper(Impl i) {
+  return i == Impl::Hopper128 || i == Impl::Hopper256 || i == Impl::HopperPersistent || i == Impl::HopperPingPong;
+}
+// SIE_CUDA_WGMMA_PERSISTENT=off / SIE_CUDA_WGMMA_PINGPONG=off leave out the persistent wgmma
+// kernels, as they do in the GEMM chooser.
+bool switched_off(const char* variable) {
+  const char* value = std::getenv(variable);
+  return value && std::string(value) == "off";
+}
+bool left_out(Impl i) {
+  return (i == Impl::HopperPersistent && switched_off("SIE_CUDA_WGMMA_PERSISTENT")) ||
+         (i == Impl::HopperPingPong && switched_off("SIE_CUDA_WGMMA_PINGPONG"));
+}
 Impl g_impl = Impl::Auto;
 const char* impl_name(Impl i) {
   switch (i) {
@@ -217,6 +229,7 @@ const char* impl_name(Impl i) {
     case Impl::Hopper128: return " [wgmma 128x128]";
     case Impl::Hopper256: return " [wgmma 128x256]";
     case Impl::HopperPersistent: return " [wgmma persistent]";
+    case Impl::HopperPingPong: return " [wgmma ping-pong]";
     default: return " [cuBLASLt]";
   }
 }
@@ -225,6 +238,7 @@ cudaError_t run_gemm(DType t, const GemmArgs& args) {
   if (g_impl == Impl::Hopper128) return gemm_with(GemmKernel::Hopper128x128, t, args, nullptr);
   if (g_impl == Impl::Hopper256) return gemm_with(GemmKernel::Hopper128x256, t, args, nullptr);
   if (g_impl == Impl::HopperPersistent) return gemm_with(GemmKernel::HopperPersistent128x128, t, args, nullptr);
+  if (g_impl == Impl::HopperPingPong) return gemm_with(GemmKernel::HopperPingPong128x128, t, args, nullptr);
   if (g_impl == Impl::Library) return sie::CublasLt::instance()->run(t, args, nullptr);
   return gemm(t, args, nullptr);
 }
@@ -467,8 +481,9 @@ void test_candidate(Impl impl) {
       // Edges of the wgmma tiles: K not a multiple of the 64-wide slice, M and N not multiples
       // of the tile, one K slice, more K slices than ring slots, tails of 8 columns, an odd N
       // with a padded row stride (a lone last column). 8192 x 1536 is 768 tiles: more than an
-      // H100 keeps resident (264), so the persistent kernel's blocks each walk several, their
-      // ring slots and barrier phases running on across tiles.
+      // H100 keeps resident (132-264), so the persistent kernels' blocks each walk several,
+      // their ring slots and barrier phases running on across tiles (and, in ping-pong, the
+      // two warpgroups taking turns several times).
       test_gemm(t, 129, 264, 40, Activation::Tanh, true, true);
       test_gemm(t, 255, 136, 4104, Activation::GeluErf, true, false);
       test_gemm(t, 8192, 1536, 384, Activation::GeluErf, true, false);
@@ -489,31 +504,30 @@ int main(int argc, char** argv) {
   cudaDeviceProp prop{};
   cudaGetDeviceProperties(&prop, 0);
   std::printf("device: %s (sm_%d%d, %d SMs)\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount);
-  bool bench = false, quick = false, only_persistent = false;
+  bool bench = false, quick = false;
+  std::string only_persistent;
   for (int i = 1; i < argc; ++i) {
     bench |= std::string(argv[i]) == "--bench";
     quick |= std::string(argv[i]) == "--quick";
     if (std::string(argv[i]) == "--profile-gemm" && i + 1 < argc) g_only_shape = argv[++i];
-    only_persistent |= std::string(argv[i]) == "--persistent-gemm";
+    if (std::string(argv[i]) == "--persistent-gemm" && i + 1 < argc) only_persistent = argv[++i];
   }
-  // The persistent wgmma kernel alone (bench/gpu-check.sh runs this first, under a short time
+  // One persistent wgmma kernel alone (bench/gpu-check.sh runs each first, under a short time
   // limit: a kernel that never finishes costs seconds there, not the whole test step).
-  const char* persistent_env = std::getenv("SIE_CUDA_WGMMA_PERSISTENT");
-  const bool persistent = !(persistent_env && std::string(persistent_env) == "off");
-  if (only_persistent) {
+  if (!only_persistent.empty()) {
     if (!hopper_gemm_available()) {
       std::printf("SKIP: this device does not run sm_90a code\n");
       return 77;
     }
-    test_candidate(Impl::HopperPersistent);
+    test_candidate(only_persistent == "pingpong" ? Impl::HopperPingPong : Impl::HopperPersistent);
     std::printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;
   }
   if (!g_only_shape.empty()) {
     // One shape, fp16, on the wgmma kernels (run under ncu by bench/gpu-check.sh).
-    for (Impl impl : {Impl::Hopper128, Impl::Hopper256, Impl::HopperPersistent}) {
+    for (Impl impl : {Impl::Hopper128, Impl::Hopper256, Impl::HopperPersistent, Impl::HopperPingPong}) {
       if (!hopper_gemm_available()) break;
-      if (impl == Impl::HopperPersistent && !persistent) continue;
+      if (left_out(impl)) continue;
       g_impl = impl;
       bench_gemm(DType::F16);
     }
@@ -564,18 +578,19 @@ int main(int argc, char** argv) {
   if (!library) std::printf("note: cuBLASLt not tested: %s\n", sie::CublasLt::unavailable_reason().c_str());
   const bool hopper = hopper_gemm_available();
   if (!hopper) std::printf("note: wgmma kernels not tested: this device does not run sm_90a code\n");
-  for (Impl impl : {Impl::Wide, Impl::Hopper128, Impl::Hopper256, Impl::HopperPersistent, Impl::Library}) {
+  for (Impl impl : {Impl::Wide, Impl::Hopper128, Impl::Hopper256, Impl::HopperPersistent, Impl::HopperPingPong, Impl::Library}) {
     if (impl == Impl::Library && !library) continue;
     if (is_hopper(impl) && !hopper) continue;
-    if (impl == Impl::HopperPersistent && !persistent) continue;
+    if (left_out(impl)) continue;
     test_candidate(impl);
   }
   g_impl = Impl::Auto;
   if (bench) {
-    for (Impl impl : {Impl::Auto, Impl::Wide, Impl::Hopper128, Impl::Hopper256, Impl::HopperPersistent, Impl::Library}) {
+    for (Impl impl : {Impl::Auto, Impl::Wide, Impl::Hopper128, Impl::Hopper256, Impl::HopperPersistent, Impl::HopperPingPong,
+                      Impl::Library}) {
       if (impl == Impl::Library && !library) continue;
       if (is_hopper(impl) && !hopper) continue;
-      if (impl == Impl::HopperPersistent && !persistent) continue;
+      if (left_out(impl)) continue;
       g_impl = impl;
       bench_gemm(DType::F16);
       bench_gemm(DType::BF16);

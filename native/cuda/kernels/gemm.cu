@@ -341,7 +341,8 @@ cudaError_t gemm(DType dtype, const GemmArgs& args, cudaStream_t stream) {
 
 cudaError_t gemm_with(GemmKernel kernel, DType dtype, const GemmArgs& args, cudaStream_t stream) {
   if (args.m <= 0 || args.n <= 0) return cudaSuccess;
-  if (kernel == GemmKernel::Hopper128x128 || kernel == GemmKernel::Hopper128x256 || kernel == GemmKernel::HopperPersistent128x128)
+  if (kernel == GemmKernel::Hopper128x128 || kernel == GemmKernel::Hopper128x256 || kernel == GemmKernel::HopperPersistent128x128 ||
+      kernel == GemmKernel::HopperPingPong128x128)
     return gemm_hopper(kernel, dtype, args, stream);
   SIE_DISPATCH_DTYPE(dtype, launch_gemm_with, kernel, args, stream);
 }

@@ -20,7 +20,9 @@
 // per tile. Its epilogue works straight from the accumulator registers (bias, activation and
 // residual per pair of columns, 4-byte stores) because the ring is no longer free at that point.
 // On short K (384..1024: 6-16 slices a tile) those per-tile costs were about as long as the
-// MMAs themselves (25-44 % of the tensor-core peak on an H100, 2026-11-27).
+// MMAs themselves (25-44 % of the tensor-core peak on an H100, 2026-11-27). The ping-pong
+// variant (gemm_wgmma_pingpong_kernel) also overlaps each tile's epilogue with the next tile's
+// MMAs inside one block: its two consumer warpgroups own alternate tiles.
 //
 // Limits (gemm_hopper returns cudaErrorNotSupported, and the caller takes another kernel): the
 // device must run the sm_90a code; x, w, y and residual 16-byte aligned with row strides a
@@ -217,6 +219,22 @@ __device__ __forceinline__ void store_pair(const GemmArgs& a, float v0, float v1
   *reinterpret_cast<uint32_t*>(y) = out;
 }
 
+// The epilogue of one m64n128 accumulator block whose first row is `row` and first column `col`
+// (hopper.cuh's layout: warp w of the warpgroup holds rows 16w + lane / 4 and + 8, columns
+// 8j + 2 (lane % 4) and + 1), straight from the registers.
+template <typename T>
+__device__ __forceinline__ void store_accumulators(const GemmArgs& a, const float (&acc)[64], int row, int col) {
+  const int warp_in_group = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
+  const int row0 = row + warp_in_group * 16 + lane / 4, q = lane % 4;
+#pragma unroll
+  for (int j = 0; j < 16; ++j) {
+    const int c = col + 8 * j + 2 * q;
+    if (c >= a.n) continue;
+    if (row0 < a.m) store_pair<T>(a, acc[4 * j], acc[4 * j + 1], row0, c);
+    if (row0 + 8 < a.m) store_pair<T>(a, acc[4 * j + 2], acc[4 * j + 3], row0 + 8, c);
+  }
+}
+
 // The persistent schedule of the 128 x 128 tile (see the top of the file): the grid is as many
 // blocks as stay resident, and each walks tiles blockIdx.x, + gridDim.x, ... in the order of the
 // one-tile kernel's grid (columns fastest, so neighbouring blocks share rows of x in L2). Slot
@@ -289,15 +307,106 @@ __global__ void __launch_bounds__(kHopperThreads, MIN_BLOCKS)
 #pragma unroll
     for (int i = 0; i < 64; ++i) fence_registers(acc[0][i]);
 
-    // Accumulator layout (hopper.cuh): rows row0 and row0 + 8, columns 8j + 2q and 8j + 2q + 1.
-    const int row0 = m0 + group * 64 + (warp % 4) * 16 + lane / 4, q = lane % 4;
-#pragma unroll
-    for (int j = 0; j < 16; ++j) {
-      const int col = n0 + 8 * j + 2 * q;
-      if (col >= a.n) continue;
-      if (row0 < a.m) store_pair<T>(a, acc[0][4 * j], acc[0][4 * j + 1], row0, col);
-      if (row0 + 8 < a.m) store_pair<T>(a, acc[0][4 * j + 2], acc[0][4 * j + 3], row0 + 8, col);
+    store_accumulators<T>(a, acc[0], m0 + group * 64, n0);
+  }
+#endif
+}
+
+// The ping-pong schedule (one resident block per SM): each consumer warpgroup computes whole
+// 128 x 128 tiles, the two taking turns (tiles 0, 2, 4, ... of the block for warpgroup 0, 1, 3,
+// 5, ... for warpgroup 1), so one warpgroup's epilogue runs while the other's MMAs keep the
+// tensor cores busy. The mainloops alternate strictly, each waiting at a named barrier for the
+// other's to finish: besides ordering the work, that keeps a warpgroup from waiting on a slot
+// use more than one barrier phase ahead (a parity wait cannot tell phase u from u - 2). Each
+// slot is used by one warpgroup, so its empty barrier takes one arrival.
+// __maxnreg__ instead of __launch_bounds__: with (288, 1) ptxas stopped at 168 registers and
+// spilled 1.1 KB a thread (two 64-register accumulator blocks live through the epilogue); 224 is
+// the most that 9 warps of one block can hold (224 x 288 <= 65536), and it uses about 200.
+template <typename T, int STAGES>
+__global__ void __maxnreg__(224)
+    gemm_wgmma_pingpong_kernel(const __grid_constant__ CUtensorMap map_x, const __grid_constant__ CUtensorMap map_w,
+                               const GemmArgs a) {
+#if SIE_HOPPER_DEVICE_CODE
+  using namespace hopper;
+  constexpr int BN = 128;
+  using Tile = HopperTile<BN, STAGES>;
+  extern __shared__ unsigned char shared_raw[];
+  unsigned char* ring = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(shared_raw) + 1023) & ~uintptr_t(1023));
+  uint64_t* full = reinterpret_cast<uint64_t*>(ring + STAGES * Tile::stage_bytes);
+  uint64_t* empty = full + STAGES;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int k_tiles = (a.k + kHopperBK - 1) / kHopperBK;
+  const int tiles_n = (a.n + BN - 1) / BN, tiles = tiles_n * ((a.m + kHopperBM - 1) / kHopperBM);
+  auto slot_a = [&](int s) { return ring + s * Tile::stage_bytes; };
+  auto slot_b = [&](int s) { return ring + s * Tile::stage_bytes + Tile::a_bytes; };
+
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < STAGES; ++s) {
+      barrier_init(&full[s], 1);
+      barrier_init(&empty[s], 1);  // the one warpgroup that used the slot
     }
+    barrier_init_fence();
+  }
+  __syncthreads();
+
+  if (warp == 8) {
+    if (lane == 0) {
+      tensor_map_prefetch(&map_x);
+      tensor_map_prefetch(&map_w);
+      int it = 0;
+      for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+        const int m0 = (tile / tiles_n) * kHopperBM, n0 = (tile % tiles_n) * BN;
+        for (int kt = 0; kt < k_tiles; ++kt, ++it) {
+          const int s = it % STAGES;
+          barrier_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
+          barrier_arrive_expect_bytes(&full[s], Tile::stage_bytes);
+          tma_load_2d(slot_a(s), &map_x, kt * kHopperBK, m0, &full[s]);
+          tma_load_2d(slot_b(s), &map_w, kt * kHopperBK, n0, &full[s]);
+        }
+      }
+    }
+    return;
+  }
+
+  const int group = warp / 4;
+  const bool releases = threadIdx.x % 128 == 0;
+  float acc[2][1][64];  // rows 0-63 and 64-127 of the tile
+  for (int j = group; blockIdx.x + j * gridDim.x < tiles; j += 2) {
+    const int tile = blockIdx.x + j * gridDim.x;
+    const int m0 = (tile / tiles_n) * kHopperBM, n0 = (tile % tiles_n) * BN;
+    // Barrier 1: warpgroup 0's mainloop is done (warpgroup 1 may start); 2: the other way round.
+    if (j > 0) {
+      if (group == 0)
+        named_barrier_sync<2, 256>();
+      else
+        named_barrier_sync<1, 256>();
+    }
+    int it = j * k_tiles;
+    for (int kt = 0; kt < k_tiles; ++kt, ++it) {
+      const int s = it % STAGES;
+      barrier_wait(&full[s], (it / STAGES) & 1);
+      wgmma_fence();
+      slice_mmas<T, 1>(acc[0], slot_a(s), slot_b(s), kt > 0);
+      slice_mmas<T, 1>(acc[1], slot_a(s) + 64 * 128, slot_b(s), kt > 0);
+      wgmma_commit();
+      wgmma_wait<1>();
+      if (kt > 0 && releases) barrier_arrive(&empty[(it - 1) % STAGES]);
+    }
+    wgmma_wait<0>();
+    if (releases) barrier_arrive(&empty[(it - 1) % STAGES]);
+    // The other warpgroup's next tile may start (only if it has one: no arrival is left over).
+    if (blockIdx.x + (j + 1) * gridDim.x < tiles) {
+      if (group == 0)
+        named_barrier_arrive<1, 256>();
+      else
+        named_barrier_arrive<2, 256>();
+    }
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+#pragma unroll
+      for (int i = 0; i < 64; ++i) fence_registers(acc[h][0][i]);
+    store_accumulators<T>(a, acc[0][0], m0, n0);
+    store_accumulators<T>(a, acc[1][0], m0 + 64, n0);
   }
 #endif
 }
@@ -367,14 +476,18 @@ cudaError_t launch_wgmma(const GemmArgs& a, cudaStream_t stream) {
   }
 }
 
-// The persistent kernel's grid: as many blocks as the device keeps resident at once (two per SM
-// when registers and shared memory allow), never more than there are tiles.
-template <typename T, int STAGES, int MIN_BLOCKS>
+// The persistent kernels' grid: as many blocks as the device keeps resident at once (two per SM
+// for the cooperative kernel when registers and shared memory allow, one for ping-pong), never
+// more than there are tiles.
+template <typename T, int STAGES, int MIN_BLOCKS, bool PING_PONG>
 cudaError_t launch_wgmma_persistent(const GemmArgs& a, cudaStream_t stream) {
   if constexpr (sizeof(T) != 2) {
     return cudaErrorNotSupported;
   } else {
-    auto kernel = gemm_wgmma_persistent_kernel<T, STAGES, MIN_BLOCKS>;
+    auto kernel = [] {
+      if constexpr (PING_PONG) return gemm_wgmma_pingpong_kernel<T, STAGES>;
+      else return gemm_wgmma_persistent_kernel<T, STAGES, MIN_BLOCKS>;
+    }();
     static const bool usable = runs_hopper_code(kernel);
     if (!usable || !wgmma_arguments_fit(a)) return cudaErrorNotSupported;
     CUtensorMap map_x, map_w;
@@ -404,7 +517,9 @@ cudaError_t launch_hopper(GemmKernel kernel, const GemmArgs& a, cudaStream_t str
     // 128 x 256 tiles, 4 slots (193 KiB), one block per SM: half the operand traffic per MMA.
     case GemmKernel::Hopper128x256: return launch_wgmma<T, 256, 4, 1>(a, stream);
     // 128 x 128 tiles, persistent, 3 slots: two resident blocks per SM as the one-tile kernel.
-    case GemmKernel::HopperPersistent128x128: return launch_wgmma_persistent<T, 3, 2>(a, stream);
+    case GemmKernel::HopperPersistent128x128: return launch_wgmma_persistent<T, 3, 2, false>(a, stream);
+    // 128 x 128 tiles a warpgroup, 6 slots (193 KiB), one block per SM, the two warpgroups taking turns.
+    case GemmKernel::HopperPingPong128x128: return launch_wgmma_persistent<T, 6, 1, true>(a, stream);
     default: return cudaErrorNotSupported;
   }
 }

@@ -142,6 +142,12 @@ template <int ID, int THREADS>
 __device__ __forceinline__ void named_barrier_sync() {
   asm volatile("bar.sync %0, %1;\n" ::"n"(ID), "n"(THREADS) : "memory");
 }
+// Arrives at a named barrier without waiting: with THREADS = 256, one warpgroup's arrive lets
+// another warpgroup's named_barrier_sync<ID, 256> through (a one-way signal).
+template <int ID, int THREADS>
+__device__ __forceinline__ void named_barrier_arrive() {
+  asm volatile("bar.arrive %0, %1;\n" ::"n"(ID), "n"(THREADS) : "memory");
+}
 
 #endif  // SIE_HOPPER_DEVICE_CODE
 

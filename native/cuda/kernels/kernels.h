@@ -57,7 +57,8 @@ cudaError_t gemm(DType dtype, const GemmArgs& args, cudaStream_t stream);
 // Hopper128x128 / Hopper128x256 are the wgmma + TMA kernels (gemm_wgmma.cu): they return
 // cudaErrorNotSupported where the device lacks sm_90a code or the arguments break their limits
 // (16-byte aligned operands, row strides a multiple of 8, no SPLADE fold). HopperPersistent128x128
-// is the 128x128 wgmma kernel with resident blocks that walk the tiles (same limits).
+// is the 128x128 wgmma kernel with resident blocks that walk the tiles, HopperPingPong128x128 the
+// same with the two consumer warpgroups taking alternate tiles (same limits).
 enum class GemmKernel {
   Auto,
   TensorCore128x128,
@@ -66,7 +67,8 @@ enum class GemmKernel {
   Simt,
   Hopper128x128,
   Hopper128x256,
-  HopperPersistent128x128
+  HopperPersistent128x128,
+  HopperPingPong128x128
 };
 cudaError_t gemm_with(GemmKernel kernel, DType dtype, const GemmArgs& args, cudaStream_t stream);
 cudaError_t gemm_hopper(GemmKernel kernel, DType dtype, const GemmArgs& args, cudaStream_t stream);

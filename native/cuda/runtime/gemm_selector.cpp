@@ -82,6 +82,8 @@ GemmSelector::GemmSelector() {
   wgmma_ = !(wgmma && std::string(wgmma) == "off");
   const char* persistent = std::getenv("SIE_CUDA_WGMMA_PERSISTENT");
   wgmma_persistent_ = !(persistent && std::string(persistent) == "off");
+  const char* pingpong = std::getenv("SIE_CUDA_WGMMA_PINGPONG");
+  wgmma_pingpong_ = !(pingpong && std::string(pingpong) == "off");
 }
 
 const char* GemmSelector::name(Choice c) {
@@ -92,6 +94,7 @@ const char* GemmSelector::name(Choice c) {
     case Choice::Hopper128: return "ours wgmma 128x128";
     case Choice::Hopper256: return "ours wgmma 128x256";
     case Choice::HopperPersistent128: return "ours wgmma 128x128 persistent";
+    case Choice::HopperPingPong128: return "ours wgmma 128x128 ping-pong";
     default: return "cuBLASLt";
   }
 }
@@ -105,6 +108,7 @@ cudaError_t GemmSelector::launch(Choice c, DType dtype, const GemmArgs& a, cudaS
     case Choice::Hopper256: return sie_cuda::gemm_with(sie_cuda::GemmKernel::Hopper128x256, dtype, a, stream);
     case Choice::HopperPersistent128:
       return sie_cuda::gemm_with(sie_cuda::GemmKernel::HopperPersistent128x128, dtype, a, stream);
+    case Choice::HopperPingPong128: return sie_cuda::gemm_with(sie_cuda::GemmKernel::HopperPingPong128x128, dtype, a, stream);
     default: {
       CublasLt* library = CublasLt::instance();
       return library ? library->run(dtype, a, stream) : cudaErrorNotSupported;
@@ -144,6 +148,7 @@ GemmSelector::Choice GemmSelector::measure(DType dtype, const GemmArgs& a, cudaS
       candidates.push_back(Choice::Hopper128);
       candidates.push_back(Choice::Hopper256);
       if (wgmma_persistent_) candidates.push_back(Choice::HopperPersistent128);
+      if (wgmma_pingpong_) candidates.push_back(Choice::HopperPingPong128);
     }
   }
   const bool library = mode_ != "ours" && CublasLt::supports(dtype, a) && CublasLt::instance();

@@ -1,13 +1,14 @@
 // Which kernel computes a GEMM of a given shape: chosen by measurement, once per shape, on the
 // first batch that needs it. The candidates are our mma.sync kernels (128x128, 64x64 and
 // 128x256 tiles), on Hopper our wgmma + TMA kernels (128x128 and 128x256 tiles, and the 128x128
-// tile with persistent blocks), and, where
+// tile with persistent blocks, cooperative and ping-pong), and, where
 // libcublasLt.so.13 loads and supports the epilogue, cuBLASLt. A winner other than the mma.sync
 // kernels is taken only if it also agrees with the 128x128 mma.sync kernel on sampled rows. Shapes are keyed
 // by (device, dtype, m rounded up to a power of two, n, k, epilogue). fp32 has one kernel (SIMT).
 // SIE_CUDA_GEMM=auto (default) | ours (our kernels only) | cublaslt (cuBLASLt wherever it can) |
 // heuristic (no measurement: gemm()'s own rule). SIE_CUDA_WGMMA=off leaves the wgmma kernels out
-// (an operator's escape hatch); SIE_CUDA_WGMMA_PERSISTENT=off leaves out the persistent one alone.
+// (an operator's escape hatch); SIE_CUDA_WGMMA_PERSISTENT=off and SIE_CUDA_WGMMA_PINGPONG=off
+// leave out the persistent cooperative and ping-pong kernels alone.
 // SIE_CUDA_GEMM_LOG=1 prints each choice.
 #pragma once
 #include <array>
@@ -24,7 +25,7 @@ class GemmSelector {
   static GemmSelector& instance();
   // Runs the product on `stream` with the kernel chosen for its shape; throws EngineError.
   void run(sie_cuda::DType dtype, const sie_cuda::GemmArgs& args, cudaStream_t stream);
-  enum class Choice { Ours128, Ours64, Ours256, Hopper128, Hopper256, HopperPersistent128, CublasLt };
+  enum class Choice { Ours128, Ours64, Ours256, Hopper128, Hopper256, HopperPersistent128, HopperPingPong128, CublasLt };
   static const char* name(Choice choice);
 
  private:
@@ -36,6 +37,7 @@ class GemmSelector {
   bool log_ = false;
   bool wgmma_ = true;
   bool wgmma_persistent_ = true;
+  bool wgmma_pingpong_ = true;
   std::mutex mutex_;
   std::map<Key, Choice> chosen_;
 };
