@@ -51,6 +51,11 @@ bool PhaseRecorder::enabled() {
   return on;
 }
 
+void PhaseRecorder::reset() {
+  std::lock_guard<std::mutex> lock(totals().mutex);
+  totals().steps.clear();
+}
+
 PhaseRecorder::PhaseRecorder(cudaStream_t stream) : stream_(stream) {
   if (!enabled()) return;
   one_at_a_time_ = std::unique_lock<std::mutex>(pass_lock());

@@ -4,6 +4,9 @@
 // step), and prints the totals to stderr at exit.
 // Recorded passes run one at a time (a process-wide lock), so no other stream's kernels fall
 // between two marks. Off by default: it serialises the stream slots and waits for each pass.
+// A driver discards its warm-up passes with PhaseRecorder::reset(): the first pass of each shape
+// holds one-time work inside its GEMM steps (the GEMM chooser timing every candidate, loading
+// cuBLASLt and each kernel's module), all of it in whichever step met it first.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -18,6 +21,8 @@ class PhaseRecorder {
   explicit PhaseRecorder(cudaStream_t stream);
   ~PhaseRecorder();
   static bool enabled();
+  // Forgets the totals recorded so far (the warm-up passes).
+  static void reset();
   // Closes the step that began at the previous mark (or at construction) under `name`.
   void mark(const char* name);
 
