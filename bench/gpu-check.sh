@@ -13,7 +13,8 @@
 #   5. a batch too large for the GPU's free memory: split and retried, same vectors;
 #   6. the CUDA addon driven from Node (bench/cuda/node_addon_check.mjs);
 #   7. compute-sanitizer memcheck and racecheck on the kernel tests, memcheck on a model run
-#      (last: the slowest step, and the figures above do not depend on it).
+#      (late: the slowest step, and the figures above do not depend on it);
+#   8. where the wgmma GEMM stalls (ncu, optional, last: diagnosis only).
 # Logs go to $OUT (the device tool's folder) or build-gpu/logs. Every step has a time limit, so a
 # hung kernel fails its step instead of the whole check. Exit status: failed steps.
 # usage: bash bench/gpu-check.sh      (env: SIE_SHARED=../shared, SIE_GPU_PREBUILT=dir, PYTHON=python3,
@@ -77,22 +78,6 @@ done
 step "kernel tests and GEMM throughput"
 timeout 240 "$BIN/sie_cuda_kernel_tests" --bench > "$LOGS/kernel_tests.txt" 2>&1 || failed+=(kernel-tests)
 grep -v '^ok ' "$LOGS/kernel_tests.txt"
-step "where the wgmma GEMM stalls (ncu, optional)"
-# One profiled launch per shape: a short-K product (MiniLM qkv, 25 % of peak on 2026-11-27) and a
-# long-K one (bge-base FFN down, 60 %). Informational: a machine without counter access skips it.
-if command -v ncu > /dev/null; then
-  for shape in "MiniLM qkv" "bge-base ffn down"; do
-    timeout 120 ncu --kernel-name regex:gemm_wgmma --launch-skip 2 --launch-count 1 --section SpeedOfLight --section Occupancy \
-      --section WarpStateStats --section MemoryWorkloadAnalysis "$BIN/sie_cuda_kernel_tests" --profile-gemm "$shape" \
-      > "$LOGS/ncu-${shape// /-}.txt" 2>&1
-    echo "-- $shape"
-    grep -E "gemm_wgmma_kernel|Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|L2 Cache Throughput|Achieved Occupancy|Registers Per|Stall|ERR_" \
-      "$LOGS/ncu-${shape// /-}.txt" | head -24
-  done
-else
-  echo "SKIP: ncu not installed"
-fi
-
 step "host tests"
 timeout 120 "$BIN/sie_cuda_host_tests" > "$LOGS/host_tests.txt" 2>&1 || failed+=(host-tests)
 grep -v '^ok ' "$LOGS/host_tests.txt"
@@ -157,6 +142,22 @@ for dtype in fp32 fp16; do
     failed+=(memcheck-model-$dtype)
   tail -1 "$LOGS/memcheck-model-$dtype.txt"
 done
+
+step "where the wgmma GEMM stalls (ncu, optional)"
+# One profiled launch per shape: a short-K product (MiniLM qkv, 25 % of peak on 2026-11-27) and a
+# long-K one (bge-base FFN down, 60 %). Informational: a machine without counter access skips it.
+if command -v ncu > /dev/null; then
+  for shape in "MiniLM qkv" "bge-base ffn down"; do
+    timeout 120 ncu --kernel-name regex:gemm_wgmma --launch-skip 2 --launch-count 1 --section SpeedOfLight --section Occupancy \
+      --section WarpStateStats --section MemoryWorkloadAnalysis "$BIN/sie_cuda_kernel_tests" --profile-gemm "$shape" \
+      > "$LOGS/ncu-${shape// /-}.txt" 2>&1
+    echo "-- $shape"
+    grep -E "gemm_wgmma_kernel|Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|L2 Cache Throughput|Achieved Occupancy|Registers Per|Stall|ERR_" \
+      "$LOGS/ncu-${shape// /-}.txt" | head -24
+  done
+else
+  echo "SKIP: ncu not installed"
+fi
 
 echo "gpu-check: ${SECONDS} s, ${#failed[@]} failed steps${failed[*]:+: ${failed[*]}}"
 [ ${#failed[@]} -eq 0 ]
