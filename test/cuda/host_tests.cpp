@@ -1,7 +1,8 @@
 // The host side of the CUDA backend, on any machine (no GPU needed): the kernels' C++ twins
 // against hand-computed cases and the CPU engine's kernels, the workspace plan, batch splitting
-// and joining on out-of-memory, device-name parsing, the attention work list, and what opening
-// a CUDA backend does on this machine (DEVICE_UNAVAILABLE without a GPU, cuda:0 with one).
+// and joining on out-of-memory, device-name parsing, the attention work list, what opening a
+// CUDA backend does on this machine (DEVICE_UNAVAILABLE without a GPU, cuda:0 with one), and the
+// persistent wgmma GEMMs' schedule on a simulated block (wgmma_schedule_simulation.cpp).
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -17,6 +18,7 @@
 #include "../../native/cuda/runtime/batch_split.h"
 #include "../../native/cuda/runtime/device_selection.h"
 #include "../../native/cuda/runtime/workspace_plan.h"
+#include "wgmma_schedule_simulation.h"
 
 namespace twin = sie_cuda_twin;
 
@@ -251,6 +253,7 @@ int main() {
   device_names();
   attention_work_list();
   opening_the_backend();
+  wgmma_schedule_simulation(check);
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed ? 1 : 0;
 }

@@ -36,6 +36,7 @@
 #include "gemm_epilogue.cuh"
 #include "hopper.cuh"
 #include "kernels.h"
+#include "wgmma_schedule.h"
 
 namespace sie_cuda {
 namespace {
@@ -235,90 +236,142 @@ __device__ __forceinline__ void store_accumulators(const GemmArgs& a, const floa
   }
 }
 
+#if SIE_HOPPER_DEVICE_CODE
+// The shared memory of a persistent kernel: the ring of STAGES slots (x slice, then w slice) and
+// each slot's full and empty barriers.
+template <int STAGES>
+struct PersistentRing {
+  using Tile = HopperTile<128, STAGES>;
+  unsigned char* slots;
+  uint64_t* full;
+  uint64_t* empty;
+  __device__ explicit PersistentRing(unsigned char* shared_raw)
+      : slots(reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(shared_raw) + 1023) & ~uintptr_t(1023))),
+        full(reinterpret_cast<uint64_t*>(slots + STAGES * Tile::stage_bytes)),
+        empty(full + STAGES) {}
+  __device__ unsigned char* a(int s) const { return slots + s * Tile::stage_bytes; }
+  __device__ unsigned char* b(int s) const { return slots + s * Tile::stage_bytes + Tile::a_bytes; }
+  // Thread 0 initialises the barriers; every thread of the block must call this.
+  __device__ void init(int empty_arrivals) const {
+    if (threadIdx.x == 0) {
+      for (int s = 0; s < STAGES; ++s) {
+        hopper::barrier_init(&full[s], 1);
+        hopper::barrier_init(&empty[s], empty_arrivals);
+      }
+      hopper::barrier_init_fence();
+    }
+    __syncthreads();
+  }
+};
+
+// wgmma_schedule's producer actions: one thread streams x and w slices into the ring by TMA.
+template <int STAGES>
+struct TmaProducer {
+  const PersistentRing<STAGES>& ring;
+  const CUtensorMap* map_x;
+  const CUtensorMap* map_w;
+  __device__ void wait_empty(int slot, uint32_t parity) const { hopper::barrier_wait(&ring.empty[slot], parity); }
+  __device__ void load(int slot, int tile_m, int tile_n, int kt) const {
+    hopper::barrier_arrive_expect_bytes(&ring.full[slot], HopperTile<128, STAGES>::stage_bytes);
+    hopper::tma_load_2d(ring.a(slot), map_x, kt * kHopperBK, tile_m * kHopperBM, &ring.full[slot]);
+    hopper::tma_load_2d(ring.b(slot), map_w, kt * kHopperBK, tile_n * 128, &ring.full[slot]);
+  }
+};
+
+// wgmma_schedule's consumer actions for one warpgroup of 128 threads. ROW_BLOCKS m64n128
+// accumulator blocks: 1 in the cooperative kernel (64 rows of the tile, from `first_row`), 2 in
+// ping-pong (all 128 rows). Thread 0 of the warpgroup makes its releases.
+template <typename T, int STAGES, int ROW_BLOCKS>
+struct WgmmaConsumer {
+  const PersistentRing<STAGES>& ring;
+  const GemmArgs& a;
+  float (&acc)[ROW_BLOCKS][1][64];
+  int first_row;  // of the tile, for this warpgroup's rows
+  __device__ void wait_full(int slot, uint32_t parity) const { hopper::barrier_wait(&ring.full[slot], parity); }
+  __device__ void mma(int slot, int, int, int kt) const {
+    hopper::wgmma_fence();
+#pragma unroll
+    for (int r = 0; r < ROW_BLOCKS; ++r) slice_mmas<T, 1>(acc[r], ring.a(slot) + (first_row + 64 * r) * 128, ring.b(slot), kt > 0);
+    hopper::wgmma_commit();
+  }
+  __device__ void retire_all_but_last() const { hopper::wgmma_wait<1>(); }
+  __device__ void retire_all() const {
+    hopper::wgmma_wait<0>();
+#pragma unroll
+    for (int r = 0; r < ROW_BLOCKS; ++r)
+#pragma unroll
+      for (int i = 0; i < 64; ++i) hopper::fence_registers(acc[r][0][i]);
+  }
+  __device__ void release(int slot) const {
+    if (threadIdx.x % 128 == 0) hopper::barrier_arrive(&ring.empty[slot]);
+  }
+  // Barrier 1: warpgroup 0's mainloop is done (warpgroup 1 may start); 2: the other way round.
+  __device__ void wait_turn() const {
+    if (threadIdx.x / 128 == 0)
+      hopper::named_barrier_sync<2, 256>();
+    else
+      hopper::named_barrier_sync<1, 256>();
+  }
+  __device__ void pass_turn() const {
+    if (threadIdx.x / 128 == 0)
+      hopper::named_barrier_arrive<1, 256>();
+    else
+      hopper::named_barrier_arrive<2, 256>();
+  }
+  __device__ void epilogue(int tile_m, int tile_n) const {
+#pragma unroll
+    for (int r = 0; r < ROW_BLOCKS; ++r)
+      store_accumulators<T>(a, acc[r][0], tile_m * kHopperBM + first_row + 64 * r, tile_n * 128);
+  }
+};
+
+// Warp 8 is the producer: its first thread streams the block's K slices into the ring. Returns
+// whether the calling thread belongs to that warp (it then has nothing more to do).
+template <int STAGES>
+__device__ __forceinline__ bool producer_warp(const PersistentRing<STAGES>& ring, const CUtensorMap* map_x, const CUtensorMap* map_w,
+                                              const wgmma_schedule::Grid& grid) {
+  if (threadIdx.x / 32 != 8) return false;
+  if (threadIdx.x % 32 == 0) {
+    hopper::tensor_map_prefetch(map_x);
+    hopper::tensor_map_prefetch(map_w);
+    TmaProducer<STAGES> producer{ring, map_x, map_w};
+    wgmma_schedule::produce(grid, producer);
+  }
+  return true;
+}
+
+// The block's place in the persistent schedule.
+__device__ inline wgmma_schedule::Grid schedule_grid(const GemmArgs& a, int stages) {
+  const int tiles_n = (a.n + 127) / 128;
+  return {tiles_n * ((a.m + kHopperBM - 1) / kHopperBM), tiles_n, (a.k + kHopperBK - 1) / kHopperBK, stages, int(blockIdx.x),
+          int(gridDim.x)};
+}
+#endif
+
 // The persistent schedule of the 128 x 128 tile (see the top of the file): the grid is as many
 // blocks as stay resident, and each walks tiles blockIdx.x, + gridDim.x, ... in the order of the
-// one-tile kernel's grid (columns fastest, so neighbouring blocks share rows of x in L2). Slot
-// and barrier phase follow one slice counter that runs on across tiles, the same on both sides.
+// one-tile kernel's grid (columns fastest, so neighbouring blocks share rows of x in L2); both
+// consumer warpgroups take every tile, 64 rows each (wgmma_schedule::consume_cooperative).
 template <typename T, int STAGES, int MIN_BLOCKS>
 __global__ void __launch_bounds__(kHopperThreads, MIN_BLOCKS)
     gemm_wgmma_persistent_kernel(const __grid_constant__ CUtensorMap map_x, const __grid_constant__ CUtensorMap map_w,
                                  const GemmArgs a) {
 #if SIE_HOPPER_DEVICE_CODE
-  using namespace hopper;
-  constexpr int BN = 128;
-  using Tile = HopperTile<BN, STAGES>;
   extern __shared__ unsigned char shared_raw[];
-  unsigned char* ring = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(shared_raw) + 1023) & ~uintptr_t(1023));
-  uint64_t* full = reinterpret_cast<uint64_t*>(ring + STAGES * Tile::stage_bytes);
-  uint64_t* empty = full + STAGES;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int k_tiles = (a.k + kHopperBK - 1) / kHopperBK;
-  const int tiles_n = (a.n + BN - 1) / BN, tiles = tiles_n * ((a.m + kHopperBM - 1) / kHopperBM);
-  auto slot_a = [&](int s) { return ring + s * Tile::stage_bytes; };
-  auto slot_b = [&](int s) { return ring + s * Tile::stage_bytes + Tile::a_bytes; };
-
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < STAGES; ++s) {
-      barrier_init(&full[s], 1);
-      barrier_init(&empty[s], 2);  // one arrival per consumer warpgroup
-    }
-    barrier_init_fence();
-  }
-  __syncthreads();
-
-  if (warp == 8) {
-    if (lane == 0) {
-      tensor_map_prefetch(&map_x);
-      tensor_map_prefetch(&map_w);
-      int it = 0;
-      for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-        const int m0 = (tile / tiles_n) * kHopperBM, n0 = (tile % tiles_n) * BN;
-        for (int kt = 0; kt < k_tiles; ++kt, ++it) {
-          const int s = it % STAGES;
-          barrier_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
-          barrier_arrive_expect_bytes(&full[s], Tile::stage_bytes);
-          tma_load_2d(slot_a(s), &map_x, kt * kHopperBK, m0, &full[s]);
-          tma_load_2d(slot_b(s), &map_w, kt * kHopperBK, n0, &full[s]);
-        }
-      }
-    }
-    return;
-  }
-
-  const int group = warp / 4;  // consumer warpgroup: rows 64 * group .. + 63 of each tile
-  const bool releases = threadIdx.x % 128 == 0;
-  float acc[1][64];
-  int it = 0;
-  for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-    const int m0 = (tile / tiles_n) * kHopperBM, n0 = (tile % tiles_n) * BN;
-    for (int kt = 0; kt < k_tiles; ++kt, ++it) {
-      const int s = it % STAGES;
-      barrier_wait(&full[s], (it / STAGES) & 1);
-      wgmma_fence();
-      slice_mmas<T, 1>(acc, slot_a(s) + group * 64 * 128, slot_b(s), kt > 0);
-      wgmma_commit();
-      // The MMAs of the previous slice are done once at most this slice's group is in flight.
-      wgmma_wait<1>();
-      if (kt > 0 && releases) barrier_arrive(&empty[(it - 1) % STAGES]);
-    }
-    wgmma_wait<0>();
-    // The tile's last slot: released here, so the producer (already on the next tile) can refill it.
-    if (releases) barrier_arrive(&empty[(it - 1) % STAGES]);
-#pragma unroll
-    for (int i = 0; i < 64; ++i) fence_registers(acc[0][i]);
-
-    store_accumulators<T>(a, acc[0], m0 + group * 64, n0);
-  }
+  const PersistentRing<STAGES> ring(shared_raw);
+  ring.init(2);  // one arrival per consumer warpgroup
+  const wgmma_schedule::Grid grid = schedule_grid(a, STAGES);
+  if (producer_warp(ring, &map_x, &map_w, grid)) return;
+  float acc[1][1][64];
+  WgmmaConsumer<T, STAGES, 1> consumer{ring, a, acc, int(threadIdx.x / 128) * 64};
+  wgmma_schedule::consume_cooperative(grid, consumer);
 #endif
 }
 
 // The ping-pong schedule (one resident block per SM): each consumer warpgroup computes whole
-// 128 x 128 tiles, the two taking turns (tiles 0, 2, 4, ... of the block for warpgroup 0, 1, 3,
-// 5, ... for warpgroup 1), so one warpgroup's epilogue runs while the other's MMAs keep the
-// tensor cores busy. The mainloops alternate strictly, each waiting at a named barrier for the
-// other's to finish: besides ordering the work, that keeps a warpgroup from waiting on a slot
-// use more than one barrier phase ahead (a parity wait cannot tell phase u from u - 2). Each
-// slot is used by one warpgroup, so its empty barrier takes one arrival.
+// 128 x 128 tiles, the two taking turns (wgmma_schedule::consume_pingpong), so one warpgroup's
+// epilogue runs while the other's MMAs keep the tensor cores busy. Each slot is used by one
+// warpgroup, so its empty barrier takes one arrival.
 // __maxnreg__ instead of __launch_bounds__: with (288, 1) ptxas stopped at 168 registers and
 // spilled 1.1 KB a thread (two 64-register accumulator blocks live through the epilogue); 224 is
 // the most that 9 warps of one block can hold (224 x 288 <= 65536), and it uses about 200.
@@ -327,87 +380,14 @@ __global__ void __maxnreg__(224)
     gemm_wgmma_pingpong_kernel(const __grid_constant__ CUtensorMap map_x, const __grid_constant__ CUtensorMap map_w,
                                const GemmArgs a) {
 #if SIE_HOPPER_DEVICE_CODE
-  using namespace hopper;
-  constexpr int BN = 128;
-  using Tile = HopperTile<BN, STAGES>;
   extern __shared__ unsigned char shared_raw[];
-  unsigned char* ring = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(shared_raw) + 1023) & ~uintptr_t(1023));
-  uint64_t* full = reinterpret_cast<uint64_t*>(ring + STAGES * Tile::stage_bytes);
-  uint64_t* empty = full + STAGES;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int k_tiles = (a.k + kHopperBK - 1) / kHopperBK;
-  const int tiles_n = (a.n + BN - 1) / BN, tiles = tiles_n * ((a.m + kHopperBM - 1) / kHopperBM);
-  auto slot_a = [&](int s) { return ring + s * Tile::stage_bytes; };
-  auto slot_b = [&](int s) { return ring + s * Tile::stage_bytes + Tile::a_bytes; };
-
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < STAGES; ++s) {
-      barrier_init(&full[s], 1);
-      barrier_init(&empty[s], 1);  // the one warpgroup that used the slot
-    }
-    barrier_init_fence();
-  }
-  __syncthreads();
-
-  if (warp == 8) {
-    if (lane == 0) {
-      tensor_map_prefetch(&map_x);
-      tensor_map_prefetch(&map_w);
-      int it = 0;
-      for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-        const int m0 = (tile / tiles_n) * kHopperBM, n0 = (tile % tiles_n) * BN;
-        for (int kt = 0; kt < k_tiles; ++kt, ++it) {
-          const int s = it % STAGES;
-          barrier_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
-          barrier_arrive_expect_bytes(&full[s], Tile::stage_bytes);
-          tma_load_2d(slot_a(s), &map_x, kt * kHopperBK, m0, &full[s]);
-          tma_load_2d(slot_b(s), &map_w, kt * kHopperBK, n0, &full[s]);
-        }
-      }
-    }
-    return;
-  }
-
-  const int group = warp / 4;
-  const bool releases = threadIdx.x % 128 == 0;
+  const PersistentRing<STAGES> ring(shared_raw);
+  ring.init(1);
+  const wgmma_schedule::Grid grid = schedule_grid(a, STAGES);
+  if (producer_warp(ring, &map_x, &map_w, grid)) return;
   float acc[2][1][64];  // rows 0-63 and 64-127 of the tile
-  for (int j = group; blockIdx.x + j * gridDim.x < tiles; j += 2) {
-    const int tile = blockIdx.x + j * gridDim.x;
-    const int m0 = (tile / tiles_n) * kHopperBM, n0 = (tile % tiles_n) * BN;
-    // Barrier 1: warpgroup 0's mainloop is done (warpgroup 1 may start); 2: the other way round.
-    if (j > 0) {
-      if (group == 0)
-        named_barrier_sync<2, 256>();
-      else
-        named_barrier_sync<1, 256>();
-    }
-    int it = j * k_tiles;
-    for (int kt = 0; kt < k_tiles; ++kt, ++it) {
-      const int s = it % STAGES;
-      barrier_wait(&full[s], (it / STAGES) & 1);
-      wgmma_fence();
-      slice_mmas<T, 1>(acc[0], slot_a(s), slot_b(s), kt > 0);
-      slice_mmas<T, 1>(acc[1], slot_a(s) + 64 * 128, slot_b(s), kt > 0);
-      wgmma_commit();
-      wgmma_wait<1>();
-      if (kt > 0 && releases) barrier_arrive(&empty[(it - 1) % STAGES]);
-    }
-    wgmma_wait<0>();
-    if (releases) barrier_arrive(&empty[(it - 1) % STAGES]);
-    // The other warpgroup's next tile may start (only if it has one: no arrival is left over).
-    if (blockIdx.x + (j + 1) * gridDim.x < tiles) {
-      if (group == 0)
-        named_barrier_arrive<1, 256>();
-      else
-        named_barrier_arrive<2, 256>();
-    }
-#pragma unroll
-    for (int h = 0; h < 2; ++h)
-#pragma unroll
-      for (int i = 0; i < 64; ++i) fence_registers(acc[h][0][i]);
-    store_accumulators<T>(a, acc[0][0], m0, n0);
-    store_accumulators<T>(a, acc[1][0], m0 + 64, n0);
-  }
+  WgmmaConsumer<T, STAGES, 2> consumer{ring, a, acc, 0};
+  wgmma_schedule::consume_pingpong(grid, int(threadIdx.x / 128), consumer);
 #endif
 }
 
