@@ -17,7 +17,7 @@
 #   8. where the wgmma GEMM stalls (ncu, optional, last: diagnosis only).
 # Logs go to $OUT (the device tool's folder) or build-gpu/logs. Every step has a time limit, so a
 # hung kernel fails its step instead of the whole check. Exit status: failed steps.
-# usage: bash bench/gpu-check.sh      (env: SIE_SHARED=../shared, SIE_GPU_PREBUILT=dir, PYTHON=python3,
+# usage: bash bench/gpu-check.sh [STEP ...]     (env: SIE_SHARED=../shared, SIE_GPU_PREBUILT=dir, PYTHON=python3,
 #        SIE_GPU_NODE=node binary, SIE_GPU_CUDA_ADDON=addon; bench/cuda/pack-gpu-bundle.sh makes all
 #        of these for a GPU machine that has no compiler, no Node and no network)
 set -uo pipefail
@@ -30,6 +30,18 @@ PYTHON=${PYTHON:-python3}
 mkdir -p "$LOGS" "$WORK"
 failed=()
 step() { echo "== $1 (at ${SECONDS} s)"; }
+# Arguments name the steps to run (default: all): persistent kernels host parity bench oom node
+# sanitizers ncu. A lent GPU's minutes may not cover every step in one go, so a session can run
+# the ones its figures need first and the rest in a second call (oom reuses the checkpoints that
+# parity and bench leave in $WORK).
+wanted=" $* "
+want() { [ $# -eq 1 ] && { [ "$wanted" = "  " ] || [[ "$wanted" == *" $1 "* ]]; }; }
+for name in "$@"; do
+  case " persistent kernels host parity bench oom node sanitizers ncu " in
+    *" $name "*) ;;
+    *) echo "unknown step: $name"; exit 2 ;;
+  esac
+done
 
 if ! nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; then
   echo "SKIP: no NVIDIA GPU on this machine"; exit 77
@@ -55,6 +67,7 @@ else
     { tail -30 "$LOGS/cmake.txt"; echo "FAIL build"; exit 1; }
 fi
 
+if want persistent; then
 step "the persistent wgmma GEMMs, each alone (short limits)"
 # The cooperative and ping-pong persistent kernels, new and not yet run on a GPU when written
 # (2026-11-27): one that fails or hangs costs a minute here, and the rest of the check runs
@@ -74,23 +87,34 @@ for kind in cooperative pingpong; do
     fi
   fi
 done
+fi
 
+if want kernels; then
 step "kernel tests and GEMM throughput"
 timeout 240 "$BIN/sie_cuda_kernel_tests" --bench > "$LOGS/kernel_tests.txt" 2>&1 || failed+=(kernel-tests)
 grep -v '^ok ' "$LOGS/kernel_tests.txt"
+fi
+
+if want host; then
 step "host tests"
 timeout 120 "$BIN/sie_cuda_host_tests" > "$LOGS/host_tests.txt" 2>&1 || failed+=(host-tests)
 grep -v '^ok ' "$LOGS/host_tests.txt"
+fi
 
+if want parity; then
 step "model parity"
 timeout 300 $PYTHON "$ROOT/bench/cuda/gpu_parity.py" "$BIN/sie_cuda_model_run" "$SHARED" "$WORK" 2>&1 | grep -E "^(ok|FAIL|parity)" | tee "$LOGS/parity.txt"
 grep -q "^parity: 0 failed" "$LOGS/parity.txt" || failed+=(parity)
+fi
 
+if want bench; then
 step "throughput and latency vs sentence-transformers fp16"
 SIE_CUDA_GEMM_LOG=1 timeout 400 $PYTHON "$ROOT/bench/cuda/gpu_bench.py" "$BIN/sie_cuda_model_run" "$WORK" "$WORK/minilm-shaped:mean" "$WORK/bge-base-shaped:cls" 2>&1 |
   grep -E "^(device|bench|latency|FAIL|sie gemm|sie phase)" | tee "$LOGS/bench.txt" | grep -v "^sie gemm"
 grep -q "^latency bge-base" "$LOGS/bench.txt" || failed+=(bench)
+fi
 
+if want oom; then
 step "a batch that runs out of memory is split and retried"
 # The 4096-sequence bench file as one fp32 batch (about 7 GiB of workspace), first with room to
 # spare, then with a 512-token reserved workspace and all but 2 GiB of the GPU taken: the batch
@@ -113,7 +137,9 @@ PY
 else
   tail -3 "$LOGS/oom.txt"; failed+=(oom-split)
 fi
+fi
 
+if want node; then
 step "the CUDA addon from Node"
 # SIE_GPU_NODE: a Node binary (the GPU machine has none of its own); the addon comes with the
 # prebuilt binaries (SIE_GPU_PREBUILT) or from SIE_GPU_CUDA_ADDON.
@@ -126,7 +152,9 @@ if [ -n "$node_bin" ] && [ -f "$cuda_addon" ]; then
 else
   echo "SKIP: no Node binary or CUDA addon (set SIE_GPU_NODE and SIE_GPU_CUDA_ADDON)"
 fi
+fi
 
+if want sanitizers; then
 step "compute-sanitizer"
 # racecheck on our kernels only: cuBLASLt's own Hopper kernels (nvjet_sm90_*) drew hazard reports
 # in the 2026-11-26 run, and they are not ours to fix; memcheck covers both.
@@ -142,7 +170,9 @@ for dtype in fp32 fp16; do
     failed+=(memcheck-model-$dtype)
   tail -1 "$LOGS/memcheck-model-$dtype.txt"
 done
+fi
 
+if want ncu; then
 step "where the wgmma GEMM stalls (ncu, optional)"
 # One profiled launch per shape: a short-K product (MiniLM qkv, 25 % of peak on 2026-11-27) and a
 # long-K one (bge-base FFN down, 60 %). Informational: a machine without counter access skips it.
@@ -157,6 +187,7 @@ if command -v ncu > /dev/null; then
   done
 else
   echo "SKIP: ncu not installed"
+fi
 fi
 
 echo "gpu-check: ${SECONDS} s, ${#failed[@]} failed steps${failed[*]:+: ${failed[*]}}"

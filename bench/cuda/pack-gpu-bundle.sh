@@ -7,7 +7,7 @@
 #   .gpu/shared/    the parts of ../shared the check reads (the checkpoint maker, the float64
 #                   reference, tokenized fixtures, MiniLM's and XLM-R's tokenizer files);
 #   .gpu/run.sh     unpacks the binaries and runs the whole check.
-# On the device:  bash .gpu/run.sh      (the device tool: carry [".gpu"])
+# On the device:  bash .gpu/run.sh [STEP ...]   (the device tool: carry [".gpu"]; steps as in bench/gpu-check.sh)
 # usage: bash bench/cuda/pack-gpu-bundle.sh   (env: SIE_GPU_BUILD=build dir, default /tmp/sie-gpu-build)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,7 +42,7 @@ cd "$(dirname "$0")/.."
 mkdir -p .gpu/run
 for f in .gpu/bin/*.xz; do name=$(basename "$f" .xz); xz -dc "$f" > ".gpu/run/$name"; chmod +x ".gpu/run/$name"; done
 HF_HUB_OFFLINE=1 SIE_SHARED=.gpu/shared SIE_GPU_PREBUILT=.gpu/run SIE_GPU_NODE=.gpu/run/node \
-  SIE_GPU_CUDA_ADDON=.gpu/run/sie_native_cuda.node bash bench/gpu-check.sh
+  SIE_GPU_CUDA_ADDON=.gpu/run/sie_native_cuda.node bash bench/gpu-check.sh "$@"
 EOF
 chmod +x "$OUT/run.sh"
 du -sh "$OUT"
