@@ -193,9 +193,13 @@ __global__ void __launch_bounds__(kHopperThreads, MIN_BLOCKS)
 template <typename T>
 __device__ __forceinline__ void store_pair(const GemmArgs& a, float v0, float v1, int row, int col) {
   const bool both = col + 1 < a.n;
-  if (a.bias) {
+  if (a.bias && both) {
+    // col is even and bias 16-byte aligned: one 8-byte load.
+    const float2 b = *reinterpret_cast<const float2*>(a.bias + col);
+    v0 += b.x;
+    v1 += b.y;
+  } else if (a.bias) {
     v0 += a.bias[col];
-    if (both) v1 += a.bias[col + 1];
   }
   v0 = activate(v0, a.activation);
   v1 = activate(v1, a.activation);
