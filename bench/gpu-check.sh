@@ -43,6 +43,10 @@ for name in "$@"; do
   esac
 done
 
+# Kernels the persistent step left out stay out in later calls on this machine that skip it.
+left_out=$WORK/left-out.sh
+if ! want persistent && [ -f "$left_out" ]; then . "$left_out"; fi
+
 if ! nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; then
   echo "SKIP: no NVIDIA GPU on this machine"; exit 77
 fi
@@ -71,7 +75,9 @@ if want persistent; then
 step "the persistent wgmma GEMMs, each alone (short limits)"
 # The cooperative and ping-pong persistent kernels, new and not yet run on a GPU when written
 # (2026-11-27): one that fails or hangs costs a minute here, and the rest of the check runs
-# without it (the GEMM chooser then never offers it).
+# without it (the GEMM chooser then never offers it), in this call and in later calls that do
+# not run this step again ($left_out).
+: > "$left_out"
 for kind in cooperative pingpong; do
   switch=SIE_CUDA_WGMMA_PERSISTENT
   [ "$kind" = pingpong ] && switch=SIE_CUDA_WGMMA_PINGPONG
@@ -84,6 +90,7 @@ for kind in cooperative pingpong; do
       echo "FAIL persistent wgmma GEMM $kind (exit $status): left out from here on ($switch=off)"
       failed+=(persistent-gemm-$kind)
       export "$switch=off"
+      echo "export $switch=off" >> "$left_out"
     fi
   fi
 done
