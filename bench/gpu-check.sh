@@ -43,7 +43,10 @@ for name in "$@"; do
   esac
 done
 
-# Kernels the persistent step left out stay out in later calls on this machine that skip it.
+# The persistent wgmma GEMMs are opt-in candidates of the GEMM chooser until a check like this
+# one has run them: on here, unless the persistent step left one out (in this call or, for calls
+# that skip that step, an earlier one on this machine).
+export SIE_CUDA_WGMMA_PERSISTENT=on SIE_CUDA_WGMMA_PINGPONG=on
 left_out=$WORK/left-out.sh
 if ! want persistent && [ -f "$left_out" ]; then . "$left_out"; fi
 

@@ -80,10 +80,11 @@ GemmSelector::GemmSelector() {
   log_ = log && *log && std::string(log) != "0";
   const char* wgmma = std::getenv("SIE_CUDA_WGMMA");
   wgmma_ = !(wgmma && std::string(wgmma) == "off");
+  // Opt-in until a GPU check has run them (written without a GPU, 2026-11-27).
   const char* persistent = std::getenv("SIE_CUDA_WGMMA_PERSISTENT");
-  wgmma_persistent_ = !(persistent && std::string(persistent) == "off");
+  wgmma_persistent_ = persistent && std::string(persistent) == "on";
   const char* pingpong = std::getenv("SIE_CUDA_WGMMA_PINGPONG");
-  wgmma_pingpong_ = !(pingpong && std::string(pingpong) == "off");
+  wgmma_pingpong_ = pingpong && std::string(pingpong) == "on";
 }
 
 const char* GemmSelector::name(Choice c) {

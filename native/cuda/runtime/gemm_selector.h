@@ -7,8 +7,9 @@
 // by (device, dtype, m rounded up to a power of two, n, k, epilogue). fp32 has one kernel (SIMT).
 // SIE_CUDA_GEMM=auto (default) | ours (our kernels only) | cublaslt (cuBLASLt wherever it can) |
 // heuristic (no measurement: gemm()'s own rule). SIE_CUDA_WGMMA=off leaves the wgmma kernels out
-// (an operator's escape hatch); SIE_CUDA_WGMMA_PERSISTENT=off and SIE_CUDA_WGMMA_PINGPONG=off
-// leave out the persistent cooperative and ping-pong kernels alone.
+// (an operator's escape hatch). The persistent cooperative and ping-pong kernels are candidates
+// only with SIE_CUDA_WGMMA_PERSISTENT=on / SIE_CUDA_WGMMA_PINGPONG=on until a GPU check has run
+// them (bench/gpu-check.sh turns them on).
 // SIE_CUDA_GEMM_LOG=1 prints each choice.
 #pragma once
 #include <array>
@@ -36,8 +37,8 @@ class GemmSelector {
   std::string mode_;
   bool log_ = false;
   bool wgmma_ = true;
-  bool wgmma_persistent_ = true;
-  bool wgmma_pingpong_ = true;
+  bool wgmma_persistent_ = false;
+  bool wgmma_pingpong_ = false;
   std::mutex mutex_;
   std::map<Key, Choice> chosen_;
 };
