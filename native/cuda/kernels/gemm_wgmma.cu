@@ -480,13 +480,18 @@ cudaError_t launch_wgmma_persistent(const GemmArgs& a, cudaStream_t stream) {
     constexpr int bytes = HopperTile<128, STAGES>::shared_bytes;
     static const cudaError_t opted = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
     if (opted != cudaSuccess) return opted;
-    int device = 0, sms = 0, resident = 0;
-    cudaError_t status = cudaGetDevice(&device);
-    if (status == cudaSuccess) status = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    if (status == cudaSuccess) status = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, kernel, kHopperThreads, bytes);
-    if (status != cudaSuccess) return status;
+    // Blocks the device keeps resident, asked once (like `usable` above: one kind of device per
+    // process), not on every launch of the forward pass's hot path.
+    static const int resident_blocks = [&] {
+      int device = 0, sms = 0, per_sm = 0;
+      if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
+          cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kHopperThreads, bytes) != cudaSuccess)
+        return 0;
+      return std::max(1, per_sm) * sms;
+    }();
+    if (resident_blocks <= 0) return cudaErrorNotSupported;
     const int64_t tiles = int64_t((a.n + 127) / 128) * ((a.m + kHopperBM - 1) / kHopperBM);
-    const int grid = int(std::min<int64_t>(tiles, int64_t(std::max(1, resident)) * sms));
+    const int grid = int(std::min<int64_t>(tiles, resident_blocks));
     kernel<<<grid, kHopperThreads, bytes, stream>>>(map_x, map_w, a);
     return cudaGetLastError();
   }
