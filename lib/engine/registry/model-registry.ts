@@ -71,6 +71,7 @@ export interface Lease {
 export class ModelRegistry {
   private readonly entries = new Map<string, Entry>();
   private releaseWaiters: Array<() => void> = [];
+  private memoryReportPending = false;
 
   constructor(private readonly options: RegistryOptions, private readonly observer: RegistryObserver = {}) {}
 
@@ -282,7 +283,17 @@ export class ModelRegistry {
     for (const wake of waiters) wake();
   }
 
+  /**
+   * Memory changes within one turn of the event loop reach the observer once, as they stand then:
+   * every request's release changes it (the workspace grows with batches), and the release runs
+   * between a forward pass and its answer.
+   */
   private reportMemory(): void {
-    this.observer.onMemory?.(this.usedBytes(), this.options.budgetBytes);
+    if (!this.observer.onMemory || this.memoryReportPending) return;
+    this.memoryReportPending = true;
+    setImmediate(() => {
+      this.memoryReportPending = false;
+      this.observer.onMemory?.(this.usedBytes(), this.options.budgetBytes);
+    });
   }
 }

@@ -264,7 +264,6 @@ export class BatchScheduler {
     const model = queue.model;
     queue.jobs.push(job);
     queue.tokens += job.tokens;
-    this.reportDepth(model.id);
     job.signal?.addEventListener('abort', () => this.drop(queue, job), { once: true });
     const now = performance.now();
     if (this.outstanding > 1) this.lastOverlapAt = now;
@@ -272,6 +271,9 @@ export class BatchScheduler {
     if (burst && this.running === 0 && queue.tokens < this.budgetOf(model)) this.pumpAfterWait();
     else if (this.running === 0 && this.inlineSized(queue, job.tokens)) this.pumpAfterIo();
     else this.pump();
+    // After the pump is scheduled: immediates run in order, so a lone request's inline pass (and
+    // its answer) goes before the observer's gauges, not after them.
+    this.reportDepth(model.id);
   }
 
   /** Whether `tokens` from this queue are few enough to run on the event loop's thread, cost aside. */
