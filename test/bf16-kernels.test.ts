@@ -21,7 +21,9 @@ for (const kernel of ['amx', 'avx512bf16'] as const) {
       [16, 96, 64], [48, 70, 32], [256, 256, 32],
       // Over 12 rows, pairs of panels take the AVX512-BF16 6 x 64 tile and an odd last panel the
       // 12 x 32 one: 6-row tiles with a partial last, a pair whose second panel holds 1 or 18 columns.
-      [13, 65, 40], [18, 160, 96], [31, 50, 64],
+      // Up to 48 rows (a short request) each pair goes through all its row passes before the next
+      // pair (fetched meanwhile); over 48, each row pass goes through all the pairs.
+      [13, 65, 40], [18, 160, 96], [31, 50, 64], [47, 200, 96], [48, 256, 64], [49, 200, 96],
     ];
     let seed = 11;
     for (const [m, n, k] of shapes) {

@@ -124,8 +124,21 @@ void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx
                           int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16 = nullptr);
 // rows <= kBf16WideTileRows against two adjacent panels (panel2 = the next one), 32 < cols <= 64.
 constexpr int kBf16WideTileRows = 6;
+// Up to this many rows a GEMM is a short request's: its weights, not its rows, are the work.
+constexpr int kBf16ShortRows = 48;
+// What a 6 x 64 tile fetches besides its own operands. By default its own panels, a little
+// ahead. A short request runs several row passes over each pair of panels (from L2 after the
+// first); with `next` set, pass `pass` of `passes` fetches its share of the next pair instead,
+// so the weights keep streaming from memory while the later passes compute.
+struct PairPrefetch {
+  bool own_ahead = true;
+  const uint16_t* next = nullptr;  // the next pair's first panel (its second follows it)
+  int pass = 0;
+  int passes = 1;
+};
 void bf16_tile64_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const uint16_t* panel2,
-                            const float* bias, int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16 = nullptr);
+                            const float* bias, int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16 = nullptr,
+                            PairPrefetch prefetch = {});
 // Rows [0, rows) of Y (rows <= 32) against panels [panel_begin, panel_end), from 32 bf16 rows of X
 // (row stride ldx elements; rows past `rows` are read and their results dropped). y / y16 point at
 // the block's first row, column 0.

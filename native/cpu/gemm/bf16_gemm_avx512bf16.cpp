@@ -55,22 +55,39 @@ void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, c
 // VDPBF16PS instead of two: per k pair, 6 broadcasts and 4 panel loads for 24 products, against
 // 12 and 2 in the 12 x 32 tile. On Zen 4 (one core, operands in L1) that ran at 223-230 GFLOP/s
 // against 214-222, with VDPBF16PS alone at 233.
+// The four lines (two panels, both halves) of k pair `pair` in the pair of panels at `first`.
+inline void prefetch_pair_lines(const uint16_t* first, const uint16_t* second, int pair) {
+  const int64_t at = bf16_panel_index(2 * pair, 0);
+  _mm_prefetch(reinterpret_cast<const char*>(first + at), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(first + at + kBf16HalfStepElements), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(second + at), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(second + at + kBf16HalfStepElements), _MM_HINT_T0);
+}
+
 template <int MR>
 void tile64(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const uint16_t* panel2, const float* bias,
-            int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
+            int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16, const PairPrefetch& prefetch) {
   __m512 acc[4][MR];
   for (int r = 0; r < MR; ++r) acc[0][r] = acc[1][r] = acc[2][r] = acc[3][r] = _mm512_setzero_ps();
-  for (int q = 0; q < k_padded / 2; ++q) {
+  const int pairs = k_padded / 2;
+  // The next pair's k pairs [pass, pass + 1) * pairs / passes, one every `passes` steps: the
+  // position is (pass * pairs + q) / passes, kept as a quotient and remainder.
+  const uint16_t* next = prefetch.next;
+  const uint16_t* next2 = next ? next + int64_t(k_padded) * kBf16PanelWidth : nullptr;
+  int next_pair = next ? (prefetch.pass * pairs) / prefetch.passes : 0;
+  int next_rest = next ? (prefetch.pass * pairs) % prefetch.passes : 0;
+  if (next) prefetch_pair_lines(next, next2, next_pair);
+  for (int q = 0; q < pairs; ++q) {
     const int64_t step = bf16_panel_index(2 * q, 0);
     const __m512bh b0 = (__m512bh)_mm512_load_si512(panel + step);
     const __m512bh b1 = (__m512bh)_mm512_load_si512(panel + step + kBf16HalfStepElements);
     const __m512bh b2 = (__m512bh)_mm512_load_si512(panel2 + step);
     const __m512bh b3 = (__m512bh)_mm512_load_si512(panel2 + step + kBf16HalfStepElements);
-    const int64_t ahead = bf16_panel_index(2 * (q + kPrefetchPairs), 0);
-    _mm_prefetch(reinterpret_cast<const char*>(panel + ahead), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(panel + ahead + kBf16HalfStepElements), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(panel2 + ahead), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(panel2 + ahead + kBf16HalfStepElements), _MM_HINT_T0);
+    if (prefetch.own_ahead) prefetch_pair_lines(panel, panel2, q + kPrefetchPairs);
+    if (next && ++next_rest == prefetch.passes) {
+      next_rest = 0;
+      prefetch_pair_lines(next, next2, ++next_pair);
+    }
     for (int r = 0; r < MR; ++r) {
       int32_t pair;
       std::memcpy(&pair, x + r * ldx + 2 * q, 4);
@@ -98,9 +115,10 @@ void tile64(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel,
 }  // namespace
 
 void bf16_tile64_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const uint16_t* panel2,
-                            const float* bias, int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16) {
-  dispatch_tile_rows<kBf16WideTileRows>(
-      rows, [&](auto mr) { tile64<decltype(mr)::value>(k_padded, x, ldx, panel, panel2, bias, cols, y, ldy, epilogue, y16); });
+                            const float* bias, int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16, PairPrefetch prefetch) {
+  dispatch_tile_rows<kBf16WideTileRows>(rows, [&](auto mr) {
+    tile64<decltype(mr)::value>(k_padded, x, ldx, panel, panel2, bias, cols, y, ldy, epilogue, y16, prefetch);
+  });
 }
 
 void bf16_tile_avx512bf16(int rows, int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const float* bias,
@@ -136,7 +154,7 @@ void split_bf16x3_avx512bf16(const float* src, uint16_t* hi, uint16_t* lo, int c
 namespace sie {
 void bf16_tile_avx512bf16(int, int, const uint16_t*, int64_t, const uint16_t*, const float*, int, float*, int64_t, Epilogue, uint16_t*) {}
 void bf16_tile64_avx512bf16(int, int, const uint16_t*, int64_t, const uint16_t*, const uint16_t*, const float*, int, float*, int64_t,
-                            Epilogue, uint16_t*) {}
+                            Epilogue, uint16_t*, PairPrefetch) {}
 void convert_bf16_avx512bf16(const float*, uint16_t*, int) {}
 void split_bf16x3_avx512bf16(const float*, uint16_t*, uint16_t*, int) {}
 }  // namespace sie
