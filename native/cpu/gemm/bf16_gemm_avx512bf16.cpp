@@ -51,10 +51,6 @@ void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, c
   for (int r = 0; r < MR; ++r) avx512::store_tile_row(columns, lo[r], hi[r], epilogue, y + r * ldy);
 }
 
-// MR rows against two adjacent panels (64 columns). Each broadcast pair of X now feeds four
-// VDPBF16PS instead of two: per k pair, 6 broadcasts and 4 panel loads for 24 products, against
-// 12 and 2 in the 12 x 32 tile. On Zen 4 (one core, operands in L1) that ran at 223-230 GFLOP/s
-// against 214-222, with VDPBF16PS alone at 233.
 // The four lines (two panels, both halves) of k pair `pair` in the pair of panels at `first`.
 inline void prefetch_pair_lines(const uint16_t* first, const uint16_t* second, int pair) {
   const int64_t at = bf16_panel_index(2 * pair, 0);
@@ -64,6 +60,10 @@ inline void prefetch_pair_lines(const uint16_t* first, const uint16_t* second, i
   _mm_prefetch(reinterpret_cast<const char*>(second + at + kBf16HalfStepElements), _MM_HINT_T0);
 }
 
+// MR rows against two adjacent panels (64 columns). Each broadcast pair of X now feeds four
+// VDPBF16PS instead of two: per k pair, 6 broadcasts and 4 panel loads for 24 products, against
+// 12 and 2 in the 12 x 32 tile. On Zen 4 (one core, operands in L1) that ran at 223-230 GFLOP/s
+// against 214-222, with VDPBF16PS alone at 233.
 template <int MR>
 void tile64(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, const uint16_t* panel2, const float* bias,
             int cols, float* y, int64_t ldy, Epilogue epilogue, uint16_t* y16, const PairPrefetch& prefetch) {
