@@ -139,25 +139,6 @@ function summary(latencies: number[], errors: number): LoadResult {
   return { rps: 1000 / mean, p50: at(50), p975: at(97.5), p99: at(99), errors, total: latencies.length };
 }
 
-/** One client in a closed loop over one keep-alive connection, timed with performance.now() (the sub-millisecond latencies autocannon rounds to whole milliseconds). */
-export async function closedLoop(url: string, body: unknown, seconds: number): Promise<LoadResult> {
-  const client = await openRawClient(url, body);
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = performance.now() + seconds * 1000;
-  try {
-    while (performance.now() < end) {
-      const started = performance.now();
-      const status = await client.post();
-      latencies.push(performance.now() - started);
-      if (status !== 200) errors++;
-    }
-  } finally {
-    client.close();
-  }
-  return summary(latencies, errors);
-}
-
 /**
  * One client that alternates, request by request, between the server and `local` (the same work
  * in-process), so both sides run within milliseconds of each other and meet the same host noise:
