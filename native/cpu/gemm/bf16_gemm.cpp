@@ -240,62 +240,52 @@ void gemm_bf16_converted(int m, int n, int kp, const uint16_t* xb, int64_t ldxb,
     // Where row r, column col of the result goes: y in fp32, or y16 in bf16.
     auto out_at = [&](int r, int col) { return y16 ? nullptr : y + int64_t(r) * ldy + col; };
     auto out16_at = [&](int r, int col) { return y16 ? y16 + int64_t(r) * ldy + col : nullptr; };
-    // A short request (all of m in this task, over 12 rows: a few 6-row passes) takes each pair
-    // of panels through all its row passes before the next pair. The first pass reads the pair
-    // from memory; spread over all the passes, the next pair is fetched while they compute.
-    const int task_rows = task.row_end - task.row_begin;
-    if (task.panel_end - task.panel_begin >= 2 && task_rows > tile_rows && task_rows == m && m <= kBf16ShortRows) {
+    // `rows` rows from row r against panel p (the 12 x 32 tile), or panels p and p + 1 (6 x 64).
+    auto tile32 = [&](int r, int rows, int p) {
+      const int col = p * kBf16PanelWidth;
+      bf16_tile_avx512bf16(rows, kp, xb + int64_t(r) * ldxb, ldxb, panels + p * panel_elements, bias ? bias + col : nullptr,
+                           std::min(kBf16PanelWidth, n - col), out_at(r, col), ldy, epilogue, out16_at(r, col));
+    };
+    auto tile64 = [&](int r, int rows, int p, PairPrefetch prefetch) {
+      const int col = p * kBf16PanelWidth;
+      bf16_tile64_avx512bf16(rows, kp, xb + int64_t(r) * ldxb, ldxb, panels + p * panel_elements, panels + (p + 1) * panel_elements,
+                             bias ? bias + col : nullptr, std::min(2 * kBf16PanelWidth, n - col), out_at(r, col), ldy, epilogue,
+                             out16_at(r, col), prefetch);
+    };
+    // A short request (over 12 rows, at most kBf16ShortRows: its task holds all of them, the row
+    // blocks being 48) takes each pair of panels through all its 6-row passes before the next
+    // pair. The first pass reads the pair from memory; spread over all the passes, the next pair
+    // is fetched while they compute.
+    if (task.panel_end - task.panel_begin >= 2 && m > tile_rows && m <= kBf16ShortRows) {
       const int passes = (m + kBf16WideTileRows - 1) / kBf16WideTileRows;
       int p = task.panel_begin;
       for (; p + 1 < task.panel_end; p += 2) {
-        const int col = p * kBf16PanelWidth;
-        const bool has_next = p + 3 < task.panel_end;
         for (int pass = 0; pass < passes; ++pass) {
-          const int r = pass * kBf16WideTileRows;
           PairPrefetch prefetch;
           prefetch.own_ahead = p == task.panel_begin && pass == 0;
-          prefetch.next = has_next ? panels + (p + 2) * panel_elements : nullptr;
+          prefetch.next = p + 3 < task.panel_end ? panels + (p + 2) * panel_elements : nullptr;
           prefetch.pass = pass;
           prefetch.passes = passes;
-          bf16_tile64_avx512bf16(std::min(kBf16WideTileRows, m - r), kp, xb + int64_t(r) * ldxb, ldxb, panels + p * panel_elements,
-                                 panels + (p + 1) * panel_elements, bias ? bias + col : nullptr, std::min(2 * kBf16PanelWidth, n - col),
-                                 out_at(r, col), ldy, epilogue, out16_at(r, col), prefetch);
+          const int r = pass * kBf16WideTileRows;
+          tile64(r, std::min(kBf16WideTileRows, m - r), p, prefetch);
         }
       }
-      if (p < task.panel_end) {
-        const int col = p * kBf16PanelWidth;
-        for (int r = 0; r < m; r += tile_rows)
-          bf16_tile_avx512bf16(std::min(tile_rows, m - r), kp, xb + int64_t(r) * ldxb, ldxb, panels + p * panel_elements,
-                               bias ? bias + col : nullptr, std::min(kBf16PanelWidth, n - col), out_at(r, col), ldy, epilogue,
-                               out16_at(r, col));
-      }
+      if (p < task.panel_end)
+        for (int r = 0; r < m; r += tile_rows) tile32(r, std::min(tile_rows, m - r), p);
       return;
     }
     if (task.panel_end - task.panel_begin >= 2 && task.row_end - task.row_begin > tile_rows) {
       for (int r = task.row_begin; r < task.row_end; r += kBf16WideTileRows) {
         const int rows = std::min(kBf16WideTileRows, task.row_end - r);
         int p = task.panel_begin;
-        for (; p + 1 < task.panel_end; p += 2) {
-          const int col = p * kBf16PanelWidth;
-          bf16_tile64_avx512bf16(rows, kp, xb + int64_t(r) * ldxb, ldxb, panels + p * panel_elements,
-                                 panels + (p + 1) * panel_elements, bias ? bias + col : nullptr, std::min(2 * kBf16PanelWidth, n - col),
-                                 out_at(r, col), ldy, epilogue, out16_at(r, col));
-        }
-        if (p < task.panel_end) {
-          const int col = p * kBf16PanelWidth;
-          bf16_tile_avx512bf16(rows, kp, xb + int64_t(r) * ldxb, ldxb, panels + p * panel_elements, bias ? bias + col : nullptr,
-                               std::min(kBf16PanelWidth, n - col), out_at(r, col), ldy, epilogue, out16_at(r, col));
-        }
+        for (; p + 1 < task.panel_end; p += 2) tile64(r, rows, p, PairPrefetch{});
+        if (p < task.panel_end) tile32(r, rows, p);
       }
       return;
     }
     for (int r = task.row_begin; r < task.row_end; r += tile_rows) {
       const int rows = std::min(tile_rows, task.row_end - r);
-      for (int p = task.panel_begin; p < task.panel_end; ++p) {
-        const int col = p * kBf16PanelWidth;
-        bf16_tile_avx512bf16(rows, kp, xb + int64_t(r) * ldxb, ldxb, panels + p * panel_elements, bias ? bias + col : nullptr,
-                             std::min(kBf16PanelWidth, n - col), out_at(r, col), ldy, epilogue, out16_at(r, col));
-      }
+      for (int p = task.panel_begin; p < task.panel_end; ++p) tile32(r, rows, p);
     }
   };
   const int64_t tasks = grid.tasks();
