@@ -119,6 +119,9 @@ fi
 
 if want bench; then
 step "throughput and latency vs sentence-transformers fp16"
+# The parity step makes these checkpoints too; this step may run first on a fresh machine.
+$PYTHON "$ROOT/bench/cuda/gpu_parity.py" "$BIN/sie_cuda_model_run" "$SHARED" "$WORK" --make-only minilm-shaped bge-base-shaped > /dev/null ||
+  failed+=(bench-checkpoints)
 SIE_CUDA_GEMM_LOG=1 timeout 400 $PYTHON "$ROOT/bench/cuda/gpu_bench.py" "$BIN/sie_cuda_model_run" "$WORK" "$WORK/minilm-shaped:mean" "$WORK/bge-base-shaped:cls" 2>&1 |
   grep -E "^(device|bench|latency|FAIL|sie gemm|sie phase)" | tee "$LOGS/bench.txt" | grep -v "^sie gemm"
 grep -q "^latency bge-base" "$LOGS/bench.txt" || failed+=(bench)

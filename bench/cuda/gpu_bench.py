@@ -13,7 +13,9 @@ request size N (1, 32, 256, 4096 sequences):
 Single-request latency: the first sequence alone, median of 50. Then one more 4096-sequence
 run with SIE_CUDA_PHASES=1 prints where our GPU time goes, by step.
 Ours runs once per GEMM mode (SIE_BENCH_GEMM_MODES, default "auto": the run-time choice between
-our kernels and cuBLASLt; "ours" leaves cuBLASLt out; see native/cuda/runtime/gemm_selector.h).
+our kernels and cuBLASLt; "ours" leaves cuBLASLt out; see native/cuda/runtime/gemm_selector.h),
+and once more with the opt-in pipelined attention kernel (label "+pa"), so both attention kernels
+are measured in the same run (and their phase profiles printed).
 usage: gpu_bench.py RUNNER WORK_DIR MODEL_DIR[:pooling] ...
 """
 import json, math, os, subprocess, sys, time
@@ -23,6 +25,10 @@ from sentence_transformers import SentenceTransformer
 
 RUNNER, WORK, MODELS = sys.argv[1], sys.argv[2], sys.argv[3:]
 MODES = os.environ.get("SIE_BENCH_GEMM_MODES", "auto").split(",")
+# (label, environment) of each configuration of ours: the GEMM modes, then the last mode with the
+# pipelined attention kernel (native/cuda/kernels/attention.cu).
+CONFIGS = [(m, {"SIE_CUDA_GEMM": m}) for m in MODES] + [
+    (MODES[-1] + "+pa", {"SIE_CUDA_GEMM": MODES[-1], "SIE_CUDA_ATTENTION_PIPELINED": "on"})]
 SIZES = [1, 32, 256, 4096]
 
 
@@ -92,10 +98,10 @@ def main():
         pooling = pooling or "mean"
         path, seqs, xlmr = token_file(model_dir)
         ours_tps, ours_latency = {}, {}
-        for mode in MODES:
+        for mode, env in CONFIGS:
             ours = subprocess.run([RUNNER, "--model", model_dir, "--tokens", path, "--dtype", "fp16", "--pooling", pooling,
                                    "--bench", ",".join(map(str, SIZES)), "--latency"], capture_output=True, text=True,
-                                  env={**os.environ, "SIE_CUDA_GEMM": mode})
+                                  env={**os.environ, **env})
             if ours.returncode != 0:
                 print(f"FAIL runner on {model_dir} ({mode}): {ours.stderr.strip()}")
                 sys.exit(1)
@@ -105,13 +111,15 @@ def main():
             lines = [json.loads(l) for l in ours.stdout.splitlines() if l.startswith("{")]
             ours_tps[mode] = {l["bench"]: l["tokens_per_s"] for l in lines if "bench" in l}
             ours_latency[mode] = next(l["latency_ms"] for l in lines if "latency_ms" in l)
-        # Where the 4096-sequence request spends its GPU time (native/cuda/runtime/phase_profile.h).
-        phases = subprocess.run([RUNNER, "--model", model_dir, "--tokens", path, "--dtype", "fp16", "--pooling", pooling,
-                                 "--bench", "4096"], capture_output=True, text=True,
-                                env={**os.environ, "SIE_CUDA_GEMM": MODES[-1], "SIE_CUDA_PHASES": "1", "SIE_CUDA_GEMM_LOG": "0"})
-        for line in phases.stderr.splitlines():
-            if line.startswith("sie phase"):
-                print(f"{line} [{os.path.basename(model_dir)}]")
+        # Where the 4096-sequence request spends its GPU time (native/cuda/runtime/phase_profile.h),
+        # with each attention kernel.
+        for mode, env in CONFIGS[-2:]:
+            phases = subprocess.run([RUNNER, "--model", model_dir, "--tokens", path, "--dtype", "fp16", "--pooling", pooling,
+                                     "--bench", "4096"], capture_output=True, text=True,
+                                    env={**os.environ, **env, "SIE_CUDA_PHASES": "1", "SIE_CUDA_GEMM_LOG": "0"})
+            for line in phases.stderr.splitlines():
+                if line.startswith("sie phase"):
+                    print(f"{line} [{os.path.basename(model_dir)} {mode}]")
         model = SentenceTransformer(model_dir, device="cuda").half().eval()
         name = os.path.basename(model_dir)
         for n in SIZES:
@@ -119,11 +127,11 @@ def main():
             tokens = sum(len(s) for s in subset)
             best = min((peer_seconds(model, subset, bs, xlmr), bs) for bs in ((32, 256) if n > 32 else (32,)))
             peer_tps = tokens / best[0]
-            for mode in MODES:
+            for mode, _ in CONFIGS:
                 print(f"bench {name:<16} {n:>5} seqs {tokens:>8} tokens  ours[{mode}] {ours_tps[mode][n]:>12,.0f} tok/s  "
                       f"sentence-transformers fp16 {peer_tps:>12,.0f} tok/s (batch {best[1]})  ratio {ours_tps[mode][n] / peer_tps:5.2f}x", flush=True)
         lat = peer_latency(model, seqs[0], xlmr)
-        for mode in MODES:
+        for mode, _ in CONFIGS:
             print(f"latency {name:<16} one sequence of {len(seqs[0])} tokens  ours[{mode}] {ours_latency[mode]:.3f} ms  "
                   f"sentence-transformers fp16 {lat:.3f} ms  ratio {lat / ours_latency[mode]:5.2f}x", flush=True)
         del model

@@ -9,7 +9,9 @@
    input for the bge-m3 shape).
 Both through sie_cuda_model_run (the Model::run seam), in fp32, fp16 and bf16.
 Pass: cosine >= 0.99999 in fp32 and >= 0.999 in fp16/bf16, per output row.
-usage: gpu_parity.py RUNNER SHARED_DIR WORK_DIR
+usage: gpu_parity.py RUNNER SHARED_DIR WORK_DIR [--make-only NAME ...]
+  --make-only: only make the named shaped checkpoints in WORK_DIR (for the benchmark step, which
+  may run on a fresh machine before or without this one) and exit.
 """
 import json, math, os, subprocess, sys
 import numpy as np
@@ -138,15 +140,19 @@ def head_parity():
                 verdict(label + " sparse", dtype, cosines(got, want))
 
 
+# The shaped checkpoints: name, make_checkpoint.py kind and arguments, pooling, XLM-R ids.
+SHAPED = [
+    ("minilm-shaped", "dense-mean", ["--hidden", "384", "--layers", "6", "--heads", "12", "--inter", "1536"], "mean", False),
+    ("bge-base-shaped", "dense-cls", ["--hidden", "768", "--layers", "12", "--heads", "12", "--inter", "3072"], "cls", False),
+    ("bge-m3-shaped", "xlmr-dense", ["--hidden", "1024", "--layers", "24", "--heads", "16", "--inter", "4096", "--max-len", "8192"], "cls", True),
+]
+
+
 def shaped_parity():
     import torch
     from transformers import AutoModel
     rng = np.random.default_rng(7)
-    shapes = [
-        ("minilm-shaped", "dense-mean", ["--hidden", "384", "--layers", "6", "--heads", "12", "--inter", "1536"], "mean", False),
-        ("bge-base-shaped", "dense-cls", ["--hidden", "768", "--layers", "12", "--heads", "12", "--inter", "3072"], "cls", False),
-        ("bge-m3-shaped", "xlmr-dense", ["--hidden", "1024", "--layers", "24", "--heads", "16", "--inter", "4096", "--max-len", "8192"], "cls", True),
-    ]
+    shapes = SHAPED
     torch_device = "cuda" if torch.cuda.is_available() else "cpu"
     for name, kind, args, pooling, xlmr in shapes:
         if name not in SHAPES:
@@ -180,6 +186,12 @@ def shaped_parity():
 if __name__ == "__main__":
     os.makedirs(WORK, exist_ok=True)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if "--make-only" in sys.argv:
+        names = sys.argv[sys.argv.index("--make-only") + 1:]
+        for name, kind, args, _, _ in SHAPED:
+            if name in names:
+                print(make(kind, name, *args))
+        sys.exit(0)
     head_parity()
     shaped_parity()
     print(f"parity: {len(failures)} failed" + (": " + ", ".join(failures) if failures else ""))

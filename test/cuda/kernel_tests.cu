@@ -351,7 +351,6 @@ void test_attention(DType t, const std::vector<int>& lengths, int heads, int kv_
   args.qkv = arena.upload(t, qkv);
   args.ld = ld;
   args.q_col = 0, args.k_col = q_width, args.v_col = q_width + kv_width;
-  args.context = arena.output(size_t(tokens) * q_width * dtype_size(t));
   args.ld_context = q_width;
   args.offsets = arena.upload_i32(offsets);
   args.num_sequences = sequences;
@@ -362,21 +361,28 @@ void test_attention(DType t, const std::vector<int>& lengths, int heads, int kv_
   args.block_query = arena.upload_i32(block_query);
   args.num_blocks = int(block_sequence.size());
   args.max_length = *std::max_element(lengths.begin(), lengths.end());
-  CHECK_CUDA(attention(t, args, nullptr));
-  const auto got = download(t, args.context, size_t(tokens) * q_width);
-  const std::string name = std::string("attention ") + dtype_name(t) + " d" + std::to_string(head_dim) + " h" +
-                           std::to_string(heads) + "/" + std::to_string(kv_heads) + (causal ? " causal " : " ") +
-                           std::to_string(sequences) + " seqs " + std::to_string(tokens) + " tokens";
-  if (full_twin) {
-    std::vector<float> want(got.size());
-    twin::attention(qkv.data(), ld, 0, q_width, q_width + kv_width, want.data(), q_width, offsets.data(), sequences, heads,
-                    kv_heads, head_dim, causal);
-    report(name + " vs twin", got, want, tolerance(t));
-  }
   AttentionArgs plain = args;
   plain.context = arena.output(size_t(tokens) * q_width * dtype_size(t));
   CHECK_CUDA(attention_reference(t, plain, nullptr));
-  report(name + " vs device twin", got, download(t, plain.context, got.size()), tolerance(t));
+  const auto device_twin = download(t, plain.context, size_t(tokens) * q_width);
+  std::vector<float> want;
+  if (full_twin) {
+    want.resize(device_twin.size());
+    twin::attention(qkv.data(), ld, 0, q_width, q_width + kv_width, want.data(), q_width, offsets.data(), sequences, heads,
+                    kv_heads, head_dim, causal);
+  }
+  // The plain kernel, then the pipelined one (opt-in at run time; tested here always).
+  for (bool pipelined : {false, true}) {
+    args.pipelined = pipelined;
+    args.context = arena.output(device_twin.size() * dtype_size(t));  // fresh poison: rows left unwritten fail
+    CHECK_CUDA(attention(t, args, nullptr));
+    const auto got = download(t, args.context, device_twin.size());
+    const std::string name = std::string("attention") + (pipelined ? " [pipelined] " : " ") + dtype_name(t) + " d" +
+                             std::to_string(head_dim) + " h" + std::to_string(heads) + "/" + std::to_string(kv_heads) +
+                             (causal ? " causal " : " ") + std::to_string(sequences) + " seqs " + std::to_string(tokens) + " tokens";
+    if (full_twin) report(name + " vs twin", got, want, tolerance(t));
+    report(name + " vs device twin", got, device_twin, tolerance(t));
+  }
 }
 
 void test_pooling(DType t, const std::vector<int>& lengths, int hidden, Pooling pooling, bool normalize) {

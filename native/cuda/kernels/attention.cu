@@ -1,6 +1,7 @@
 // Attention over packed variable-length sequences, no padding anywhere.
 // Tensor cores (fp16/bf16): one block of 4 warps per (64 query rows of one sequence, head); each
-// warp keeps 16 query rows in registers and walks the sequence's keys 64 at a time, scores by
+// warp keeps 16 query rows in registers and walks the sequence's keys 64 at a time (the next
+// tile's keys and values load while this tile is computed), scores by
 // mma.sync, an online softmax in fp32 (exp2 with log2(e) folded in), then P (as 16-bit A
 // fragments straight from the score accumulators) times V loaded with ldmatrix.trans. Scores
 // never reach global memory. SIMT (fp32, and the plain twin): one warp per (query, head).
@@ -22,8 +23,19 @@ constexpr int flash_shared_bytes() {
   return (kBlockQ + 2 * kBlockKV) * (D + 8) * 2;
 }
 
-template <typename T, int D>
-__global__ void __launch_bounds__(kWarps * 32) flash_attention_kernel(const AttentionArgs a) {
+// PIPELINED (AttentionArgs::pipelined; written without a GPU, 2026-11-28, opt-in until a GPU
+// check has run it) loads the next key and value tiles while this tile is computed, skips the
+// per-score mask test on tiles wholly inside a non-causal sequence, and lets a warp whose query
+// rows all lie past a short sequence skip the math. The plain kernel waits for each tile.
+// Resident blocks an SM should hold, which caps the registers: the pipelined kernel keeps s, o
+// and the query fragments live while the next key tile's loads are issued, and at 4 blocks for
+// D = 64 ptxas spilled. 0 leaves it unsaid, as the plain kernel always had (ptxas then gave it
+// 128 registers at D = 64; saying 1 made that 154).
+template <int D, bool PIPELINED>
+constexpr int kFlashBlocksPerSm = !PIPELINED ? 0 : D <= 32 ? 4 : D <= 64 ? 3 : 2;
+
+template <typename T, int D, bool PIPELINED>
+__global__ void __launch_bounds__(kWarps * 32, kFlashBlocksPerSm<D, PIPELINED>) flash_attention_kernel(const AttentionArgs a) {
   constexpr int kLds = D + 8, kChunks = D / 8;
   extern __shared__ __align__(16) unsigned char shared_raw[];
   T* sQ = reinterpret_cast<T*>(shared_raw);
@@ -42,7 +54,26 @@ __global__ void __launch_bounds__(kWarps * 32) flash_attention_kernel(const Atte
     cp_async16(sQ + r * kLds + dc, ok ? rows + int64_t(q0 + r) * a.ld + q_col + dc : rows, ok);
   }
   cp_async_commit();
-  cp_async_wait<0>();
+  // Pipelined, K and V tiles load as separate cp.async groups, one tile ahead: the next K tile
+  // streams in while this tile's softmax and P.V run, the next V tile while the next scores are
+  // computed. Outstanding groups are always [this K, this V] or [this V, next K] (a group is
+  // committed even when empty), so "wait until one group is left" waits for the tile to be read.
+  auto load_tile = [&](T* dst, int k0, int col) {
+    for (int c = threadIdx.x; c < kBlockKV * kChunks; c += kWarps * 32) {
+      const int r = c / kChunks, dc = (c % kChunks) * 8;
+      const bool ok = k0 + r < length;
+      cp_async16(dst + r * kLds + dc, ok ? rows + int64_t(k0 + r) * a.ld + col + dc : rows, ok);
+    }
+    cp_async_commit();
+  };
+  const int kv_end = a.causal ? min(length, q0 + kBlockQ) : length;
+  if constexpr (PIPELINED) {
+    load_tile(sK, 0, k_col);
+    load_tile(sV, 0, v_col);
+    cp_async_wait<1>();  // the queries and the first K tile
+  } else {
+    cp_async_wait<0>();
+  }
   __syncthreads();
   uint32_t qf[D / 16][4];
 #pragma unroll
@@ -56,81 +87,115 @@ __global__ void __launch_bounds__(kWarps * 32) flash_attention_kernel(const Atte
     for (int e = 0; e < 4; ++e) o[i][e] = 0.0f;
   float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f};
   const int query[2] = {q0 + warp * 16 + g, q0 + warp * 16 + g + 8};
-  const int kv_end = a.causal ? min(length, q0 + kBlockQ) : length;
+  // A warp whose 16 query rows all lie past the sequence (short sequences) only helps load.
+  const bool active = !PIPELINED || q0 + warp * 16 < length;
 
   for (int k0 = 0; k0 < kv_end; k0 += kBlockKV) {
-    __syncthreads();  // every warp is done with the previous K and V tiles
-    for (int c = threadIdx.x; c < kBlockKV * kChunks; c += kWarps * 32) {
-      const int r = c / kChunks, dc = (c % kChunks) * 8;
-      const bool ok = k0 + r < length;
-      const T* src = rows + int64_t(k0 + r) * a.ld;
-      cp_async16(sK + r * kLds + dc, ok ? src + k_col + dc : rows, ok);
-      cp_async16(sV + r * kLds + dc, ok ? src + v_col + dc : rows, ok);
+    [[maybe_unused]] const bool more = k0 + kBlockKV < kv_end;  // pipelined: a next tile to load
+    if constexpr (PIPELINED) {
+      if (k0 > 0) {
+        cp_async_wait<1>();  // this K tile
+        __syncthreads();
+      }
+    } else {
+      __syncthreads();  // every warp is done with the previous K and V tiles
+      for (int c = threadIdx.x; c < kBlockKV * kChunks; c += kWarps * 32) {
+        const int r = c / kChunks, dc = (c % kChunks) * 8;
+        const bool ok = k0 + r < length;
+        const T* src = rows + int64_t(k0 + r) * a.ld;
+        cp_async16(sK + r * kLds + dc, ok ? src + k_col + dc : rows, ok);
+        cp_async16(sV + r * kLds + dc, ok ? src + v_col + dc : rows, ok);
+      }
+      cp_async_commit();
+      cp_async_wait<0>();
+      __syncthreads();
     }
-    cp_async_commit();
-    cp_async_wait<0>();
-    __syncthreads();
-
     float s[kBlockKV / 8][4];
+    if (active) {
 #pragma unroll
-    for (int i = 0; i < kBlockKV / 8; ++i)
+      for (int i = 0; i < kBlockKV / 8; ++i)
 #pragma unroll
-      for (int e = 0; e < 4; ++e) s[i][e] = 0.0f;
+        for (int e = 0; e < 4; ++e) s[i][e] = 0.0f;
 #pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk)
+      for (int kk = 0; kk < D / 16; ++kk)
 #pragma unroll
-      for (int np = 0; np < kBlockKV / 16; ++np) {
-        uint32_t r[4];
-        ldmatrix_x4(r, sK + (np * 16 + (lane & 7) + (lane >> 4) * 8) * kLds + kk * 16 + ((lane >> 3) & 1) * 8);
-        mma_16816<T>(s[2 * np], qf[kk], r[0], r[1]);
-        mma_16816<T>(s[2 * np + 1], qf[kk], r[2], r[3]);
-      }
-
-    float tile_max[2] = {row_max[0], row_max[1]};
-#pragma unroll
-    for (int nt = 0; nt < kBlockKV / 8; ++nt)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int key = k0 + nt * 8 + 2 * quad + (e & 1);
-        const bool valid = key < length && (!a.causal || key <= query[e >> 1]);
-        s[nt][e] = valid ? s[nt][e] * kLog2e : -INFINITY;
-        tile_max[e >> 1] = fmaxf(tile_max[e >> 1], s[nt][e]);
-      }
-    float correction[2];
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      // The four lanes of a quad hold one row between them.
-      tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffffu, tile_max[r], 1));
-      tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffffu, tile_max[r], 2));
-      correction[r] = tile_max[r] == -INFINITY ? 1.0f : exp2f(row_max[r] - tile_max[r]);
-      row_max[r] = tile_max[r];
-      row_sum[r] *= correction[r];
+        for (int np = 0; np < kBlockKV / 16; ++np) {
+          uint32_t r[4];
+          ldmatrix_x4(r, sK + (np * 16 + (lane & 7) + (lane >> 4) * 8) * kLds + kk * 16 + ((lane >> 3) & 1) * 8);
+          mma_16816<T>(s[2 * np], qf[kk], r[0], r[1]);
+          mma_16816<T>(s[2 * np + 1], qf[kk], r[2], r[3]);
+        }
     }
-#pragma unroll
-    for (int nt = 0; nt < kBlockKV / 8; ++nt)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const float m = row_max[e >> 1];
-        s[nt][e] = m == -INFINITY ? 0.0f : exp2f(s[nt][e] - m);
-        row_sum[e >> 1] += s[nt][e];
-      }
-#pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) o[dt][e] *= correction[e >> 1];
+    if constexpr (PIPELINED) {
+      __syncthreads();  // every warp is done with this K tile
+      if (more) load_tile(sK, k0 + kBlockKV, k_col);
+      else cp_async_commit();
+    }
 
+    if (active) {
+      // Keys past the sequence (its last tile) and, causal, past the query are masked; a tile
+      // wholly inside a non-causal sequence needs no test per score.
+      const bool masked = !PIPELINED || a.causal || k0 + kBlockKV > length;
+      float tile_max[2] = {row_max[0], row_max[1]};
 #pragma unroll
-    for (int kk = 0; kk < kBlockKV / 16; ++kk) {
-      const uint32_t pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
-                              pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                              pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+      for (int nt = 0; nt < kBlockKV / 8; ++nt)
 #pragma unroll
-      for (int dp = 0; dp < D / 16; ++dp) {
-        uint32_t r[4];
-        ldmatrix_x4_trans(r, sV + (kk * 16 + (lane & 15)) * kLds + dp * 16 + (lane >> 4) * 8);
-        mma_16816<T>(o[2 * dp], pa, r[0], r[1]);
-        mma_16816<T>(o[2 * dp + 1], pa, r[2], r[3]);
+        for (int e = 0; e < 4; ++e) {
+          float v = s[nt][e] * kLog2e;
+          if (masked) {
+            const int key = k0 + nt * 8 + 2 * quad + (e & 1);
+            v = key < length && (!a.causal || key <= query[e >> 1]) ? v : -INFINITY;
+          }
+          s[nt][e] = v;
+          tile_max[e >> 1] = fmaxf(tile_max[e >> 1], v);
+        }
+      float correction[2];
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        // The four lanes of a quad hold one row between them.
+        tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffffu, tile_max[r], 1));
+        tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffffu, tile_max[r], 2));
+        correction[r] = tile_max[r] == -INFINITY ? 1.0f : exp2f(row_max[r] - tile_max[r]);
+        row_max[r] = tile_max[r];
+        row_sum[r] *= correction[r];
       }
+#pragma unroll
+      for (int nt = 0; nt < kBlockKV / 8; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const float m = row_max[e >> 1];
+          s[nt][e] = m == -INFINITY ? 0.0f : exp2f(s[nt][e] - m);
+          row_sum[e >> 1] += s[nt][e];
+        }
+#pragma unroll
+      for (int dt = 0; dt < D / 8; ++dt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) o[dt][e] *= correction[e >> 1];
+    }
+
+    if constexpr (PIPELINED) {
+      cp_async_wait<1>();  // this V tile
+      __syncthreads();
+    }
+    if (active) {
+#pragma unroll
+      for (int kk = 0; kk < kBlockKV / 16; ++kk) {
+        const uint32_t pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                                pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                                pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+        for (int dp = 0; dp < D / 16; ++dp) {
+          uint32_t r[4];
+          ldmatrix_x4_trans(r, sV + (kk * 16 + (lane & 15)) * kLds + dp * 16 + (lane >> 4) * 8);
+          mma_16816<T>(o[2 * dp], pa, r[0], r[1]);
+          mma_16816<T>(o[2 * dp + 1], pa, r[2], r[3]);
+        }
+      }
+    }
+    if constexpr (PIPELINED) {
+      __syncthreads();  // every warp is done with this V tile
+      if (more) load_tile(sV, k0 + kBlockKV, v_col);
+      else cp_async_commit();
     }
   }
 
@@ -154,7 +219,7 @@ __global__ void __launch_bounds__(kWarps * 32) flash_attention_kernel(const Atte
 template <typename T, int D>
 cudaError_t launch_flash(const AttentionArgs& a, cudaStream_t stream) {
   constexpr int bytes = flash_shared_bytes<D>();
-  auto kernel = flash_attention_kernel<T, D>;
+  auto kernel = a.pipelined ? flash_attention_kernel<T, D, true> : flash_attention_kernel<T, D, false>;
   if (bytes > 48 * 1024) {
     const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
     if (e != cudaSuccess) return e;

@@ -23,6 +23,11 @@
 // MMAs themselves (25-44 % of the tensor-core peak on an H100, 2026-11-27). The ping-pong
 // variant (gemm_wgmma_pingpong_kernel) also overlaps each tile's epilogue with the next tile's
 // MMAs inside one block: its two consumer warpgroups own alternate tiles.
+// Measured on an H100 (2026-11-28, bench/RESULTS.md): both are correct and both are slower than
+// the one-tile kernel on every shape (MiniLM qkv: 139 and 69 TFLOP/s against 245), so the GEMM
+// chooser offers them only when asked. The register-direct epilogue is the likely cost: it stores
+// 4 bytes a lane where the one-tile kernel stores 16-byte rows staged through shared memory, and
+// ping-pong, whose warpgroup owns a whole tile, pays it twice while the other waits its turn.
 //
 // Limits (gemm_hopper returns cudaErrorNotSupported, and the caller takes another kernel): the
 // device must run the sm_90a code; x, w, y and residual 16-byte aligned with row strides a
@@ -329,13 +334,14 @@ struct WgmmaConsumer {
   }
 };
 
-// Warp 8 is the producer: its first thread streams the block's K slices into the ring. Returns
-// whether the calling thread belongs to that warp (it then has nothing more to do).
+// Threads 256 and up are the producer side (warp 8 in the cooperative kernel, warps 8-11 in
+// ping-pong): the first thread of warp 8 streams the block's K slices into the ring. Returns
+// whether the calling thread is on that side (it then has nothing more to do).
 template <int STAGES>
 __device__ __forceinline__ bool producer_warp(const PersistentRing<STAGES>& ring, const CUtensorMap* map_x, const CUtensorMap* map_w,
                                               const wgmma_schedule::Grid& grid) {
-  if (threadIdx.x / 32 != 8) return false;
-  if (threadIdx.x % 32 == 0) {
+  if (threadIdx.x < 256) return false;
+  if (threadIdx.x == 256) {
     hopper::tensor_map_prefetch(map_x);
     hopper::tensor_map_prefetch(map_w);
     TmaProducer<STAGES> producer{ring, map_x, map_w};
@@ -376,11 +382,18 @@ __global__ void __launch_bounds__(kHopperThreads, MIN_BLOCKS)
 // 128 x 128 tiles, the two taking turns (wgmma_schedule::consume_pingpong), so one warpgroup's
 // epilogue runs while the other's MMAs keep the tensor cores busy. Each slot is used by one
 // warpgroup, so its empty barrier takes one arrival.
-// __maxnreg__ instead of __launch_bounds__: with (288, 1) ptxas stopped at 168 registers and
-// spilled 1.1 KB a thread (two 64-register accumulator blocks live through the epilogue); 224 is
-// the most that 9 warps of one block can hold (224 x 288 <= 65536), and it uses about 200.
+// Registers: two 64-register accumulator blocks stay live through the epilogue (about 200
+// registers a consumer thread). An SM's register file is four quarters of 16384, one per warp
+// scheduler, and warp w runs on quarter w % 4: a block of 9 warps puts 3 on one quarter, so it
+// cannot launch above 168 a thread (a __maxnreg__(224) build failed on an H100, 2026-11-28: "too
+// many resources requested for launch"). So the block has a whole producer warpgroup (12 warps,
+// 3 a quarter) compiled for 168, which gives back all but kProducerRegisters while the consumers
+// take kConsumerRegisters: 128 x 40 + 256 x 232 = 64512 <= 65536, and 40 x 32 + 2 x 232 x 32 =
+// 16128 <= 16384 on each quarter.
+constexpr int kPingPongThreads = 384;
+
 template <typename T, int STAGES>
-__global__ void __maxnreg__(224)
+__global__ void __launch_bounds__(kPingPongThreads, 1)
     gemm_wgmma_pingpong_kernel(const __grid_constant__ CUtensorMap map_x, const __grid_constant__ CUtensorMap map_w,
                                const GemmArgs a) {
 #if SIE_HOPPER_DEVICE_CODE
@@ -388,7 +401,15 @@ __global__ void __maxnreg__(224)
   const PersistentRing<STAGES> ring(shared_raw);
   ring.init(1);
   const wgmma_schedule::Grid grid = schedule_grid(a, STAGES);
-  if (producer_warp(ring, &map_x, &map_w, grid)) return;
+  // Each side's register limit holds for the code it dominates: the producer's branch ends in
+  // its return, so ptxas allocates the consumers' code below for kConsumerRegisters.
+  constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
+  if (threadIdx.x >= 256) {
+    hopper::registers_decrease<kProducerRegisters>();
+    producer_warp(ring, &map_x, &map_w, grid);
+    return;
+  }
+  hopper::registers_increase<kConsumerRegisters>();
   float acc[2][1][64];  // rows 0-63 and 64-127 of the tile
   WgmmaConsumer<T, STAGES, 2> consumer{ring, a, acc, 0};
   wgmma_schedule::consume_pingpong(grid, int(threadIdx.x / 128), consumer);
@@ -482,17 +503,18 @@ cudaError_t launch_wgmma_persistent(const GemmArgs& a, cudaStream_t stream) {
     if (opted != cudaSuccess) return opted;
     // Blocks the device keeps resident, asked once (like `usable` above: one kind of device per
     // process), not on every launch of the forward pass's hot path.
+    constexpr int threads = PING_PONG ? kPingPongThreads : kHopperThreads;
     static const int resident_blocks = [&] {
       int device = 0, sms = 0, per_sm = 0;
       if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
-          cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kHopperThreads, bytes) != cudaSuccess)
+          cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, bytes) != cudaSuccess)
         return 0;
       return std::max(1, per_sm) * sms;
     }();
     if (resident_blocks <= 0) return cudaErrorNotSupported;
     const int64_t tiles = int64_t((a.n + 127) / 128) * ((a.m + kHopperBM - 1) / kHopperBM);
     const int grid = int(std::min<int64_t>(tiles, resident_blocks));
-    kernel<<<grid, kHopperThreads, bytes, stream>>>(map_x, map_w, a);
+    kernel<<<grid, threads, bytes, stream>>>(map_x, map_w, a);
     return cudaGetLastError();
   }
 }

@@ -137,6 +137,19 @@ SIE_WGMMA_M64N128K16(__half, "f16")
 SIE_WGMMA_M64N128K16(__nv_bfloat16, "bf16")
 #undef SIE_WGMMA_M64N128K16
 
+// Moves registers between warpgroups of a running block (sm_90a): every warp of a warpgroup
+// executes one of these, the producer's decrease before the consumers' increase can be granted.
+// The block is compiled and launched for fewer registers a thread (__launch_bounds__), so that
+// it fits the register file; the consumers then hold the accumulators the MMAs need.
+template <int REGISTERS>
+__device__ __forceinline__ void registers_decrease() {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(REGISTERS));
+}
+template <int REGISTERS>
+__device__ __forceinline__ void registers_increase() {
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(REGISTERS));
+}
+
 // Named barrier over `threads` threads (a multiple of 32): syncs a subset of the block.
 template <int ID, int THREADS>
 __device__ __forceinline__ void named_barrier_sync() {

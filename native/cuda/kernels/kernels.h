@@ -103,6 +103,9 @@ struct AttentionArgs {
   const int32_t* block_query = nullptr;
   int num_blocks = 0;
   int max_length = 0;
+  // The tensor-core kernel that loads the next key and value tiles while it computes this one
+  // (attention.cu). Opt-in (SIE_CUDA_ATTENTION_PIPELINED=on) until a GPU check has run it.
+  bool pipelined = false;
 };
 constexpr int kAttentionQueryBlock = 64;
 cudaError_t attention(DType dtype, const AttentionArgs& args, cudaStream_t stream);

@@ -1,6 +1,7 @@
 #include "cuda_bert_encoder.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include "../../cpu/bert/bert_weights.h"
@@ -9,6 +10,19 @@
 #include "phase_profile.h"
 
 namespace sie {
+namespace {
+
+// The pipelined attention kernel is opt-in until a GPU check has run it (written without a GPU,
+// 2026-11-28): SIE_CUDA_ATTENTION_PIPELINED=on. Read once per process.
+bool pipelined_attention_requested() {
+  static const bool on = [] {
+    const char* value = std::getenv("SIE_CUDA_ATTENTION_PIPELINED");
+    return value && std::string(value) == "on";
+  }();
+  return on;
+}
+
+}  // namespace
 
 CudaBertEncoder::CudaBertEncoder(const WeightStore& file, const EncoderConfig& c, sie_cuda::DType dtype)
     : config_(c), dtype_(dtype) {
@@ -75,6 +89,7 @@ void CudaBertEncoder::forward(const DeviceBatch& b, const WorkspacePlan& plan, c
   a.offsets = b.offsets, a.num_sequences = b.sequences, a.num_tokens = t;
   a.heads = config_.num_heads, a.kv_heads = config_.num_heads, a.head_dim = config_.head_dim();
   a.block_sequence = b.block_sequence, a.block_query = b.block_query, a.num_blocks = b.blocks, a.max_length = b.max_length;
+  a.pipelined = pipelined_attention_requested();
   for (const Layer& layer : layers_) {
     linear("gemm qkv", hidden, h, layer.qkv_weight, layer.qkv_bias, Activation::None, nullptr, qkv, 3 * h);
     check_cuda(attention(dtype_, a, stream), "attention");

@@ -80,7 +80,9 @@ GemmSelector::GemmSelector() {
   log_ = log && *log && std::string(log) != "0";
   const char* wgmma = std::getenv("SIE_CUDA_WGMMA");
   wgmma_ = !(wgmma && std::string(wgmma) == "off");
-  // Opt-in until a GPU check has run them (written without a GPU, 2026-11-27).
+  // Opt-in. Both ran correctly on an H100 (2026-11-28) and lost to the one-tile 128x128 kernel on
+  // every measured shape (their epilogues store from the accumulator registers, 4 bytes a lane),
+  // so offering them would only lengthen the chooser's first pass.
   const char* persistent = std::getenv("SIE_CUDA_WGMMA_PERSISTENT");
   wgmma_persistent_ = persistent && std::string(persistent) == "on";
   const char* pingpong = std::getenv("SIE_CUDA_WGMMA_PINGPONG");
