@@ -9,7 +9,7 @@
 #      references of ../shared/tools, and MiniLM-, bge-base- and bge-m3-shaped checkpoints against
 #      transformers float64, in fp32 / fp16 / bf16;
 #   4. throughput and latency against sentence-transformers fp16 in the same run (gpu_bench.py),
-#      and where our GPU time goes, by step;
+#      with the plain and the opt-in pipelined attention kernel, and where our GPU time goes, by step;
 #   5. a batch too large for the GPU's free memory: split and retried, same vectors;
 #   6. the CUDA addon driven from Node (bench/cuda/node_addon_check.mjs);
 #   7. compute-sanitizer memcheck and racecheck on the kernel tests, memcheck on a model run
