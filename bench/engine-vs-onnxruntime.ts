@@ -9,8 +9,15 @@
  * same rounds (its weights in bf16, fp32 accumulation, past its fidelity gate).
  *
  *   npm run bench [-- --threads 2 --seconds 3]
+ *
+ * --model DIR --onnx FILE measure another BERT checkpoint and its ONNX export instead (e.g. a
+ * bge-base-shaped one from ../shared/tools/make_checkpoint.py and export-bert-onnx.mjs, whose
+ * weights do not fit in L3: a short request then streams them from memory); --only TEXT keeps the
+ * workloads whose name contains TEXT.
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { Engine } from '../lib/engine/engine.js';
@@ -35,12 +42,21 @@ const workloads: Workload[] = [
 ];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { threads: { type: 'string' }, seconds: { type: 'string' }, fast: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      threads: { type: 'string' }, seconds: { type: 'string' }, fast: { type: 'string' }, model: { type: 'string' }, onnx: { type: 'string' },
+      only: { type: 'string' },
+    },
+  });
+  if (Boolean(values.model) !== Boolean(values.onnx)) throw new Error('--model and --onnx go together');
   // The fast column's dtype: bf16 (default) or bf16x3 (--fast bf16x3, AMX: fp32-grade numbers).
   const fastDtype = values.fast === 'bf16x3' || values.fast === 'bf16x3q' ? values.fast : 'bf16';
   const threads = Number(values.threads ?? os.availableParallelism());
   const seconds = Number(values.seconds ?? 3);
-  const { modelDir, onnxPath } = minilmCheckpoint();
+  const { modelDir, onnxPath } = values.model ? { modelDir: path.resolve(values.model), onnxPath: path.resolve(values.onnx!) } : minilmCheckpoint();
+  const config = JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as Record<string, number>;
+  const shape = `${config.hidden_size}/${config.num_hidden_layers}/${config.num_attention_heads}/${config.intermediate_size}`;
+  const modelName = values.model ? `${path.basename(modelDir)} (${shape})` : `MiniLM-shaped (${shape})`;
   const engine = new Engine({ threads, progress: null });
   await engine.load(modelDir);
   const addon = (await import('../lib/bindings/native-addon.js')).nativeAddon();
@@ -50,10 +66,10 @@ async function main(): Promise<void> {
   const session = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`# sie-server engine vs onnxruntime-node ${ort.env.versions.common} — ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`# ${cpu}, ${threads} threads, MiniLM-shaped (384/6/12/1536), fp32 gemm kernel: ${addon.kernels.gemmKernel}, CPU ISA: ${addon.kernels.cpuIsa.active}${bf16Model ? `, ${fastDtype} fidelity: ${bf16Model.fidelity?.detail}` : `, no native ${fastDtype}`}`);
+  console.log(`# ${cpu}, ${threads} threads, ${modelName}, fp32 gemm kernel: ${addon.kernels.gemmKernel}, CPU ISA: ${addon.kernels.cpuIsa.active}${bf16Model ? `, ${fastDtype} fidelity: ${bf16Model.fidelity?.detail}` : `, no native ${fastDtype}`}`);
   console.log(`| workload | sie tokens/s | ort tokens/s | ratio | sie ms/call | ort ms/call | sie sentences/s | sie ${fastDtype} tokens/s | ${fastDtype} vs ort | ${fastDtype} ms/call |`);
   console.log('|---|---|---|---|---|---|---|---|---|---|');
-  for (const workload of workloads) {
+  for (const workload of workloads.filter((w) => !values.only || w.name.includes(values.only))) {
     const contentIds = workload.batches.map((b) => b.map((s) => s.slice(1, -1)));
     let i = 0, j = 0;
     const runSie = async () => {

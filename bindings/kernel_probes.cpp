@@ -116,7 +116,7 @@ Napi::Value gemm_bf16(const Napi::CallbackInfo& info) {
   const sie::CpuIsa isa = kernel == "amx" ? sie::CpuIsa::Amx : kernel == "avx512bf16" ? sie::CpuIsa::Avx512Bf16 : sie::CpuIsa::Portable;
   if (isa == sie::CpuIsa::Portable) throw argument_error(env, "kernel must be 'amx', 'avx512bf16' or 'reference'");
   if (sie::cpu_isa_detected() < isa) throw coded_error(env, sie::ErrorCode::DeviceUnavailable, kernel + " is not available on this CPU");
-  const sie::PackedBf16Matrix packed = sie::pack_bf16_nk(a.w, n, k);
+  const sie::PackedBf16Matrix packed = sie::pack_bf16_nk(a.w, n, k, sie::bf16_layout_for(isa));
   sie::ThreadPool pool(a.threads);
   translate_errors(env, [&]() { sie::gemm_bf16(m, n, k, a.x, k, packed, a.bias, y.data(), n, &pool, epilogue, isa); });
   return float32_array_from(env, std::move(y));
@@ -147,8 +147,8 @@ Napi::Value gemm_bf16_panels(const Napi::CallbackInfo& info) {
   buffer.resize(size_t((sie::bf16_packed_elements(n, k) + 1) / 2));
   uint16_t* panels = reinterpret_cast<uint16_t*>(buffer.data());
   std::fill(panels, panels + sie::bf16_packed_elements(n, k), uint16_t(0xFFFF));
-  if (layout == "nk") sie::pack_bf16_nk_into(w.Data(), n, k, ld, panels, isa);
-  else sie::pack_bf16_kn_into(w.Data(), k, n, ld, panels, isa);
+  if (layout == "nk") sie::pack_bf16_nk_into(w.Data(), n, k, ld, panels, isa, sie::bf16_layout_for(isa));
+  else sie::pack_bf16_kn_into(w.Data(), k, n, ld, panels, isa, sie::bf16_layout_for(isa));
   std::vector<float> y(size_t(m) * n);
   translate_errors(env, [&]() { sie::gemm_bf16_panels(m, n, k, x.Data(), k, panels, nullptr, y.data(), n, nullptr, sie::Epilogue::None, isa); });
   return float32_array_from(env, std::move(y));
@@ -192,10 +192,11 @@ Napi::Value softmax(const Napi::CallbackInfo& info) {
   return float32_array_from(info.Env(), std::move(x));
 }
 
-// packBf16FromBf16(w, n, k, ld, layout, packer) -> Uint16Array: attention's packing of bf16 rows
-// (w's values rounded to bf16 first) into panels, by packer 'avx512' or 'reference', in a buffer
-// filled with garbage so that padding must be written. Packer 'fp32' packs the same rounded values
-// from floats with the packer gemmBf16Panels checks, as a third opinion. layout as in gemmBf16Panels.
+// packBf16FromBf16(w, n, k, ld, layout, packer, order) -> Uint16Array: attention's packing of bf16
+// rows (w's values rounded to bf16 first) into panels, by packer 'avx512' or 'reference', in a
+// buffer filled with garbage so that padding must be written. Packer 'fp32' packs the same rounded
+// values from floats with the packer gemmBf16Panels checks, as a third opinion. layout as in
+// gemmBf16Panels; order, the panels' Bf16Layout: 'rows' (AVX512-BF16) or 'amx-tiles'.
 Napi::Value pack_bf16_from_bf16(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto w = float32_array(info[0], "w");
@@ -204,6 +205,9 @@ Napi::Value pack_bf16_from_bf16(const Napi::CallbackInfo& info) {
   const std::string packer = info[5].IsString() ? info[5].As<Napi::String>().Utf8Value() : "";
   if (layout != "nk" && layout != "kn") throw argument_error(env, "layout must be 'nk' or 'kn'");
   if (packer != "avx512" && packer != "reference" && packer != "fp32") throw argument_error(env, "packer must be 'avx512', 'reference' or 'fp32'");
+  const std::string order = info[6].IsString() ? info[6].As<Napi::String>().Utf8Value() : "";
+  if (order != "rows" && order != "amx-tiles") throw argument_error(env, "order must be 'rows' or 'amx-tiles'");
+  const sie::Bf16Layout panel_order = order == "rows" ? sie::Bf16Layout::Rows : sie::Bf16Layout::AmxTiles;
   if (packer == "avx512" && sie::cpu_isa_detected() < sie::CpuIsa::Avx512) throw coded_error(env, sie::ErrorCode::DeviceUnavailable, "this CPU has no AVX-512");
   const int rows = layout == "nk" ? n : k, cols = layout == "nk" ? k : n;
   if (ld < cols) throw argument_error(env, "ld must be at least the row length");
@@ -216,13 +220,13 @@ Napi::Value pack_bf16_from_bf16(const Napi::CallbackInfo& info) {
   if (packer == "fp32") {
     std::vector<float> rounded(source.size());
     for (size_t i = 0; i < source.size(); ++i) rounded[i] = sie::bf16_to_float_exact(source[i]);
-    if (layout == "nk") sie::pack_bf16_nk_into(rounded.data(), n, k, ld, out.Data(), sie::CpuIsa::Portable);
-    else sie::pack_bf16_kn_into(rounded.data(), k, n, ld, out.Data(), sie::CpuIsa::Portable);
+    if (layout == "nk") sie::pack_bf16_nk_into(rounded.data(), n, k, ld, out.Data(), sie::CpuIsa::Portable, panel_order);
+    else sie::pack_bf16_kn_into(rounded.data(), k, n, ld, out.Data(), sie::CpuIsa::Portable, panel_order);
     return out;
   }
   const sie::CpuIsa isa = packer == "avx512" ? sie::CpuIsa::Avx512 : sie::CpuIsa::Portable;
-  if (layout == "nk") sie::pack_bf16_nk_from_bf16(source.data(), n, k, ld, out.Data(), isa);
-  else sie::pack_bf16_kn_from_bf16(source.data(), k, n, ld, out.Data(), isa);
+  if (layout == "nk") sie::pack_bf16_nk_from_bf16(source.data(), n, k, ld, out.Data(), isa, panel_order);
+  else sie::pack_bf16_kn_from_bf16(source.data(), k, n, ld, out.Data(), isa, panel_order);
   return out;
 }
 
@@ -283,8 +287,8 @@ Napi::Value attention_short_bf16(const Napi::CallbackInfo& info) {
     auto* keys16 = reinterpret_cast<uint16_t*>(keys.data());
     auto* values16 = reinterpret_cast<uint16_t*>(values.data());
     auto* p16 = reinterpret_cast<uint16_t*>(probabilities.data());
-    sie::pack_bf16_nk_from_bf16(k, length, d, ld, keys16, isa);
-    sie::pack_bf16_kn_from_bf16(v, length, d, ld, values16, isa);
+    sie::pack_bf16_nk_from_bf16(k, length, d, ld, keys16, isa, sie::bf16_layout_for(isa));
+    sie::pack_bf16_kn_from_bf16(v, length, d, ld, values16, isa, sie::bf16_layout_for(isa));
     std::vector<float> scores(size_t(rows) * length);
     sie::gemm_bf16_converted(rows, length, d, q + int64_t(row_begin) * ld, ld, keys16, nullptr, scores.data(), length, nullptr,
                              sie::Epilogue::None, isa);

@@ -121,23 +121,50 @@ for (const kernel of ['amx', 'avx512bf16'] as const) {
   });
 }
 
-t.test("attention's packing of bf16 keys and values: the AVX-512 packer, its scalar twin and the fp32 packer write the same panels", { skip: has('avx512bf16') ? false : 'this CPU has no AVX-512' }, async (t) => {
+// Where column c's k index kk sits in the packed panels, by hand from each order's definition
+// (bf16_gemm.h): 'rows', one 32-column row per k pair; 'amx-tiles', two 16-column 1 KiB blocks per
+// 32-wide k step.
+function panelIndex(order: 'rows' | 'amx-tiles', k: number, c: number, kk: number): number {
+  const kp = Math.ceil(k / 32) * 32, panel = Math.floor(c / 32), col = c % 32, pair = kk >> 1;
+  const inPanel = order === 'rows'
+    ? (pair * 32 + col) * 2
+    : (pair >> 4) * 1024 + (col >> 4) * 512 + (pair & 15) * 32 + (col & 15) * 2;
+  return panel * kp * 32 + inPanel + (kk & 1);
+}
+// float32 -> bf16 bits, rounded to nearest even (the values here are finite).
+function bf16Bits(v: number): number {
+  const bits = new Uint32Array(Float32Array.of(v).buffer)[0];
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+t.test("attention's packing of bf16 keys and values: the AVX-512 packer, its scalar twin and the fp32 packer write the same panels, in both orders", { skip: has('avx512bf16') ? false : 'this CPU has no AVX-512' }, async (t) => {
   // [n, k]: keys are n rows of k (head-dim) values, values k rows of n; lengths on and off 16/32
   // boundaries, rows `ld` apart, output buffers filled with garbage so padding must be written.
   const shapes: Array<[number, number]> = [[16, 32], [32, 64], [7, 32], [33, 64], [100, 32], [1, 1], [17, 45], [64, 100]];
   let seed = 900;
-  for (const [n, k] of shapes) {
-    for (const layout of ['nk', 'kn'] as const) {
-      const cols = layout === 'nk' ? k : n, rows = layout === 'nk' ? n : k;
-      const ld = cols + 7;
-      const w = randomFloats(rows * ld, seed++);
-      const vector = kernels.packBf16FromBf16(w, n, k, ld, layout, 'avx512');
-      const twin = kernels.packBf16FromBf16(w, n, k, ld, layout, 'reference');
-      const fp32 = kernels.packBf16FromBf16(w, n, k, ld, layout, 'fp32');
-      const differs = (a: Uint16Array, b: Uint16Array) => a.reduce((count, v, i) => count + (v === b[i] ? 0 : 1), 0);
-      t.equal(vector.length, twin.length);
-      t.equal(differs(vector, twin), 0, `${layout} n=${n} k=${k}: AVX-512 and scalar panels are identical`);
-      t.equal(differs(twin, fp32), 0, `${layout} n=${n} k=${k}: scalar and fp32-packer panels are identical`);
+  for (const order of ['rows', 'amx-tiles'] as const) {
+    for (const [n, k] of shapes) {
+      for (const layout of ['nk', 'kn'] as const) {
+        const cols = layout === 'nk' ? k : n, rows = layout === 'nk' ? n : k;
+        const ld = cols + 7;
+        const w = randomFloats(rows * ld, seed++);
+        const vector = kernels.packBf16FromBf16(w, n, k, ld, layout, 'avx512', order);
+        const twin = kernels.packBf16FromBf16(w, n, k, ld, layout, 'reference', order);
+        const fp32 = kernels.packBf16FromBf16(w, n, k, ld, layout, 'fp32', order);
+        const differs = (a: Uint16Array, b: Uint16Array) => a.reduce((count, v, i) => count + (v === b[i] ? 0 : 1), 0);
+        t.equal(vector.length, twin.length);
+        t.equal(differs(vector, twin), 0, `${order} ${layout} n=${n} k=${k}: AVX-512 and scalar panels are identical`);
+        t.equal(differs(twin, fp32), 0, `${order} ${layout} n=${n} k=${k}: scalar and fp32-packer panels are identical`);
+        // Every value where the order's definition puts it.
+        let misplaced = 0;
+        for (let c = 0; c < n; c++) {
+          for (let kk = 0; kk < k; kk++) {
+            const value = layout === 'nk' ? w[c * ld + kk] : w[kk * ld + c];
+            if (twin[panelIndex(order, k, c, kk)] !== bf16Bits(value)) misplaced++;
+          }
+        }
+        t.equal(misplaced, 0, `${order} ${layout} n=${n} k=${k}: each value sits where the ${order} order puts it`);
+      }
     }
   }
 });

@@ -142,7 +142,8 @@ export interface NativeKernelProbes {
   gemmBf16Panels(x: Float32Array, w: Float32Array, m: number, n: number, k: number, layout: 'nk' | 'kn', kernel: 'amx' | 'avx512bf16', ld: number): Float32Array;
   /** One head's bf16 attention over <= 32 tokens: the register kernel, the general route or the double twin. */
   attentionShortBf16(qkv: Float32Array, length: number, headDim: number, ld: number, kOffset: number, vOffset: number, rowBegin: number, rowEnd: number, route: 'short' | 'general' | 'reference'): Float32Array;
-  packBf16FromBf16(w: Float32Array, n: number, k: number, ld: number, layout: 'nk' | 'kn', packer: 'avx512' | 'reference' | 'fp32'): Uint16Array;
+  /** Attention's packing of bf16 keys ('nk') or values ('kn') into panels in either order the kernels read ('rows': AVX512-BF16, 'amx-tiles': AMX). */
+  packBf16FromBf16(w: Float32Array, n: number, k: number, ld: number, layout: 'nk' | 'kn', packer: 'avx512' | 'reference' | 'fp32', order: 'rows' | 'amx-tiles'): Uint16Array;
   gemmBf16(x: Float32Array, w: Float32Array, bias: Float32Array | null, m: number, n: number, k: number, kernel: 'amx' | 'avx512bf16' | 'reference' | 'bf16x3' | 'bf16x3-reference' | 'bf16x3q' | 'bf16x3q-reference', threads?: number, gelu?: boolean): Float32Array;
   /** The ISA level the hardware offers and the one in use (SIE_CPU_ISA caps it). */
   readonly cpuIsa: { detected: string; active: string };

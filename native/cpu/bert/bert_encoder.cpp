@@ -146,11 +146,11 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
         }
         if (packed_for[size_t(worker)] != std::make_pair(task.sequence, head)) {
           if (q16) {
-            pack_bf16_nk_from_bf16(q16 + h, length, d, qkv_ld, keys, isa);
-            pack_bf16_kn_from_bf16(q16 + 2 * h, length, d, qkv_ld, values, isa);
+            pack_bf16_nk_from_bf16(q16 + h, length, d, qkv_ld, keys, isa, bf16_layout_for(isa));
+            pack_bf16_kn_from_bf16(q16 + 2 * h, length, d, qkv_ld, values, isa, bf16_layout_for(isa));
           } else {
-            pack_bf16_nk_into(k, length, d, qkv_ld, keys, isa);
-            pack_bf16_kn_into(v, length, d, qkv_ld, values, isa);
+            pack_bf16_nk_into(k, length, d, qkv_ld, keys, isa, bf16_layout_for(isa));
+            pack_bf16_kn_into(v, length, d, qkv_ld, values, isa, bf16_layout_for(isa));
           }
           packed_for[size_t(worker)] = {task.sequence, head};
         }

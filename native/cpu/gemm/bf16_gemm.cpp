@@ -28,11 +28,12 @@ float bf16_to_float_exact(uint16_t bits) {
 static int padded_k(int k) { return (k + kBf16KBlock - 1) / kBf16KBlock * kBf16KBlock; }
 int bf16_padded_k(int k) { return padded_k(k); }
 
-PackedBf16Matrix pack_bf16_nk(const float* w, int n, int k) {
+PackedBf16Matrix pack_bf16_nk(const float* w, int n, int k, Bf16Layout layout) {
   PackedBf16Matrix packed;
   packed.n = n;
   packed.k = k;
   packed.k_padded = padded_k(k);
+  packed.layout = layout;
   const int panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
   const int64_t panel_elements = int64_t(packed.k_padded) * kBf16PanelWidth;
   packed.panels.resize(size_t((panels * panel_elements + 1) / 2));  // zero-filled: padding stays 0
@@ -42,7 +43,7 @@ PackedBf16Matrix pack_bf16_nk(const float* w, int n, int k) {
     const int cols = std::min(kBf16PanelWidth, n - p * kBf16PanelWidth);
     for (int c = 0; c < cols; ++c) {
       const float* row = w + int64_t(p * kBf16PanelWidth + c) * k;
-      for (int kk = 0; kk < k; ++kk) panel[bf16_panel_index(kk, c)] = float_to_bf16(row[kk]);
+      for (int kk = 0; kk < k; ++kk) panel[bf16_panel_index(kk, c, layout)] = float_to_bf16(row[kk]);
     }
   }
   return packed;
@@ -70,6 +71,7 @@ void gemm_bf16(int m, int n, int k, const float* x, int64_t ldx, const PackedBf1
                int64_t ldy, ThreadPool* pool, Epilogue epilogue, CpuIsa isa) {
   if (m <= 0 || n <= 0) return;
   if (w.n != n || w.k != k) throw EngineError(ErrorCode::Internal, "bf16 GEMM shape does not match its packed weights");
+  if (w.layout != bf16_layout_for(isa)) throw EngineError(ErrorCode::Internal, "bf16 weights were packed for another kernel");
   gemm_bf16_panels(m, n, k, x, ldx, w.data(), bias, y, ldy, pool, epilogue, isa);
 }
 
@@ -87,7 +89,7 @@ void row_to_bf16(const float* src, uint16_t* dst, int count, CpuIsa isa) {
 
 }  // namespace
 
-void pack_bf16_nk_into(const float* w, int n, int k, int64_t ld, uint16_t* dst, CpuIsa isa) {
+void pack_bf16_nk_into(const float* w, int n, int k, int64_t ld, uint16_t* dst, CpuIsa isa, Bf16Layout layout) {
   const int kp = padded_k(k);
   const int panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
   // A panel seen as 32-bit k pairs is the transpose of its rows seen the same way: each row is
@@ -102,15 +104,15 @@ void pack_bf16_nk_into(const float* w, int n, int k, int64_t ld, uint16_t* dst, 
       if (row < n) {
         row_to_bf16(w + int64_t(row) * ld, line.data(), k, isa);  // line[k..kp) stays zero
         const uint32_t* line_pairs = reinterpret_cast<const uint32_t*>(line.data());
-        for (int q = 0; q < pairs; ++q) panel[bf16_panel_pair_index(q, c)] = line_pairs[q];
+        for (int q = 0; q < pairs; ++q) panel[bf16_panel_pair_index(q, c, layout)] = line_pairs[q];
       } else {
-        for (int q = 0; q < pairs; ++q) panel[bf16_panel_pair_index(q, c)] = 0;
+        for (int q = 0; q < pairs; ++q) panel[bf16_panel_pair_index(q, c, layout)] = 0;
       }
     }
   }
 }
 
-void pack_bf16_kn_into(const float* b, int k, int n, int64_t ld, uint16_t* dst, CpuIsa isa) {
+void pack_bf16_kn_into(const float* b, int k, int n, int64_t ld, uint16_t* dst, CpuIsa isa, Bf16Layout layout) {
   const int kp = padded_k(k);
   const int panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
   std::vector<uint16_t> even(kBf16PanelWidth), odd(kBf16PanelWidth);
@@ -125,14 +127,14 @@ void pack_bf16_kn_into(const float* b, int k, int n, int64_t ld, uint16_t* dst, 
       if (kk < k) row_to_bf16(b + int64_t(kk) * ld + col, even.data(), cols, isa);
       if (kk + 1 < k) row_to_bf16(b + int64_t(kk + 1) * ld + col, odd.data(), cols, isa);
       for (int c = 0; c < kBf16PanelWidth; ++c) {
-        panel[bf16_panel_index(kk, c)] = even[size_t(c)];
-        panel[bf16_panel_index(kk + 1, c)] = odd[size_t(c)];
+        panel[bf16_panel_index(kk, c, layout)] = even[size_t(c)];
+        panel[bf16_panel_index(kk + 1, c, layout)] = odd[size_t(c)];
       }
     }
   }
 }
 
-void pack_bf16_nk_from_bf16_reference(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst) {
+void pack_bf16_nk_from_bf16_reference(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst, Bf16Layout layout) {
   const int pairs = padded_k(k) / 2, panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
   uint32_t* out = reinterpret_cast<uint32_t*>(dst);
   for (int p = 0; p < panels; ++p) {
@@ -143,13 +145,13 @@ void pack_bf16_nk_from_bf16_reference(const uint16_t* w, int n, int k, int64_t l
         uint32_t pair = 0;
         // An odd k ends on a half pair: its second value is padding, not the next value in memory.
         if (row < n && 2 * q < k) std::memcpy(&pair, w + int64_t(row) * ld + 2 * q, 2 * q + 1 < k ? 4 : 2);
-        panel[bf16_panel_pair_index(q, c)] = pair;
+        panel[bf16_panel_pair_index(q, c, layout)] = pair;
       }
     }
   }
 }
 
-void pack_bf16_kn_from_bf16_reference(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst) {
+void pack_bf16_kn_from_bf16_reference(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst, Bf16Layout layout) {
   const int kp = padded_k(k), panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
   for (int p = 0; p < panels; ++p) {
     uint16_t* panel = dst + int64_t(p) * kp * kBf16PanelWidth;
@@ -159,21 +161,21 @@ void pack_bf16_kn_from_bf16_reference(const uint16_t* b, int k, int n, int64_t l
       const uint16_t* even = kk < k ? b + int64_t(kk) * ld + col : nullptr;
       const uint16_t* odd = kk + 1 < k ? b + int64_t(kk + 1) * ld + col : nullptr;
       for (int c = 0; c < kBf16PanelWidth; ++c) {
-        panel[bf16_panel_index(kk, c)] = even && c < cols ? even[c] : 0;
-        panel[bf16_panel_index(kk + 1, c)] = odd && c < cols ? odd[c] : 0;
+        panel[bf16_panel_index(kk, c, layout)] = even && c < cols ? even[c] : 0;
+        panel[bf16_panel_index(kk + 1, c, layout)] = odd && c < cols ? odd[c] : 0;
       }
     }
   }
 }
 
-void pack_bf16_nk_from_bf16(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst, CpuIsa isa) {
-  if (isa >= CpuIsa::Avx512) pack_bf16_nk_from_bf16_avx512(w, n, k, ld, dst);
-  else pack_bf16_nk_from_bf16_reference(w, n, k, ld, dst);
+void pack_bf16_nk_from_bf16(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst, CpuIsa isa, Bf16Layout layout) {
+  if (isa >= CpuIsa::Avx512) pack_bf16_nk_from_bf16_avx512(w, n, k, ld, dst, layout);
+  else pack_bf16_nk_from_bf16_reference(w, n, k, ld, dst, layout);
 }
 
-void pack_bf16_kn_from_bf16(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst, CpuIsa isa) {
-  if (isa >= CpuIsa::Avx512) pack_bf16_kn_from_bf16_avx512(b, k, n, ld, dst);
-  else pack_bf16_kn_from_bf16_reference(b, k, n, ld, dst);
+void pack_bf16_kn_from_bf16(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst, CpuIsa isa, Bf16Layout layout) {
+  if (isa >= CpuIsa::Avx512) pack_bf16_kn_from_bf16_avx512(b, k, n, ld, dst, layout);
+  else pack_bf16_kn_from_bf16_reference(b, k, n, ld, dst, layout);
 }
 
 void gemm_bf16_panels(int m, int n, int k, const float* x, int64_t ldx, const uint16_t* panels, const float* bias, float* y,
@@ -311,7 +313,7 @@ PackedBf16x3Matrix pack_bf16x3_nk(const float* w, int n, int k) {
     hi[i] = bf16_to_float_exact(h);
     lo[i] = bf16_to_float_exact(l);
   }
-  return {pack_bf16_nk(hi.data(), n, k), pack_bf16_nk(lo.data(), n, k)};
+  return {pack_bf16_nk(hi.data(), n, k, Bf16Layout::AmxTiles), pack_bf16_nk(lo.data(), n, k, Bf16Layout::AmxTiles)};
 }
 
 void split_rows_bf16x3(const float* x, int64_t ldx, int m, int k, int kp, uint16_t* xb, int row_begin, int row_end) {

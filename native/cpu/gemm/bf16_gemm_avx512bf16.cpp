@@ -1,5 +1,7 @@
 // The AVX512-BF16 kernel of gemm_bf16: VDPBF16PS multiplies a broadcast pair of X values (one
-// 32-bit lane: x[k], x[k+1]) with 16 columns' pairs and adds both products into fp32 lanes.
+// 32-bit lane: x[k], x[k+1]) with 16 columns' pairs and adds both products into fp32 lanes. Its
+// panels are in Bf16Layout::Rows: k pair q is 128 bytes at q * kBf16RowElements, columns 0-15
+// then 16-31, so each panel is read as one sequential stream.
 #include <immintrin.h>
 
 #include <cstring>
@@ -28,13 +30,13 @@ void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, c
   __m512 lo[MR], hi[MR];
   for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
   for (int q = 0; q < k_padded / 2; ++q) {
-    const uint16_t* pairs = panel + bf16_panel_index(2 * q, 0);  // columns 0-15; 16-31 sit half a step on
+    const uint16_t* pairs = panel + int64_t(q) * kBf16RowElements;
     const __m512bh b0 = (__m512bh)_mm512_load_si512(pairs);
-    const __m512bh b1 = (__m512bh)_mm512_load_si512(pairs + kBf16HalfStepElements);
+    const __m512bh b1 = (__m512bh)_mm512_load_si512(pairs + kBf16RowHalfElements);
     // Past the panel's end this touches the next panel (what the next tile reads); it never faults.
-    const uint16_t* ahead = panel + bf16_panel_index(2 * (q + kPrefetchPairs), 0);
+    const uint16_t* ahead = pairs + kPrefetchPairs * kBf16RowElements;
     _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(ahead + kBf16HalfStepElements), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(ahead + kBf16RowHalfElements), _MM_HINT_T0);
     for (int r = 0; r < MR; ++r) {
       int32_t pair;
       std::memcpy(&pair, x + r * ldx + 2 * q, 4);
@@ -53,11 +55,11 @@ void tile(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel, c
 
 // The four lines (two panels, both halves) of k pair `pair` in the pair of panels at `first`.
 inline void prefetch_pair_lines(const uint16_t* first, const uint16_t* second, int pair) {
-  const int64_t at = bf16_panel_index(2 * pair, 0);
+  const int64_t at = int64_t(pair) * kBf16RowElements;
   _mm_prefetch(reinterpret_cast<const char*>(first + at), _MM_HINT_T0);
-  _mm_prefetch(reinterpret_cast<const char*>(first + at + kBf16HalfStepElements), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(first + at + kBf16RowHalfElements), _MM_HINT_T0);
   _mm_prefetch(reinterpret_cast<const char*>(second + at), _MM_HINT_T0);
-  _mm_prefetch(reinterpret_cast<const char*>(second + at + kBf16HalfStepElements), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(second + at + kBf16RowHalfElements), _MM_HINT_T0);
 }
 
 // MR rows against two adjacent panels (64 columns). Each broadcast pair of X now feeds four
@@ -78,11 +80,11 @@ void tile64(int k_padded, const uint16_t* x, int64_t ldx, const uint16_t* panel,
   int next_rest = next ? (prefetch.pass * pairs) % prefetch.passes : 0;
   if (next) prefetch_pair_lines(next, next2, next_pair);
   for (int q = 0; q < pairs; ++q) {
-    const int64_t step = bf16_panel_index(2 * q, 0);
+    const int64_t step = int64_t(q) * kBf16RowElements;
     const __m512bh b0 = (__m512bh)_mm512_load_si512(panel + step);
-    const __m512bh b1 = (__m512bh)_mm512_load_si512(panel + step + kBf16HalfStepElements);
+    const __m512bh b1 = (__m512bh)_mm512_load_si512(panel + step + kBf16RowHalfElements);
     const __m512bh b2 = (__m512bh)_mm512_load_si512(panel2 + step);
-    const __m512bh b3 = (__m512bh)_mm512_load_si512(panel2 + step + kBf16HalfStepElements);
+    const __m512bh b3 = (__m512bh)_mm512_load_si512(panel2 + step + kBf16RowHalfElements);
     if (prefetch.own_ahead) prefetch_pair_lines(panel, panel2, q + kPrefetchPairs);
     if (next && ++next_rest == prefetch.passes) {
       next_rest = 0;

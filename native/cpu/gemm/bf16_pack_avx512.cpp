@@ -1,6 +1,6 @@
-// Attention's per-head packing of bf16 keys and values into bf16 panels (see kBf16StepElements),
+// Attention's per-head packing of bf16 keys and values into bf16 panels (either Bf16Layout),
 // with AVX-512: the scalar packers in bf16_gemm.cpp are their reference twins. Keys need a 16 x 16
-// transpose of 32-bit k pairs per B tile; values interleave two token rows into k pairs. These ran
+// transpose of 32-bit k pairs per 16 pairs x 16 columns; values interleave two token rows into k pairs. These ran
 // at 13 % of a short-batch bf16 forward as scalar loops (12 heads x every sequence x every layer).
 #include <immintrin.h>
 
@@ -21,7 +21,7 @@ inline __mmask32 first_lanes32(int count) { return count >= 32 ? __mmask32(0xFFF
 
 }  // namespace
 
-void pack_bf16_nk_from_bf16_avx512(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst) {
+void pack_bf16_nk_from_bf16_avx512(const uint16_t* w, int n, int k, int64_t ld, uint16_t* dst, Bf16Layout layout) {
   const int kp = bf16_padded_k(k), panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
   for (int p = 0; p < panels; ++p) {
     uint16_t* panel = dst + int64_t(p) * kp * kBf16PanelWidth;
@@ -35,14 +35,14 @@ void pack_bf16_nk_from_bf16_avx512(const uint16_t* w, int n, int k, int64_t ld, 
           rows[i] = row < n ? _mm512_maskz_loadu_epi16(lanes, w + int64_t(row) * ld + s * kBf16KBlock) : _mm512_setzero_si512();
         }
         avx512::transpose_16x16_epi32(rows);  // row q: k pair q for the 16 columns
-        uint16_t* tile = panel + int64_t(s) * kBf16StepElements + half * kBf16HalfStepElements;
-        for (int q = 0; q < 16; ++q) _mm512_storeu_si512(tile + q * 32, rows[q]);
+        for (int q = 0; q < 16; ++q)
+          _mm512_storeu_si512(panel + 2 * bf16_panel_pair_index(16 * s + q, 16 * half, layout), rows[q]);
       }
     }
   }
 }
 
-void pack_bf16_kn_from_bf16_avx512(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst) {
+void pack_bf16_kn_from_bf16_avx512(const uint16_t* b, int k, int n, int64_t ld, uint16_t* dst, Bf16Layout layout) {
   const int kp = bf16_padded_k(k), panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
   // Pairs (even[c], odd[c]) for columns 0-15, then 16-31 (vpermt2w indices; 32+ names `odd`).
   alignas(64) uint16_t low_index[32], high_index[32];
@@ -60,9 +60,8 @@ void pack_bf16_kn_from_bf16_avx512(const uint16_t* b, int k, int n, int64_t ld, 
     for (int kk = 0; kk < kp; kk += 2) {
       const __m512i even = kk < k ? _mm512_maskz_loadu_epi16(columns, b + int64_t(kk) * ld + col) : _mm512_setzero_si512();
       const __m512i odd = kk + 1 < k ? _mm512_maskz_loadu_epi16(columns, b + int64_t(kk + 1) * ld + col) : _mm512_setzero_si512();
-      uint16_t* row = panel + bf16_panel_index(kk, 0);  // columns 0-15; 16-31 sit half a step on
-      _mm512_storeu_si512(row, _mm512_permutex2var_epi16(even, low, odd));
-      _mm512_storeu_si512(row + kBf16HalfStepElements, _mm512_permutex2var_epi16(even, high, odd));
+      _mm512_storeu_si512(panel + bf16_panel_index(kk, 0, layout), _mm512_permutex2var_epi16(even, low, odd));
+      _mm512_storeu_si512(panel + bf16_panel_index(kk, 16, layout), _mm512_permutex2var_epi16(even, high, odd));
     }
   }
 }
@@ -72,7 +71,7 @@ void pack_bf16_kn_from_bf16_avx512(const uint16_t* b, int k, int n, int64_t ld, 
 #pragma GCC pop_options
 #else
 namespace sie {
-void pack_bf16_nk_from_bf16_avx512(const uint16_t*, int, int, int64_t, uint16_t*) {}
-void pack_bf16_kn_from_bf16_avx512(const uint16_t*, int, int, int64_t, uint16_t*) {}
+void pack_bf16_nk_from_bf16_avx512(const uint16_t*, int, int, int64_t, uint16_t*, Bf16Layout) {}
+void pack_bf16_kn_from_bf16_avx512(const uint16_t*, int, int, int64_t, uint16_t*, Bf16Layout) {}
 }  // namespace sie
 #endif

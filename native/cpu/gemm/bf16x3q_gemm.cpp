@@ -72,7 +72,7 @@ PackedBf16x3qMatrix pack_bf16x3q_nk(const float* w, int n, int k) {
   PackedBf16x3qMatrix packed;
   std::vector<float> hi(size_t(n) * k);
   for (size_t i = 0; i < hi.size(); ++i) hi[i] = bf16_to_float_exact(float_to_bf16(w[i]));
-  packed.hi = pack_bf16_nk(hi.data(), n, k);
+  packed.hi = pack_bf16_nk(hi.data(), n, k, Bf16Layout::AmxTiles);
   packed.k_padded64 = padded_k64(k);
   const int panels = (n + kBf16PanelWidth - 1) / kBf16PanelWidth;
   const int steps = packed.k_padded64 / kLo4KStep;

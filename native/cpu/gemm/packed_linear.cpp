@@ -6,7 +6,7 @@ PackedLinear make_packed_linear(const float* w, std::vector<float> bias, int out
   PackedLinear linear;
   linear.out_features = out_features;
   linear.in_features = in_features;
-  if (format == WeightFormat::Bf16) linear.weight_bf16 = pack_bf16_nk(w, out_features, in_features);
+  if (format == WeightFormat::Bf16) linear.weight_bf16 = pack_bf16_nk(w, out_features, in_features, bf16_layout_for(cpu_isa()));
   else if (format == WeightFormat::Bf16x3) linear.weight_x3 = pack_bf16x3_nk(w, out_features, in_features);
   else if (format == WeightFormat::Bf16x3q) linear.weight_x3q = pack_bf16x3q_nk(w, out_features, in_features);
   else linear.weight = pack_linear_weights(w, out_features, in_features);

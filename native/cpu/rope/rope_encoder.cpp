@@ -206,8 +206,8 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool, c
       const float* key_rows = base + int64_t(k0) * ld + int64_t(heads + kv_head) * d;
       const float* value_rows = base + int64_t(k0) * ld + int64_t(heads + kv + kv_head) * d;
       if (bf16) {
-        pack_bf16_nk_into(key_rows, packed_keys, d, ld, keys16, isa);
-        pack_bf16_kn_into(value_rows, packed_keys, d, ld, values16, isa);
+        pack_bf16_nk_into(key_rows, packed_keys, d, ld, keys16, isa, bf16_layout_for(isa));
+        pack_bf16_kn_into(value_rows, packed_keys, d, ld, values16, isa, bf16_layout_for(isa));
       } else {
         pack_nk(key_rows, packed_keys, d, ld, packed_keys_[worker].data());
         pack_kn(value_rows, packed_keys, d, ld, packed_values_[worker].data());
