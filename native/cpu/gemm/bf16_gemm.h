@@ -27,7 +27,7 @@ constexpr int kBf16KBlock = 32;
 //  - Rows (the AVX512-BF16 register tiles): k pair q is one 128-byte row of the 32 columns'
 //    pairs, rows in order, so a tile reads its panel as one sequential stream. With the AMX order
 //    a step reads two lines 1 KiB apart, and on Zen 4 a 12-row tile then streamed cold weights
-//    at 8.2-8.6 GB/s a core, against 16-17 GB/s in this order (bge-base-shaped, 2026-11-28).
+//    at 8-9 GB/s a core, against 16-17 GB/s in this order (bge-base-shaped, 2026-11-28).
 // Panels are packed for the kernel that reads them: bf16_layout_for(its CpuIsa).
 enum class Bf16Layout { Rows, AmxTiles };
 inline Bf16Layout bf16_layout_for(CpuIsa isa) { return isa >= CpuIsa::Amx ? Bf16Layout::AmxTiles : Bf16Layout::Rows; }
