@@ -167,6 +167,8 @@ t.test("attention's packing of bf16 keys and values: the AVX-512 packer, its sca
       }
     }
   }
+  // An order the kernels do not read is refused, not packed some way.
+  t.throws(() => kernels.packBf16FromBf16(randomFloats(32, 1), 1, 32, 32, 'nk', 'reference', 'columns' as 'rows'), /order must be 'rows' or 'amx-tiles'/);
 });
 
 t.test('softmax to bf16 gives zeros, not denormals, for scores more than 87 below the row max', { skip: has('avx512bf16') ? false : 'this CPU has no AVX512-BF16' }, async (t) => {

@@ -87,6 +87,7 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
   // packed, Q and P as the GEMM reads them.
   const bool bf16 = !weights_.layers.empty() && !weights_.layers.front().qkv.weight_bf16.empty() && !config_.fp32_attention;
   const CpuIsa isa = cpu_isa();
+  const Bf16Layout panel_order = bf16_layout_for(isa);  // keys and values, packed for the kernel that reads them
   for (int w = 0; w < pool.size(); ++w) {
     ws.scores[w].resize(size_t(block) * longest);
     if (bf16) {
@@ -146,11 +147,11 @@ void BertEncoder::attention(const TokenBatch& b, EncoderWorkspace& ws, ThreadPoo
         }
         if (packed_for[size_t(worker)] != std::make_pair(task.sequence, head)) {
           if (q16) {
-            pack_bf16_nk_from_bf16(q16 + h, length, d, qkv_ld, keys, isa, bf16_layout_for(isa));
-            pack_bf16_kn_from_bf16(q16 + 2 * h, length, d, qkv_ld, values, isa, bf16_layout_for(isa));
+            pack_bf16_nk_from_bf16(q16 + h, length, d, qkv_ld, keys, isa, panel_order);
+            pack_bf16_kn_from_bf16(q16 + 2 * h, length, d, qkv_ld, values, isa, panel_order);
           } else {
-            pack_bf16_nk_into(k, length, d, qkv_ld, keys, isa, bf16_layout_for(isa));
-            pack_bf16_kn_into(v, length, d, qkv_ld, values, isa, bf16_layout_for(isa));
+            pack_bf16_nk_into(k, length, d, qkv_ld, keys, isa, panel_order);
+            pack_bf16_kn_into(v, length, d, qkv_ld, values, isa, panel_order);
           }
           packed_for[size_t(worker)] = {task.sequence, head};
         }

@@ -155,6 +155,7 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool, c
   // softmax (as PyTorch's CPU autocast does); K, V and P are rounded as they are packed.
   const bool bf16 = !weights_.layers.empty() && !weights_.layers.front().qkv.weight_bf16.empty() && !config_.fp32_attention;
   const CpuIsa isa = cpu_isa();
+  const Bf16Layout panel_order = bf16_layout_for(isa);  // keys and values, packed for the kernel that reads them
   for (int w = 0; w < pool.size(); ++w) {
     scores_[w].resize(size_t(block) * max_keys);
     if (bf16) {
@@ -206,8 +207,8 @@ void RopeEncoder::attention(const TokenBatch& b, bool local, ThreadPool& pool, c
       const float* key_rows = base + int64_t(k0) * ld + int64_t(heads + kv_head) * d;
       const float* value_rows = base + int64_t(k0) * ld + int64_t(heads + kv + kv_head) * d;
       if (bf16) {
-        pack_bf16_nk_into(key_rows, packed_keys, d, ld, keys16, isa, bf16_layout_for(isa));
-        pack_bf16_kn_into(value_rows, packed_keys, d, ld, values16, isa, bf16_layout_for(isa));
+        pack_bf16_nk_into(key_rows, packed_keys, d, ld, keys16, isa, panel_order);
+        pack_bf16_kn_into(value_rows, packed_keys, d, ld, values16, isa, panel_order);
       } else {
         pack_nk(key_rows, packed_keys, d, ld, packed_keys_[worker].data());
         pack_kn(value_rows, packed_keys, d, ld, packed_values_[worker].data());
